@@ -1,0 +1,282 @@
+"""The `scanner` command: ad-hoc runs, imports and inspection for analysts.
+
+Errors raised on purpose (scanner.errors) become one clear line at this edge.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from scanner.config import Config, load_config
+from scanner.errors import ScannerError
+from scanner.store import Store
+
+console = Console(highlight=False)
+
+
+def _config(ctx: click.Context) -> Config:
+    obj = ctx.find_root().obj
+    if "config" not in obj:
+        obj["config"] = load_config(obj["config_path"], {"db_path": obj["db"]})
+    return obj["config"]
+
+
+def _store(ctx: click.Context) -> Store:
+    return Store(_config(ctx).db_path)
+
+
+class _Group(click.Group):
+    """Turns ScannerError into a clear message and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ScannerError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=_Group)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="TOML config file (default: $SCANNER_CONFIG or ./scanner.toml).")
+@click.option("--db", type=click.Path(dir_okay=False), help="SQLite database path.")
+@click.version_option(package_name="horizon-scanner")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, db: str | None) -> None:
+    """horizon-scanner: evidence on emerging technology fields for expert panels."""
+    ctx.obj = {"config_path": config_path, "db": db}
+
+
+# -- sources ----------------------------------------------------------------------
+
+
+@cli.group()
+def sources() -> None:
+    """The sources a nightly run pulls."""
+
+
+@sources.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Include disabled sources.")
+@click.pass_context
+def sources_list(ctx: click.Context, show_all: bool) -> None:
+    """List the sources in the sources file."""
+    from scanner.sources import load_sources
+
+    config = _config(ctx)
+    table = Table(title=f"Sources ({config.sources_file})")
+    for column in ("id", "kind", "item kind", "lang", "enabled", "url"):
+        table.add_column(column)
+    for source in load_sources(config.sources_file):
+        if source.enabled or show_all:
+            table.add_row(source.id, source.kind, source.item_kind, source.language,
+                          "yes" if source.enabled else "no", escape(source.url))
+    console.print(table)
+
+
+@sources.command("check")
+@click.option("--source", "source_ids", multiple=True, help="Only these source ids.")
+@click.pass_context
+def sources_check(ctx: click.Context, source_ids: tuple[str, ...]) -> None:
+    """Validate the sources file and try each source live, storing nothing."""
+    from scanner.fetch import HostThrottle, fetch_url, make_client
+    from scanner.ingest import parse_outcome
+    from scanner.sources import load_sources, select_sources
+
+    config = _config(ctx)
+    chosen = select_sources(load_sources(config.sources_file), list(source_ids) or None)
+    throttle = HostThrottle(config.fetch.host_delay_s, config.fetch.default_host_delay_s)
+    table = Table(title="Source check (nothing stored)")
+    for column in ("id", "status", "http", "entries", "bozo", "seconds", "message"):
+        table.add_column(column)
+    failed = 0
+    with make_client(config.fetch) as client:
+        for source in chosen:
+            outcome = fetch_url(client, source.url, config.fetch, throttle=throttle)
+            status, parsed, message = parse_outcome(outcome, source)
+            failed += status not in ("ok", "not_modified")
+            table.add_row(source.id, status, str(outcome.http_code or "-"),
+                          str(parsed.entries_seen if parsed else 0),
+                          "yes" if parsed and parsed.bozo else "no",
+                          f"{outcome.duration_s:.1f}", escape((message or "")[:120]))
+    console.print(table)
+    console.print(f"{len(chosen) - failed} of {len(chosen)} sources answered with a feed.")
+
+
+# -- fetch and import -------------------------------------------------------------------
+
+
+def _print_pull(results: list[Any]) -> None:
+    table = Table(title="Fetch")
+    for column in ("source", "status", "http", "entries", "new", "changed", "bozo", "message"):
+        table.add_column(column)
+    for r in results:
+        table.add_row(r.source_id, r.status, str(r.http_code or "-"), str(r.entries),
+                      str(r.counts.new), str(r.counts.changed), "yes" if r.bozo else "no",
+                      escape((r.message or "")[:100]))
+    console.print(table)
+
+
+@cli.command()
+@click.option("--source", "source_ids", multiple=True, help="Only these source ids.")
+@click.pass_context
+def fetch(ctx: click.Context, source_ids: tuple[str, ...]) -> None:
+    """Fetch sources now and store their items (no other stage)."""
+    from scanner.ingest import pull_sources
+    from scanner.pipeline import run_date_or_today
+    from scanner.sources import load_sources, select_sources
+
+    config = _config(ctx)
+    chosen = select_sources(load_sources(config.sources_file), list(source_ids) or None)
+    store = Store(config.db_path)
+    run_id = store.start_run("fetch", run_date_or_today(None), {"sources": list(source_ids)})
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as progress:
+        bar = progress.add_task("fetching", total=len(chosen))
+        summary = pull_sources(store, chosen, config.fetch, run_id=run_id,
+                               on_source=lambda r: progress.advance(bar))
+    store.finish_run(run_id, "ok", summary.totals())
+    _print_pull(summary.results)
+    totals = summary.totals()
+    console.print(f"{totals['sources_ok']} of {totals['sources']} sources ok; "
+                  f"{totals['items_new']} new and {totals['items_changed']} changed items "
+                  f"stored in {config.db_path}.")
+
+
+@cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]),
+              help="Override the format guessed from the file name.")
+@click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
+              help="Map a dump column onto an item field (repeatable).")
+@click.option("--kind", type=click.Choice(["paper", "news", "policy"]), help="Item kind.")
+@click.option("--source-id", help="Source id written on the items.")
+@click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--limit", type=click.IntRange(1), help="Import only the first N rows.")
+@click.option("--restart", is_flag=True, help="Ignore the checkpoint; read from row one.")
+@click.pass_context
+def import_(ctx: click.Context, path: Path, fmt: str | None, maps: tuple[str, ...],
+            kind: str | None, source_id: str | None, batch_size: int, limit: int | None,
+            restart: bool) -> None:
+    """Import a JSONL, CSV or Parquet dump (resumable: rerun after a crash)."""
+    from scanner.dumps import import_dump
+
+    mapping = {}
+    for entry in maps:
+        target, sep, column = entry.partition("=")
+        if not sep or not target or not column:
+            raise click.BadParameter(f"{entry!r} is not FIELD=COLUMN", param_hint="--map")
+        mapping[target.strip()] = column.strip()
+    store = _store(ctx)
+    with Progress(TextColumn("importing {task.fields[name]}"), BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=console) as progress:
+        bar = progress.add_task("import", total=None, name=path.name)
+        result = import_dump(
+            store, path, fmt=fmt, mapping=mapping or None, kind=kind, source_id=source_id,
+            batch_size=batch_size, limit=limit, restart=restart,
+            progress=lambda done, total: progress.update(bar, completed=done, total=total),
+        )
+    if result.rows_read == 0 and result.rows_skipped_resume:
+        console.print(f"{path} was already imported ({result.rows_skipped_resume} rows); "
+                      "use --restart to read it again.")
+        return
+    resumed = (f", resumed after {result.rows_skipped_resume} rows"
+               if result.rows_skipped_resume else "")
+    console.print(
+        f"{result.rows_read} rows read as '{result.preset}'{resumed} in {result.seconds:.1f} s "
+        f"({result.rate:,.0f} rows/s): {result.counts.new} new, {result.counts.changed} "
+        f"changed, {result.counts.unchanged} unchanged, {result.rows_invalid} without a title."
+    )
+
+
+# -- database ---------------------------------------------------------------------------
+
+
+@cli.group()
+def db() -> None:
+    """The SQLite store."""
+
+
+@db.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def db_stats(ctx: click.Context, as_json: bool) -> None:
+    """Counts of items, sources, fetches and runs."""
+    stats = _store(ctx).stats()
+    if as_json:
+        click.echo(json.dumps(stats, indent=2, ensure_ascii=False))
+        return
+    table = Table(title=f"Store {escape(stats['path'])} (schema v{stats['schema_version']})")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_row("items", str(stats["items"]))
+    for group in ("items_by_kind", "items_by_language", "items_by_published_flag",
+                  "fetches_by_status", "runs_by_status"):
+        for key, value in stats[group].items():
+            table.add_row(f"{group.replace('_', ' ')}: {escape(key)}", str(value))
+    table.add_row("sources", str(stats["sources"]))
+    console.print(table)
+
+
+# -- the nightly run ---------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--date", "run_date", help="Run date YYYY-MM-DD (default today, UTC).")
+@click.option("--sources", "source_ids", help="Comma-separated source ids to pull.")
+@click.option("--no-fetch", is_flag=True, help="Skip fetching; work on stored items.")
+@click.pass_context
+def run(ctx: click.Context, run_date: str | None, source_ids: str | None, no_fetch: bool) -> None:
+    """Run the nightly flow once, now (through Prefect, offline)."""
+    from scanner.pipeline import run_date_or_today
+    from scanner.sources import load_sources, select_sources
+
+    config = _config(ctx)
+    ids = [s.strip() for s in source_ids.split(",") if s.strip()] if source_ids else None
+    select_sources(load_sources(config.sources_file), ids)  # fail fast on unknown ids
+    day = run_date_or_today(run_date)
+    from flows.nightly import nightly
+
+    console.print(f"Nightly run for {day} (Prefect, offline; the local server takes a moment)")
+    summary = nightly(run_date=day, sources=ids, fetch=not no_fetch,
+                      config_path=str(config.config_file) if config.config_file else None,
+                      db_path=str(Path(config.db_path).resolve()))
+    _print_run_summary(summary)
+
+
+def _print_run_summary(summary: dict[str, Any]) -> None:
+    table = Table(title=f"Run {summary['run_id']}")
+    for column in ("stage", "status", "seconds", "details"):
+        table.add_column(column)
+    for stage in summary["stages"]:
+        details = {k: v for k, v in stage.items()
+                   if k not in ("stage", "status", "seconds", "failures")}
+        table.add_row(stage["stage"], stage["status"], str(stage.get("seconds", "")),
+                      escape(json.dumps(details, ensure_ascii=False)[:160]))
+    console.print(table)
+    for stage in summary["stages"]:
+        for source_id, reason in (stage.get("failures") or {}).items():
+            console.print(f"[yellow]source {escape(source_id)} failed:[/] {escape(reason[:200])}")
+        if stage["stage"] == "pull" and stage.get("sources"):
+            console.print(
+                f"Pull: {stage['sources_ok']} of {stage['sources']} sources answered, "
+                f"{stage['sources_failed']} failed (recorded in the fetches table); "
+                f"{stage['items_new']} new items."
+            )
+    console.print(f"Run {summary['run_id']} finished: {summary.get('status', 'ok')}.")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="scanner")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

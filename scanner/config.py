@@ -1,0 +1,212 @@
+"""Configuration: one TOML file, overridden by SCANNER_* environment variables and CLI options.
+
+Precedence, lowest first: built-in defaults, the TOML file, environment variables,
+explicit overrides (the CLI's options). Relative paths in the file are resolved
+against the file's folder; relative paths from the environment or the CLI against
+the current directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from scanner import PROJECT_ROOT
+from scanner.errors import ConfigError
+
+DEFAULT_CONFIG_NAME = "scanner.toml"
+DATA_DIR = PROJECT_ROOT / "data"
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """How sources are fetched over HTTP."""
+
+    timeout_s: float = 20.0
+    max_bytes: int = 20_000_000
+    user_agent: str = "horizon-scanner/0.1 (research horizon scanning; polite nightly fetch)"
+    retries: int = 2
+    backoff_s: float = 2.0
+    default_host_delay_s: float = 1.0
+    host_delay_s: Mapping[str, float] = field(
+        default_factory=lambda: {"export.arxiv.org": 3.0, "rss.arxiv.org": 3.0}
+    )
+    max_redirects: int = 5
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a run needs to know about where things are."""
+
+    db_path: Path = Path("var/scanner.db")
+    sources_file: Path = DATA_DIR / "sources.toml"
+    taxonomy_file: Path = DATA_DIR / "taxonomy" / "current.toml"
+    model: str = "multilingual-e5-small"
+    report_dir: Path = Path("reports")
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    config_file: Path | None = None
+
+
+_TOP_KEYS: dict[str, type] = {
+    "db_path": Path,
+    "sources_file": Path,
+    "taxonomy_file": Path,
+    "model": str,
+    "report_dir": Path,
+}
+_FETCH_KEYS: dict[str, type] = {
+    "timeout_s": float,
+    "max_bytes": int,
+    "user_agent": str,
+    "retries": int,
+    "backoff_s": float,
+    "default_host_delay_s": float,
+    "host_delay_s": dict,
+    "max_redirects": int,
+}
+
+
+def _line_of(text: str, key: str) -> int | None:
+    """Best-effort line number of `key = ...` in TOML text (tomllib keeps no positions)."""
+    pattern = re.compile(rf'^\s*"?{re.escape(key)}"?\s*=', re.MULTILINE)
+    match = pattern.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def _where(path: Path | str, text: str, key: str) -> str:
+    line = _line_of(text, key)
+    return f"{path}, line {line}, key '{key}'" if line else f"{path}, key '{key}'"
+
+
+def _coerce(value: Any, kind: type, where: str) -> Any:
+    """Check and convert one value to its declared type, naming where it came from."""
+    if kind is Path:
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{where}: expected a path string, got {value!r}")
+        return Path(value)
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where}: expected a number, got {value!r}")
+        if value < 0:
+            raise ConfigError(f"{where}: must not be negative, got {value!r}")
+        return float(value)
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: expected a whole number, got {value!r}")
+        if value < 0:
+            raise ConfigError(f"{where}: must not be negative, got {value!r}")
+        return value
+    if kind is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string, got {value!r}")
+        return value
+    if kind is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a table of host = seconds, got {value!r}")
+        out: dict[str, float] = {}
+        for host, seconds in value.items():
+            out[str(host)] = _coerce(seconds, float, f"{where}.{host}")
+        return out
+    raise TypeError(kind)  # pragma: no cover - programming error
+
+
+def _from_env_string(raw: str, kind: type, name: str) -> Any:
+    """Parse an environment variable's text as the declared type."""
+    try:
+        if kind is float:
+            return _coerce(float(raw), float, name)
+        if kind is int:
+            return _coerce(int(raw), int, name)
+    except ValueError as exc:
+        raise ConfigError(f"environment variable {name}: cannot read {raw!r}: {exc}") from exc
+    if kind is dict:
+        raise ConfigError(f"environment variable {name}: tables can only be set in the file")
+    return _coerce(raw, kind, f"environment variable {name}")
+
+
+def _read_file(path: Path) -> tuple[dict[str, Any], str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file {path} does not exist") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc}") from exc
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+
+
+def load_config(
+    path: Path | str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Load the configuration.
+
+    Args:
+        path: the TOML file; when None, SCANNER_CONFIG or ./scanner.toml if present.
+        overrides: top-level keys set explicitly (CLI options); None values are ignored.
+        environ: the environment to read SCANNER_* variables from (default os.environ).
+
+    Raises:
+        ConfigError: naming the file, line and key of anything wrong.
+    """
+    env = os.environ if environ is None else environ
+    if path is None and env.get("SCANNER_CONFIG"):
+        path = env["SCANNER_CONFIG"]
+    if path is None and Path(DEFAULT_CONFIG_NAME).is_file():
+        path = DEFAULT_CONFIG_NAME
+
+    top: dict[str, Any] = {}
+    fetch: dict[str, Any] = {}
+    config_file: Path | None = None
+    if path is not None:
+        config_file = Path(path).resolve()
+        data, text = _read_file(config_file)
+        base = config_file.parent
+        for key, value in data.items():
+            if key == "fetch":
+                if not isinstance(value, dict):
+                    raise ConfigError(f"{_where(config_file, text, key)}: expected a [fetch] table")
+                for fkey, fvalue in value.items():
+                    if fkey not in _FETCH_KEYS:
+                        raise ConfigError(
+                            f"{_where(config_file, text, fkey)}: unknown key in [fetch]; "
+                            f"known keys: {', '.join(sorted(_FETCH_KEYS))}"
+                        )
+                    where = _where(config_file, text, fkey)
+                    fetch[fkey] = _coerce(fvalue, _FETCH_KEYS[fkey], where)
+            elif key in _TOP_KEYS:
+                value = _coerce(value, _TOP_KEYS[key], _where(config_file, text, key))
+                top[key] = base / value if isinstance(value, Path) else value
+            else:
+                raise ConfigError(
+                    f"{_where(config_file, text, key)}: unknown key; known keys: "
+                    f"{', '.join(sorted([*_TOP_KEYS, 'fetch']))}"
+                )
+
+    for key, kind in _TOP_KEYS.items():
+        name = f"SCANNER_{key.upper()}"
+        if env.get(name):
+            top[key] = _from_env_string(env[name], kind, name)
+    for key, kind in _FETCH_KEYS.items():
+        name = f"SCANNER_FETCH_{key.upper()}"
+        if env.get(name):
+            fetch[key] = _from_env_string(env[name], kind, name)
+
+    for key, value in (overrides or {}).items():
+        if value is None:
+            continue
+        if key not in _TOP_KEYS:
+            raise ConfigError(f"unknown override {key!r}")
+        top[key] = _coerce(value if not isinstance(value, Path) else str(value),
+                           _TOP_KEYS[key], f"option --{key.replace('_', '-')}")
+
+    fetch_settings = replace(FetchSettings(), **fetch)
+    return replace(Config(), **top, fetch=fetch_settings, config_file=config_file)

@@ -1,0 +1,86 @@
+"""The nightly run's stages as plain functions; flows/ wraps each in a Prefect task.
+
+Each stage takes the config and the run id, does its work against the store, and
+returns a small JSON-able summary that ends up in the run's row.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from scanner.config import Config
+from scanner.ingest import SourceResult, pull_sources
+from scanner.sources import load_sources, select_sources
+from scanner.store import Store
+
+#: Stages of the nightly run in order, with the issue that builds each one that is
+#: still a placeholder. A placeholder reports itself as such; it never pretends.
+STAGES: dict[str, str | None] = {
+    "pull": None,
+    "embed": "#4 CPU embedding engine",
+    "assign": "#3 field assignment",
+    "topics": "#5 topics with stable identities",
+    "signals": "#6 emergence signals and ranking",
+    "report": "#7 panel reports",
+}
+
+
+def run_date_or_today(run_date: str | date | None) -> str:
+    """The run date as YYYY-MM-DD (today in UTC when None)."""
+    if run_date is None:
+        return datetime.now(UTC).date().isoformat()
+    if isinstance(run_date, date):
+        return run_date.isoformat()
+    try:
+        return date.fromisoformat(run_date).isoformat()
+    except ValueError as exc:
+        from scanner.errors import ConfigError
+
+        raise ConfigError(f"run date {run_date!r} is not a YYYY-MM-DD date") from exc
+
+
+def begin_run(config: Config, kind: str, run_date: str, params: dict[str, Any]) -> str:
+    """Open a run row and return its id."""
+    store = Store(config.db_path)
+    try:
+        return store.start_run(kind, run_date, params)
+    finally:
+        store.close()
+
+
+def end_run(
+    config: Config, run_id: str, status: str, summary: dict[str, Any], error: str | None = None
+) -> None:
+    """Close a run row with its outcome."""
+    store = Store(config.db_path)
+    try:
+        store.finish_run(run_id, status, summary, error)
+    finally:
+        store.close()
+
+
+def pull_stage(
+    config: Config,
+    run_id: str,
+    source_ids: list[str] | None = None,
+    on_source: Callable[[SourceResult], None] | None = None,
+) -> dict[str, Any]:
+    """Fetch the enabled (or the named) sources into the store."""
+    started = time.monotonic()
+    sources = select_sources(load_sources(config.sources_file), source_ids)
+    store = Store(config.db_path)
+    try:
+        summary = pull_sources(store, sources, config.fetch, run_id=run_id, on_source=on_source)
+    finally:
+        store.close()
+    return {"stage": "pull", "status": "ok", **summary.totals(),
+            "seconds": round(time.monotonic() - started, 2)}
+
+
+def placeholder_stage(name: str) -> dict[str, Any]:
+    """A stage that is not built yet, reported as such."""
+    return {"stage": name, "status": "not_built", "reason": f"to be built in issue {STAGES[name]}",
+            "seconds": 0.0}

@@ -1,0 +1,155 @@
+"""The list of sources a nightly run pulls, read from a TOML file (data/sources.toml)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from scanner.errors import ConfigError, SourceError
+from scanner.normalize import ITEM_KINDS
+
+SOURCE_KINDS = ("feed", "arxiv_api")
+LANGUAGES = ("en", "zh", "multi")
+ARXIV_API = "https://export.arxiv.org/api/query"
+_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+_KEYS = {"id", "name", "kind", "url", "query", "max_results", "language", "item_kind",
+         "enabled", "note"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """One place items come from."""
+
+    id: str
+    name: str
+    kind: str
+    url: str
+    language: str
+    item_kind: str
+    enabled: bool = True
+    note: str = ""
+
+    @property
+    def host(self) -> str:
+        """The host name, for per-host politeness delays."""
+        return urlsplit(self.url).hostname or ""
+
+    def as_row(self) -> dict[str, Any]:
+        """The definition columns of the sources table."""
+        row = asdict(self)
+        row.pop("note")
+        row["enabled"] = int(self.enabled)
+        return row
+
+
+def arxiv_query_url(query: str, max_results: int = 100) -> str:
+    """The arXiv API URL for a search query, newest submissions first."""
+    params = {
+        "search_query": query, "start": 0, "max_results": max_results,
+        "sortBy": "submittedDate", "sortOrder": "descending",
+    }
+    return f"{ARXIV_API}?{urlencode(params)}"
+
+
+def _line(text: str, needle: str) -> str:
+    index = text.find(needle)
+    return f", line {text.count(chr(10), 0, index) + 1}" if index >= 0 else ""
+
+
+def load_sources(path: Path | str) -> list[Source]:
+    """Read and validate a sources file.
+
+    Raises:
+        ConfigError: naming the file, line and key of the first problem.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"sources file {path} does not exist") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"sources file {path} cannot be read: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"sources file {path} is not valid TOML: {exc}") from exc
+    entries = data.get("source")
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"sources file {path}: expected one or more [[source]] tables")
+    unknown_top = set(data) - {"source"}
+    if unknown_top:
+        key = sorted(unknown_top)[0]
+        raise ConfigError(f"sources file {path}{_line(text, key)}: unknown key '{key}'")
+
+    sources: list[Source] = []
+    seen: set[str] = set()
+    for number, entry in enumerate(entries, start=1):
+        sid = entry.get("id")
+        quoted = '"' + str(sid) + '"'
+        where = f"sources file {path}{_line(text, quoted) if sid else ''}"
+        where += f", source #{number}" + (f" ({sid})" if sid else "")
+
+        def need(key: str, allowed: tuple[str, ...] | None = None,
+                 entry: dict[str, Any] = entry, where: str = where) -> str:
+            value = entry.get(key)
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{where}: key '{key}' is missing or not a string")
+            if allowed and value not in allowed:
+                raise ConfigError(
+                    f"{where}: key '{key}' is {value!r}; expected one of {', '.join(allowed)}"
+                )
+            return value.strip()
+
+        extra = set(entry) - _KEYS
+        if extra:
+            raise ConfigError(f"{where}: unknown key '{sorted(extra)[0]}'")
+        sid = need("id")
+        if not _ID.match(sid):
+            raise ConfigError(f"{where}: id {sid!r} must be lower-case letters, digits, . _ -")
+        if sid in seen:
+            raise ConfigError(f"{where}: duplicate source id {sid!r}")
+        seen.add(sid)
+        kind = need("kind", SOURCE_KINDS)
+        if kind == "arxiv_api":
+            query = need("query")
+            max_results = entry.get("max_results", 100)
+            if not isinstance(max_results, int) or not 1 <= max_results <= 2000:
+                raise ConfigError(f"{where}: key 'max_results' must be a number from 1 to 2000")
+            url = entry.get("url") or arxiv_query_url(query, max_results)
+        else:
+            url = need("url")
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise ConfigError(f"{where}: key 'url' must be an http(s) URL, got {url!r}")
+        enabled = entry.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise ConfigError(f"{where}: key 'enabled' must be true or false")
+        sources.append(
+            Source(
+                id=sid, name=str(entry.get("name") or sid), kind=kind, url=url,
+                language=need("language", LANGUAGES), item_kind=need("item_kind", ITEM_KINDS),
+                enabled=enabled, note=str(entry.get("note", "")),
+            )
+        )
+    return sources
+
+
+def select_sources(
+    sources: list[Source], ids: list[str] | None = None, include_disabled: bool = False
+) -> list[Source]:
+    """The sources to fetch: the named ones (in any state), or all enabled ones.
+
+    Raises:
+        SourceError: when a named id is not in the list.
+    """
+    if ids:
+        known = {s.id: s for s in sources}
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise SourceError(
+                f"unknown source id(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        return [known[i] for i in ids]
+    return [s for s in sources if s.enabled or include_disabled]

@@ -1,0 +1,383 @@
+"""The one SQLite store. Only this module knows tables, columns and the database path.
+
+WAL mode, `synchronous=NORMAL`, and a schema built and upgraded by numbered
+migrations. Every write that belongs together happens in one transaction, so an
+interrupted run loses nothing that was committed before it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from scanner.errors import StoreError
+
+#: Item columns written by normalizers and importers; JSON-encoded where lists.
+ITEM_FIELDS: tuple[str, ...] = (
+    "id", "source_id", "kind", "url", "title", "summary", "published", "published_flag",
+    "published_raw", "authors", "categories", "language", "content_hash", "record_hash",
+    "primary_category", "version", "doi", "origin",
+)
+
+
+def utcnow() -> str:
+    """The current time as an ISO 8601 UTC string with seconds."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def _m001_initial(db: sqlite_utils.Database) -> None:
+    db["sources"].create(
+        {
+            "id": str, "name": str, "kind": str, "url": str, "language": str,
+            "item_kind": str, "enabled": int, "etag": str, "last_modified": str,
+            "last_status": str, "last_fetched_at": str, "last_ok_at": str,
+        },
+        pk="id",
+    )
+    db["runs"].create(
+        {
+            "id": str, "kind": str, "run_date": str, "status": str, "started_at": str,
+            "finished_at": str, "params": str, "summary": str, "error": str,
+        },
+        pk="id",
+    )
+    db["fetches"].create(
+        {
+            "id": int, "run_id": str, "source_id": str, "url": str, "started_at": str,
+            "duration_s": float, "attempts": int, "status": str, "http_code": int,
+            "bytes": int, "content_type": str, "bozo": int, "bozo_class": str,
+            "bozo_message": str, "error_class": str, "error_message": str, "etag": str,
+            "last_modified": str, "entries": int, "items_new": int, "items_changed": int,
+            "items_unchanged": int,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+    )
+    db["fetches"].create_index(["source_id", "started_at"])
+    db["items"].create(
+        {
+            "id": str, "source_id": str, "kind": str, "url": str, "title": str,
+            "summary": str, "published": str, "published_flag": str, "published_raw": str,
+            "authors": str, "categories": str, "language": str, "content_hash": str,
+            "record_hash": str, "primary_category": str, "version": int, "doi": str,
+            "origin": str, "first_seen_at": str, "updated_at": str,
+        },
+        pk="id",
+    )
+    db["items"].create_index(["published"])
+    db["items"].create_index(["source_id"])
+    db["items"].create_index(["content_hash"])
+    db["imports"].create(
+        {
+            "key": str, "path": str, "format": str, "rows_done": int, "rows_total": int,
+            "finished": int, "started_at": str, "updated_at": str,
+        },
+        pk="key",
+    )
+
+
+#: Numbered schema migrations; append, never edit one that has shipped.
+MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
+    (1, "sources, runs, fetches, items, imports", _m001_initial),
+]
+
+
+@dataclass
+class UpsertCounts:
+    """What an upsert of items did."""
+
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+
+    def add(self, other: UpsertCounts) -> None:
+        self.new += other.new
+        self.changed += other.changed
+        self.unchanged += other.unchanged
+        self.duplicates += other.duplicates
+
+
+class Store:
+    """The project's SQLite database.
+
+    Args:
+        path: the database file; its folder is created when missing.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(self.path), timeout=30.0)
+            self.db = sqlite_utils.Database(conn)
+            self.db.execute("PRAGMA schema_version").fetchone()
+            self.db.enable_wal()
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"database {self.path} cannot be used: {exc}. If the file is corrupted, "
+                "restore it from a backup or move it away to start an empty store."
+            ) from exc
+        except OSError as exc:
+            raise StoreError(f"database {self.path} cannot be opened: {exc}") from exc
+
+    # -- schema -----------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        """The highest migration applied (0 for an empty file)."""
+        if not self.db["migrations"].exists():
+            return 0
+        row = self.db.execute("SELECT max(version) FROM migrations").fetchone()
+        return int(row[0] or 0)
+
+    def migrate(self) -> list[int]:
+        """Apply every migration not yet applied, each in its own transaction."""
+        if not self.db["migrations"].exists():
+            self.db["migrations"].create(
+                {"version": int, "name": str, "applied_at": str}, pk="version"
+            )
+        current = self.schema_version()
+        applied = []
+        for version, name, step in MIGRATIONS:
+            if version <= current:
+                continue
+            with self.db.conn:
+                step(self.db)
+                self.db["migrations"].insert(
+                    {"version": version, "name": name, "applied_at": utcnow()}
+                )
+            applied.append(version)
+        return applied
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()
+
+    # -- sources ----------------------------------------------------------------
+
+    def sync_sources(self, sources: Iterable[dict[str, Any]]) -> None:
+        """Write source definitions, keeping each source's fetch state."""
+        with self.db.conn:
+            for source in sources:
+                self.db["sources"].upsert(dict(source), pk="id", alter=True)
+
+    def source_state(self, source_id: str) -> dict[str, Any]:
+        """Conditional-GET validators and last outcome of one source."""
+        try:
+            row = self.db["sources"].get(source_id)
+        except sqlite_utils.db.NotFoundError:
+            return {}
+        return {k: row.get(k) for k in ("etag", "last_modified", "last_status", "last_ok_at")}
+
+    # -- runs -------------------------------------------------------------------
+
+    def start_run(self, kind: str, run_date: str, params: dict[str, Any] | None = None) -> str:
+        """Create a run row in state 'running' and return its id."""
+        run_id = f"{kind}-{run_date}-{uuid.uuid4().hex[:8]}"
+        with self.db.conn:
+            self.db["runs"].insert(
+                {
+                    "id": run_id, "kind": kind, "run_date": run_date, "status": "running",
+                    "started_at": utcnow(), "params": json.dumps(params or {}),
+                }
+            )
+        return run_id
+
+    def finish_run(
+        self, run_id: str, status: str, summary: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Close a run with its final status, summary and error (if any)."""
+        with self.db.conn:
+            self.db["runs"].update(
+                run_id,
+                {
+                    "status": status, "finished_at": utcnow(),
+                    "summary": json.dumps(summary or {}, ensure_ascii=False), "error": error,
+                },
+            )
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        """One run row with its JSON columns decoded."""
+        row = dict(self.db["runs"].get(run_id))
+        row["params"] = json.loads(row["params"] or "{}")
+        row["summary"] = json.loads(row["summary"] or "{}")
+        return row
+
+    # -- fetches and items ----------------------------------------------------------
+
+    def record_fetch(
+        self, fetch: dict[str, Any], items: Sequence[dict[str, Any]] = ()
+    ) -> tuple[int, UpsertCounts]:
+        """Store one fetch attempt, the items it produced and the source's new state.
+
+        All in one transaction: either the fetch row, its items and the source's
+        validators are all written, or none are.
+        """
+        with self.db.conn:
+            counts = self._upsert_items(items)
+            row = dict(fetch)
+            row.update(
+                items_new=counts.new, items_changed=counts.changed,
+                items_unchanged=counts.unchanged,
+            )
+            fetch_id = self.db["fetches"].insert(row).last_pk
+            state: dict[str, Any] = {
+                "last_status": row.get("status"), "last_fetched_at": row.get("started_at"),
+            }
+            if row.get("status") in ("ok", "not_modified"):
+                state["last_ok_at"] = row.get("started_at")
+            if row.get("status") == "ok":
+                state["etag"] = row.get("etag")
+                state["last_modified"] = row.get("last_modified")
+            if self.db["sources"].count_where("id = ?", [row["source_id"]]):
+                self.db["sources"].update(row["source_id"], state)
+        return int(fetch_id), counts
+
+    def upsert_items(self, items: Sequence[dict[str, Any]]) -> UpsertCounts:
+        """Insert new items and update changed ones, in one transaction."""
+        with self.db.conn:
+            return self._upsert_items(items)
+
+    def _upsert_items(self, items: Sequence[dict[str, Any]]) -> UpsertCounts:
+        counts = UpsertCounts()
+        unique: dict[str, dict[str, Any]] = {}
+        for item in items:
+            if item["id"] in unique:
+                counts.duplicates += 1  # the first occurrence in a batch wins
+                continue
+            unique[item["id"]] = item
+        if not unique:
+            return counts
+        existing: dict[str, str] = {}
+        ids = list(unique)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for item_id, record_hash in self.db.execute(
+                f"SELECT id, record_hash FROM items WHERE id IN ({marks})", chunk
+            ):
+                existing[item_id] = record_hash
+        now = utcnow()
+        new_rows, changed_rows = [], []
+        for item_id, item in unique.items():
+            row = _item_row(item)
+            if item_id not in existing:
+                row["first_seen_at"] = row["updated_at"] = now
+                new_rows.append(row)
+            elif existing[item_id] != row["record_hash"]:
+                row["updated_at"] = now
+                changed_rows.append(row)
+            else:
+                counts.unchanged += 1
+        if new_rows:
+            self.db["items"].insert_all(new_rows, batch_size=1000)
+        for row in changed_rows:
+            if row["published_flag"] != "ok":
+                # keep the stand-in date first stored rather than today's fetch time
+                row.pop("published")
+            self.db["items"].update(row["id"], row)
+        counts.new += len(new_rows)
+        counts.changed += len(changed_rows)
+        return counts
+
+    def item(self, item_id: str) -> dict[str, Any] | None:
+        """One stored item with its list columns decoded, or None."""
+        try:
+            row = dict(self.db["items"].get(item_id))
+        except sqlite_utils.db.NotFoundError:
+            return None
+        row["authors"] = json.loads(row["authors"] or "[]")
+        row["categories"] = json.loads(row["categories"] or "[]")
+        return row
+
+    def item_fingerprint(self) -> tuple[int, str]:
+        """(count, digest) over every item's id and record hash: equal stores, equal prints."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        count = 0
+        for item_id, record_hash in self.db.execute(
+            "SELECT id, record_hash FROM items ORDER BY id"
+        ):
+            digest.update(f"{item_id}\t{record_hash}\n".encode())
+            count += 1
+        return count, digest.hexdigest()
+
+    # -- imports --------------------------------------------------------------------
+
+    def import_progress(self, key: str) -> dict[str, Any] | None:
+        """The checkpoint of a bulk import, or None if it never started."""
+        try:
+            return dict(self.db["imports"].get(key))
+        except sqlite_utils.db.NotFoundError:
+            return None
+
+    def import_batch(
+        self, key: str, path: str, fmt: str, items: Sequence[dict[str, Any]],
+        rows_done: int, rows_total: int | None, finished: bool = False,
+    ) -> UpsertCounts:
+        """Store one batch of an import and move its checkpoint, atomically."""
+        with self.db.conn:
+            counts = self._upsert_items(items)
+            previous = self.import_progress(key)
+            self.db["imports"].upsert(
+                {
+                    "key": key, "path": path, "format": fmt, "rows_done": rows_done,
+                    "rows_total": rows_total, "finished": int(finished),
+                    "started_at": previous["started_at"] if previous else utcnow(),
+                    "updated_at": utcnow(),
+                },
+                pk="key",
+            )
+        return counts
+
+    # -- reporting ----------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for `scanner db stats`."""
+        def grouped(sql: str) -> dict[str, int]:
+            return {str(k): int(v) for k, v in self.db.execute(sql).fetchall()}
+
+        return {
+            "path": str(self.path),
+            "schema_version": self.schema_version(),
+            "items": self.db["items"].count,
+            "items_by_kind": grouped("SELECT kind, count(*) FROM items GROUP BY kind"),
+            "items_by_language": grouped(
+                "SELECT language, count(*) FROM items GROUP BY language"
+            ),
+            "items_by_published_flag": grouped(
+                "SELECT published_flag, count(*) FROM items GROUP BY published_flag"
+            ),
+            "sources": self.db["sources"].count,
+            "fetches_by_status": grouped("SELECT status, count(*) FROM fetches GROUP BY status"),
+            "runs_by_status": grouped("SELECT status, count(*) FROM runs GROUP BY status"),
+            "imports": [dict(r) for r in self.db["imports"].rows],
+        }
+
+    def recent_fetches(self, run_id: str | None = None) -> list[dict[str, Any]]:
+        """Fetch rows of one run (or all), oldest first."""
+        if run_id:
+            return list(self.db["fetches"].rows_where("run_id = ?", [run_id], order_by="id"))
+        return list(self.db["fetches"].rows_where(order_by="id"))
+
+
+def _item_row(item: dict[str, Any]) -> dict[str, Any]:
+    row = {key: item.get(key) for key in ITEM_FIELDS}
+    for key in ("authors", "categories"):
+        value = row.get(key)
+        if not isinstance(value, str):
+            row[key] = json.dumps(list(value or []), ensure_ascii=False)
+    return row
