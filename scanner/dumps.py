@@ -15,15 +15,14 @@ import io
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import feedparser
 import pyarrow.parquet as pq
 
 from scanner.errors import DumpError
-from scanner.normalize import ITEM_KINDS, make_item
+from scanner.normalize import ITEM_KINDS, make_item, parse_date_text
 from scanner.store import Store, UpsertCounts
 
 #: Item fields a dump column can be mapped onto.
@@ -188,22 +187,12 @@ def choose_preset(columns: list[str], mapping: Mapping[str, str] | None,
 
 
 def _to_datetime(value: Any) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    if isinstance(value, list) and value:  # arXiv snapshot "versions": first one is v1
+    if isinstance(value, list):  # arXiv snapshot "versions": the first one is v1
+        if not value:
+            return None
         first = value[0]
-        return _to_datetime(first.get("created") if isinstance(first, dict) else first)
-    text = str(value).strip()
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    except ValueError:
-        struct = feedparser._parse_date(text)
-        return datetime(*struct[:6], tzinfo=UTC) if struct else None
+        return parse_date_text(first.get("created") if isinstance(first, dict) else first)
+    return parse_date_text(value)
 
 
 def _split_list(value: Any, separator: str) -> list[str]:

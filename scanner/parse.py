@@ -17,7 +17,7 @@ from typing import Any
 
 import feedparser
 
-from scanner.normalize import make_item
+from scanner.normalize import make_item, parse_date_text
 
 _HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body")
 
@@ -63,18 +63,6 @@ def _struct_to_datetime(value: Any) -> datetime | None:
             return datetime(*value[:6], tzinfo=UTC)
         except (TypeError, ValueError):
             return None
-
-
-def _parse_iso(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        parsed_struct = feedparser._parse_date(value)  # RFC 822 and friends
-        return _struct_to_datetime(parsed_struct)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _entry_link(entry: Mapping[str, Any]) -> str | None:
@@ -225,7 +213,7 @@ def _parse_json_feed(
                 fetched_at=fetched_at,
                 url=entry.get("url") or entry.get("external_url"),
                 guid=str(entry.get("id")) if entry.get("id") is not None else None,
-                published=_parse_iso(raw_date),
+                published=parse_date_text(raw_date),
                 published_raw=raw_date if isinstance(raw_date, str) else None,
                 authors=[a.get("name") for a in authors if isinstance(a, dict)],
                 categories=entry.get("tags") if isinstance(entry.get("tags"), list) else [],

@@ -55,9 +55,14 @@ def arxiv_query_url(query: str, max_results: int = 100) -> str:
     return f"{ARXIV_API}?{urlencode(params)}"
 
 
-def _line(text: str, needle: str) -> str:
-    index = text.find(needle)
-    return f", line {text.count(chr(10), 0, index) + 1}" if index >= 0 else ""
+def _line(text: str, needle: str, occurrence: int = 1) -> str:
+    """', line N' of the n-th occurrence of needle in text, or '' when absent."""
+    index = -1
+    for _ in range(occurrence):
+        index = text.find(needle, index + 1)
+        if index < 0:
+            return ""
+    return f", line {text.count(chr(10), 0, index) + 1}"
 
 
 def load_sources(path: Path | str) -> list[Source]:
@@ -88,8 +93,7 @@ def load_sources(path: Path | str) -> list[Source]:
     seen: set[str] = set()
     for number, entry in enumerate(entries, start=1):
         sid = entry.get("id")
-        quoted = '"' + str(sid) + '"'
-        where = f"sources file {path}{_line(text, quoted) if sid else ''}"
+        where = f"sources file {path}{_line(text, '[[source]]', number)}"
         where += f", source #{number}" + (f" ({sid})" if sid else "")
 
         def need(key: str, allowed: tuple[str, ...] | None = None,

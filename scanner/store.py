@@ -71,6 +71,8 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
             "origin": str, "first_seen_at": str, "updated_at": str,
         },
         pk="id",
+        not_null={"id", "source_id", "kind", "title", "published", "content_hash",
+                  "record_hash"},
     )
     db["items"].create_index(["published"])
     db["items"].create_index(["source_id"])

@@ -1,0 +1,139 @@
+"""Bulk import: presets for the shared corpora, mappings, idempotence and crash resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from scanner.dumps import import_dump
+from scanner.errors import DumpError
+from scanner.store import Store
+from tests.conftest import REPO, shared_path
+
+
+@pytest.fixture(scope="module")
+def arxiv_slice(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first 10,000 rows of the 2010-2019 arXiv corpus, written to a temp file."""
+    source = shared_path("corpus", "arxiv_2010_2019.parquet")
+    path = tmp_path_factory.mktemp("slice") / "arxiv_10k.parquet"
+    pq.write_table(pq.ParquetFile(source).read_row_group(0).slice(0, 10_000)
+                   if pq.ParquetFile(source).metadata.row_group(0).num_rows >= 10_000
+                   else pq.read_table(source).slice(0, 10_000), path)
+    return path
+
+
+def test_importing_twice_gives_each_item_once(store: Store, arxiv_slice: Path) -> None:
+    first = import_dump(store, arxiv_slice)
+    assert first.preset == "arxiv-2010-2019" and first.counts.new == 10_000
+    again = import_dump(store, arxiv_slice, restart=True)  # really read and upsert again
+    assert again.rows_read == 10_000 and again.counts.new == 0
+    assert again.counts.unchanged == 10_000
+    assert store.db["items"].count == 10_000
+    skipped = import_dump(store, arxiv_slice)  # checkpoint says finished: nothing to read
+    assert skipped.rows_read == 0 and skipped.rows_skipped_resume == 10_000
+    item = store.item("arxiv:" + pq.read_table(arxiv_slice).column("arxiv_id")[0].as_py())
+    assert item and item["kind"] == "paper" and item["primary_category"]
+    assert item["url"].startswith("https://arxiv.org/abs/") and item["published_flag"] == "ok"
+
+
+def _count(db_path: Path, sql: str) -> int:
+    conn = sqlite3.connect(db_path, timeout=30)
+    try:
+        row = conn.execute(sql).fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        conn.close()
+
+
+def test_killed_import_resumes_to_the_same_table(tmp_path: Path, arxiv_slice: Path) -> None:
+    reference = Store(tmp_path / "reference.db")
+    import_dump(reference, arxiv_slice)
+    expected = reference.item_fingerprint()
+    reference.close()
+
+    db_path = tmp_path / "killed.db"
+    command = [sys.executable, "-m", "scanner.cli", "--db", str(db_path), "import",
+               str(arxiv_slice), "--batch-size", "250"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if _count(db_path, "SELECT max(rows_done) FROM imports") >= 2_000:
+            break
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    done_at_kill = _count(db_path, "SELECT max(rows_done) FROM imports")
+    items_at_kill = _count(db_path, "SELECT count(*) FROM items")
+    assert 0 < done_at_kill < 10_000, "the import should have been killed part-way"
+    assert items_at_kill == done_at_kill  # items and checkpoint are committed together
+
+    rerun = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
+                           timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "resumed after" in rerun.stdout
+    store = Store(db_path)
+    assert store.item_fingerprint() == expected
+    store.close()
+
+
+def test_news_corpus_imports_every_story(store: Store) -> None:
+    path = shared_path("corpus", "news_zh_2022_2024.parquet")
+    result = import_dump(store, path)
+    total = pq.ParquetFile(path).metadata.num_rows
+    assert result.preset == "news-zh" and result.counts.new == total
+    by_language = store.stats()["items_by_language"]
+    assert by_language.get("zh", 0) >= 0.99 * total
+    assert store.db["items"].count_where("kind = 'news' AND published_flag = 'ok'") == total
+
+
+def test_arxiv_snapshot_jsonl_and_bad_lines(store: Store, tmp_path: Path) -> None:
+    rows = [
+        {"id": "0704.0001", "submitter": "P. Balázs", "authors": "C. Balázs, E. L. Berger and "
+         "C.-P. Yuan", "title": "Calculation of prompt diphoton production",
+         "abstract": "  A fully differential calculation with x<y.  ", "categories": "hep-ph",
+         "doi": "10.1103/PhysRevD.76.013009",
+         "versions": [{"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"}],
+         "update_date": "2008-11-13", "authors_parsed": [["Balázs", "C.", ""]]},
+        {"id": "0704.0002", "authors": "A. B", "title": "", "abstract": "no title",
+         "categories": "math.CO", "versions": [], "authors_parsed": []},
+    ]
+    path = tmp_path / "snapshot.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n{not json\n")
+    result = import_dump(store, path)
+    assert result.preset == "arxiv-snapshot"
+    assert result.counts.new == 1 and result.rows_invalid == 2
+    item = store.item("arxiv:0704.0001")
+    assert item["authors"] == ["C. Balázs", "E. L. Berger", "C.-P. Yuan"]
+    assert item["summary"] == "A fully differential calculation with x<y."
+    assert item["published"].startswith("2007-04-02") and item["doi"].startswith("10.1103/")
+
+
+def test_csv_with_mapping_and_errors(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "policy.csv"
+    path.write_text("headline,body,when,link\n"
+                    "上海发布未来产业行动方案,聚焦脑机接口与量子科技,2025-09-26,https://www.shanghai.gov.cn/a\n"
+                    "No date here,Body,,https://example.org/b\n", encoding="utf-8")
+    with pytest.raises(DumpError, match="no known layout"):
+        import_dump(store, path)
+    with pytest.raises(DumpError, match="not in the dump"):
+        import_dump(store, path, mapping={"title": "nope"})
+    result = import_dump(store, path, kind="policy", mapping={
+        "title": "headline", "summary": "body", "published": "when", "url": "link"})
+    assert result.counts.new == 2
+    flags = {r["title"]: (r["language"], r["published_flag"], r["kind"])
+             for r in store.db["items"].rows}
+    assert flags["上海发布未来产业行动方案"] == ("zh", "ok", "policy")
+    assert flags["No date here"] == ("en", "missing", "policy")
