@@ -45,7 +45,7 @@ class Config:
 
     db_path: Path = Path("var/scanner.db")
     sources_file: Path = DATA_DIR / "sources.toml"
-    taxonomy_file: Path = DATA_DIR / "taxonomy" / "current.toml"
+    taxonomy_file: Path = DATA_DIR / "taxonomy" / "taxonomy-2025.1.toml"
     model: str = "multilingual-e5-small"
     report_dir: Path = Path("reports")
     fetch: FetchSettings = field(default_factory=FetchSettings)
