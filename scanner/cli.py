@@ -34,6 +34,13 @@ def _store(ctx: click.Context) -> Store:
     return Store(_config(ctx).db_path)
 
 
+def _sources(config: Config, ids: list[str] | None = None) -> list[Any]:
+    """The enabled sources, or the named ones (unknown ids are an error)."""
+    from scanner.sources import load_sources, select_sources
+
+    return select_sources(load_sources(config.sources_file, config.taxonomy_file), ids)
+
+
 class _Group(click.Group):
     """Turns ScannerError into a clear message and exit code 1."""
 
@@ -74,7 +81,7 @@ def sources_list(ctx: click.Context, show_all: bool) -> None:
     table = Table(title=f"Sources ({config.sources_file})")
     for column in ("id", "kind", "item kind", "lang", "enabled", "url"):
         table.add_column(column)
-    for source in load_sources(config.sources_file):
+    for source in load_sources(config.sources_file, config.taxonomy_file):
         if source.enabled or show_all:
             table.add_row(source.id, source.kind, source.item_kind, source.language,
                           "yes" if source.enabled else "no", escape(source.url))
@@ -88,10 +95,8 @@ def sources_check(ctx: click.Context, source_ids: tuple[str, ...]) -> None:
     """Validate the sources file and try each source live, storing nothing."""
     from scanner.fetch import HostThrottle, fetch_url, make_client
     from scanner.ingest import parse_outcome
-    from scanner.sources import load_sources, select_sources
-
     config = _config(ctx)
-    chosen = select_sources(load_sources(config.sources_file), list(source_ids) or None)
+    chosen = _sources(config, list(source_ids) or None)
     throttle = HostThrottle(config.fetch.host_delay_s, config.fetch.default_host_delay_s)
     table = Table(title="Source check (nothing stored)")
     for column in ("id", "status", "http", "entries", "bozo", "seconds", "message"):
@@ -131,10 +136,8 @@ def fetch(ctx: click.Context, source_ids: tuple[str, ...]) -> None:
     """Fetch sources now and store their items (no other stage)."""
     from scanner.ingest import pull_sources
     from scanner.pipeline import run_date_or_today
-    from scanner.sources import load_sources, select_sources
-
     config = _config(ctx)
-    chosen = select_sources(load_sources(config.sources_file), list(source_ids) or None)
+    chosen = _sources(config, list(source_ids) or None)
     store = Store(config.db_path)
     run_id = store.start_run("fetch", run_date_or_today(None), {"sources": list(source_ids)})
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -323,11 +326,10 @@ def taxonomy_diff(old: str, new: str) -> None:
 def run(ctx: click.Context, run_date: str | None, source_ids: str | None, no_fetch: bool) -> None:
     """Run the nightly flow once, now (through Prefect, offline)."""
     from scanner.pipeline import run_date_or_today
-    from scanner.sources import load_sources, select_sources
 
     config = _config(ctx)
     ids = [s.strip() for s in source_ids.split(",") if s.strip()] if source_ids else None
-    select_sources(load_sources(config.sources_file), ids)  # fail fast on unknown ids
+    _sources(config, ids)  # fail fast on unknown ids
     day = run_date_or_today(run_date)
     from flows.nightly import nightly
 

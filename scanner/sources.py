@@ -16,8 +16,10 @@ SOURCE_KINDS = ("feed", "arxiv_api")
 LANGUAGES = ("en", "zh", "multi")
 ARXIV_API = "https://export.arxiv.org/api/query"
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-_KEYS = {"id", "name", "kind", "url", "query", "max_results", "language", "item_kind",
-         "enabled", "note"}
+_KEYS = {"id", "name", "kind", "url", "query", "field", "max_results", "language",
+         "item_kind", "enabled", "note"}
+#: Most keywords an arXiv query built from a taxonomy field uses (keeps URLs short).
+MAX_QUERY_TERMS = 10
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class Source:
     item_kind: str
     enabled: bool = True
     note: str = ""
+    field: str = ""
 
     @property
     def host(self) -> str:
@@ -42,6 +45,7 @@ class Source:
         """The definition columns of the sources table."""
         row = asdict(self)
         row.pop("note")
+        row.pop("field")
         row["enabled"] = int(self.enabled)
         return row
 
@@ -55,6 +59,23 @@ def arxiv_query_url(query: str, max_results: int = 100) -> str:
     return f"{ARXIV_API}?{urlencode(params)}"
 
 
+def field_query(keywords: list[str], max_terms: int = MAX_QUERY_TERMS) -> str:
+    """An arXiv search over abstracts for a field's English keywords.
+
+    Short letter-only acronyms (RIS, SNN, AUV ...) are left out: alone they match far
+    too much. Short terms with a digit (6G, MoS2) are distinctive and stay.
+    """
+    terms: list[str] = []
+    for keyword in keywords:
+        keyword = keyword.replace('"', "").strip()
+        distinctive = len(keyword) >= 5 or " " in keyword or any(c.isdigit() for c in keyword)
+        if distinctive and keyword.lower() not in [t.lower() for t in terms]:
+            terms.append(keyword)
+        if len(terms) >= max_terms:
+            break
+    return " OR ".join(f'abs:"{t}"' if " " in t or "-" in t else f"abs:{t}" for t in terms)
+
+
 def _line(text: str, needle: str, occurrence: int = 1) -> str:
     """', line N' of the n-th occurrence of needle in text, or '' when absent."""
     index = -1
@@ -65,8 +86,11 @@ def _line(text: str, needle: str, occurrence: int = 1) -> str:
     return f", line {text.count(chr(10), 0, index) + 1}"
 
 
-def load_sources(path: Path | str) -> list[Source]:
+def load_sources(path: Path | str, taxonomy_file: Path | str | None = None) -> list[Source]:
     """Read and validate a sources file.
+
+    An `arxiv_api` source may name a taxonomy `field` instead of a `query`: its query
+    is then built from that field's English keywords in `taxonomy_file`.
 
     Raises:
         ConfigError: naming the file, line and key of the first problem.
@@ -91,6 +115,7 @@ def load_sources(path: Path | str) -> list[Source]:
 
     sources: list[Source] = []
     seen: set[str] = set()
+    loaded: dict[str, Any] = {}  # the taxonomy, read once if a source needs it
     for number, entry in enumerate(entries, start=1):
         sid = entry.get("id")
         where = f"sources file {path}{_line(text, '[[source]]', number)}"
@@ -117,8 +142,10 @@ def load_sources(path: Path | str) -> list[Source]:
             raise ConfigError(f"{where}: duplicate source id {sid!r}")
         seen.add(sid)
         kind = need("kind", SOURCE_KINDS)
+        field_id = str(entry.get("field", ""))
         if kind == "arxiv_api":
-            query = need("query")
+            query = entry.get("query") or _taxonomy_query(field_id, taxonomy_file, where,
+                                                          loaded)
             max_results = entry.get("max_results", 100)
             if not isinstance(max_results, int) or not 1 <= max_results <= 2000:
                 raise ConfigError(f"{where}: key 'max_results' must be a number from 1 to 2000")
@@ -134,10 +161,28 @@ def load_sources(path: Path | str) -> list[Source]:
             Source(
                 id=sid, name=str(entry.get("name") or sid), kind=kind, url=url,
                 language=need("language", LANGUAGES), item_kind=need("item_kind", ITEM_KINDS),
-                enabled=enabled, note=str(entry.get("note", "")),
+                enabled=enabled, note=str(entry.get("note", "")), field=field_id,
             )
         )
     return sources
+
+
+def _taxonomy_query(field_id: str, taxonomy_file: Path | str | None, where: str,
+                    loaded: dict[str, Any]) -> str:
+    if not field_id:
+        raise ConfigError(f"{where}: an arxiv_api source needs a 'query' or a taxonomy 'field'")
+    if taxonomy_file is None:
+        raise ConfigError(f"{where}: key 'field' needs the taxonomy file (taxonomy_file)")
+    from scanner.taxonomy import load_taxonomy
+
+    if "taxonomy" not in loaded:
+        loaded["taxonomy"] = load_taxonomy(taxonomy_file)
+    taxonomy = loaded["taxonomy"]
+    if field_id not in taxonomy.fields:
+        raise ConfigError(f"{where}: key 'field' names {field_id!r}, not a field of "
+                          f"taxonomy {taxonomy.version}")
+    field = taxonomy.fields[field_id]
+    return field_query([*field.keywords_en, *field.aliases_en])
 
 
 def select_sources(

@@ -63,7 +63,8 @@ def test_bad_env_value() -> None:
 
 
 def test_project_sources_file_is_valid() -> None:
-    sources = load_sources(PROJECT_ROOT / "data" / "sources.toml")
+    sources = load_sources(PROJECT_ROOT / "data" / "sources.toml",
+                           PROJECT_ROOT / "data" / "taxonomy" / "taxonomy-2025.1.toml")
     kinds = {(s.item_kind, s.language) for s in sources if s.enabled}
     assert {("paper", "en"), ("news", "en"), ("news", "zh"), ("policy", "zh")} <= kinds
     arxiv_api = [s for s in sources if s.kind == "arxiv_api"]
@@ -91,3 +92,20 @@ def test_bad_sources_file(tmp_path: Path, text: str, match: str) -> None:
     with pytest.raises(ConfigError, match=match) as info:
         load_sources(path)
     assert "line" in str(info.value) and str(path) in str(info.value)
+
+
+def test_arxiv_queries_are_built_from_the_taxonomy(tmp_path: Path) -> None:
+    taxonomy = PROJECT_ROOT / "data" / "taxonomy" / "taxonomy-2025.1.toml"
+    path = tmp_path / "sources.toml"
+    path.write_text('[[source]]\nid = "fusion"\nkind = "arxiv_api"\n'
+                    'field = "controlled-nuclear-fusion"\nlanguage = "en"\nitem_kind = "paper"\n'
+                    '[[source]]\nid = "sixg"\nkind = "arxiv_api"\nfield = "6g"\n'
+                    'language = "en"\nitem_kind = "paper"\n')
+    fusion, sixg = load_sources(path, taxonomy)
+    assert "abs%3Atokamak" in fusion.url and fusion.host == "export.arxiv.org"
+    assert "abs%3A6G" in sixg.url and "abs%3ARIS" not in sixg.url
+    with pytest.raises(ConfigError, match="needs the taxonomy file"):
+        load_sources(path)
+    path.write_text(path.read_text().replace('"6g"', '"weather"'))
+    with pytest.raises(ConfigError, match=r"not a field of taxonomy 2025\.1"):
+        load_sources(path, taxonomy)
