@@ -22,6 +22,12 @@ def pull(config: Config, run_id: str, source_ids: list[str] | None) -> dict[str,
     return pipeline.pull_stage(config, run_id, source_ids)
 
 
+@task(name="embed", cache_policy=NO_CACHE)
+def embed(config: Config, run_id: str) -> dict[str, Any]:
+    """Embed new or changed items, once per (content hash, model)."""
+    return pipeline.embed_stage(config, run_id)
+
+
 @task(name="placeholder", cache_policy=NO_CACHE)
 def placeholder(name: str) -> dict[str, Any]:
     """A stage that a later issue builds."""
@@ -48,7 +54,8 @@ def nightly(
             stages.append(pull(config, run_id, sources))
         else:
             stages.append({"stage": "pull", "status": "skipped", "reason": "--no-fetch"})
-        for name in ("embed", "assign", "topics", "signals", "report"):
+        stages.append(embed(config, run_id))
+        for name in ("assign", "topics", "signals", "report"):
             stages.append(placeholder(name))
     except Exception as exc:
         summary = {"run_id": run_id, "run_date": day, "stages": stages}

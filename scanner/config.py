@@ -48,6 +48,8 @@ class Config:
     taxonomy_file: Path = DATA_DIR / "taxonomy" / "taxonomy-2025.1.toml"
     model: str = "multilingual-e5-small"
     report_dir: Path = Path("reports")
+    model_cache: Path = PROJECT_ROOT / ".cache" / "models"
+    embed_threads: int = 0  # 0: one per CPU core
     fetch: FetchSettings = field(default_factory=FetchSettings)
     config_file: Path | None = None
 
@@ -58,6 +60,8 @@ _TOP_KEYS: dict[str, type] = {
     "taxonomy_file": Path,
     "model": str,
     "report_dir": Path,
+    "model_cache": Path,
+    "embed_threads": int,
 }
 _FETCH_KEYS: dict[str, type] = {
     "timeout_s": float,

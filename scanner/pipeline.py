@@ -20,7 +20,7 @@ from scanner.store import Store
 #: still a placeholder. A placeholder reports itself as such; it never pretends.
 STAGES: dict[str, str | None] = {
     "pull": None,
-    "embed": "#4 CPU embedding engine",
+    "embed": None,
     "assign": "#3 field assignment",
     "topics": "#5 topics with stable identities",
     "signals": "#6 emergence signals and ranking",
@@ -77,6 +77,27 @@ def pull_stage(
     finally:
         store.close()
     return {"stage": "pull", "status": "ok", **summary.totals(),
+            "seconds": round(time.monotonic() - started, 2)}
+
+
+def embed_stage(config: Config, run_id: str, limit: int | None = None) -> dict[str, Any]:
+    """Embed stored items that have no vector for the configured model yet."""
+    from scanner.embed import embed_new_items, load_embedder
+
+    started = time.monotonic()
+    store = Store(config.db_path)
+    try:
+        if store.count_missing_embeddings(config.model) == 0:  # skip loading the model
+            return {"stage": "embed", "status": "ok", "model": config.model, "embedded": 0,
+                    "reused": store.count_embeddings(config.model), "items_per_s": 0.0,
+                    "seconds": round(time.monotonic() - started, 2)}
+        embedder = load_embedder(config.model, config.embed_threads or None, config.model_cache)
+        result = embed_new_items(store, embedder, limit=limit)
+    finally:
+        store.close()
+    return {"stage": "embed", "status": "ok", "model": result.model,
+            "embedded": result.embedded, "reused": result.reused,
+            "items_per_s": round(result.rate, 2),
             "seconds": round(time.monotonic() - started, 2)}
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import sqlite_utils
 
 from scanner.errors import StoreError
@@ -86,9 +87,19 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m002_embeddings(db: sqlite_utils.Database) -> None:
+    db["embeddings"].create(
+        {"content_hash": str, "model": str, "dim": int, "vector": bytes, "created_at": str},
+        pk=("content_hash", "model"),
+        not_null={"dim", "vector"},
+    )
+    db["embeddings"].create_index(["model"])
+
+
 #: Numbered schema migrations; append, never edit one that has shipped.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "sources, runs, fetches, items, imports", _m001_initial),
+    (2, "embeddings per (content hash, model)", _m002_embeddings),
 ]
 
 
@@ -317,6 +328,66 @@ class Store:
             count += 1
         return count, digest.hexdigest()
 
+    def count_items(self) -> int:
+        """How many items are stored."""
+        return int(self.db.execute("SELECT count(*) FROM items").fetchone()[0])
+
+    # -- embeddings -------------------------------------------------------------------
+
+    _MISSING = (
+        "FROM items i LEFT JOIN embeddings e ON e.content_hash = i.content_hash "
+        "AND e.model = ? WHERE e.content_hash IS NULL"
+    )
+
+    def count_missing_embeddings(self, model: str) -> int:
+        """Distinct stored texts without a vector for `model`."""
+        sql = f"SELECT count(DISTINCT i.content_hash) {self._MISSING}"
+        return int(self.db.execute(sql, [model]).fetchone()[0])
+
+    def missing_embeddings(self, model: str, limit: int) -> list[dict[str, Any]]:
+        """Up to `limit` distinct texts (content hash, kind, title, summary) to embed."""
+        sql = (f"SELECT i.content_hash, min(i.kind), min(i.title), min(i.summary) "
+               f"{self._MISSING} GROUP BY i.content_hash LIMIT ?")
+        return [{"content_hash": h, "kind": k, "title": t, "summary": s}
+                for h, k, t, s in self.db.execute(sql, [model, limit])]
+
+    def save_embeddings(self, model: str, hashes: Sequence[str], vectors: Any) -> None:
+        """Store float32 vectors for content hashes, in one transaction."""
+        matrix = np.ascontiguousarray(vectors, dtype=np.float32)
+        if matrix.shape[0] != len(hashes):
+            raise StoreError(f"{len(hashes)} hashes but {matrix.shape[0]} vectors")
+        now = utcnow()
+        rows = [{"content_hash": h, "model": model, "dim": int(matrix.shape[1]),
+                 "vector": matrix[i].tobytes(), "created_at": now}
+                for i, h in enumerate(hashes)]
+        with self.db.conn:
+            self.db["embeddings"].upsert_all(rows, pk=("content_hash", "model"),
+                                              batch_size=500)
+
+    def count_embeddings(self, model: str) -> int:
+        """Vectors stored for `model`."""
+        return self.db["embeddings"].count_where("model = ?", [model])
+
+    def item_embeddings(
+        self, model: str, item_ids: Sequence[str] | None = None
+    ) -> tuple[list[str], Any]:
+        """(item ids, float32 matrix) for items that have a vector for `model`."""
+        sql = ("SELECT i.id, e.vector, e.dim FROM items i JOIN embeddings e "
+               "ON e.content_hash = i.content_hash AND e.model = ?")
+        params: list[Any] = [model]
+        rows: list[tuple[str, bytes, int]] = []
+        if item_ids is None:
+            rows = list(self.db.execute(sql + " ORDER BY i.id", params))
+        else:
+            for start in range(0, len(item_ids), 500):
+                chunk = list(item_ids[start:start + 500])
+                marks = ",".join("?" * len(chunk))
+                rows.extend(self.db.execute(f"{sql} WHERE i.id IN ({marks})", params + chunk))
+        if not rows:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
+        return [r[0] for r in rows], matrix.reshape(len(rows), rows[0][2])
+
     # -- imports --------------------------------------------------------------------
 
     def import_progress(self, key: str) -> dict[str, Any] | None:
@@ -364,6 +435,9 @@ class Store:
                 "SELECT published_flag, count(*) FROM items GROUP BY published_flag"
             ),
             "sources": self.db["sources"].count,
+            "embeddings_by_model": grouped(
+                "SELECT model, count(*) FROM embeddings GROUP BY model"
+            ),
             "fetches_by_status": grouped("SELECT status, count(*) FROM fetches GROUP BY status"),
             "runs_by_status": grouped("SELECT status, count(*) FROM runs GROUP BY status"),
             "imports": [dict(r) for r in self.db["imports"].rows],

@@ -121,11 +121,15 @@ def test_scanner_run_end_to_end_with_unreachable_sources(tmp_path: Path,
     summary = json.loads(runs[0]["summary"])
     assert [s["stage"] for s in summary["stages"]] == [
         "pull", "embed", "assign", "topics", "signals", "report"]
-    assert summary["stages"][1]["status"] == "not_built"
+    embed = summary["stages"][1]
+    assert embed["status"] == "ok" and embed["embedded"] == 20
+    assert embed["model"] == "multilingual-e5-small"
+    assert summary["stages"][2]["status"] == "not_built"  # assignment: issue #3
     fetches = {r["source_id"]: r for r in store.recent_fetches()}
     assert fetches["local"]["status"] == "ok" and fetches["local"]["run_id"] == runs[0]["id"]
     assert fetches["unresolvable"]["status"] == "network_error"
     assert store.db["items"].count == 20
+    assert store.count_embeddings("multilingual-e5-small") == 20
 
 
 @pytest.mark.parametrize("args", [["run", "--date", "23/11/2026"], ["run", "--sources", "zz"]])
