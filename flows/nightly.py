@@ -28,6 +28,12 @@ def embed(config: Config, run_id: str) -> dict[str, Any]:
     return pipeline.embed_stage(config, run_id)
 
 
+@task(name="assign", cache_policy=NO_CACHE)
+def assign(config: Config, run_id: str) -> dict[str, Any]:
+    """Score new or changed items against the taxonomy's fields and pathways."""
+    return pipeline.assign_stage(config, run_id)
+
+
 @task(name="placeholder", cache_policy=NO_CACHE)
 def placeholder(name: str) -> dict[str, Any]:
     """A stage that a later issue builds."""
@@ -55,7 +61,8 @@ def nightly(
         else:
             stages.append({"stage": "pull", "status": "skipped", "reason": "--no-fetch"})
         stages.append(embed(config, run_id))
-        for name in ("assign", "topics", "signals", "report"):
+        stages.append(assign(config, run_id))
+        for name in ("topics", "signals", "report"):
             stages.append(placeholder(name))
     except Exception as exc:
         summary = {"run_id": run_id, "run_date": day, "stages": stages}

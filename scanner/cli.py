@@ -259,6 +259,81 @@ def models_build(ctx: click.Context, model_id: str | None) -> None:
     console.print(f"{spec.id}: ready in {folder}")
 
 
+# -- field assignment and evaluation ------------------------------------------------------
+
+
+@cli.command()
+@click.option("--limit", type=click.IntRange(1), help="Assign at most N items.")
+@click.pass_context
+def assign(ctx: click.Context, limit: int | None) -> None:
+    """Score embedded items against the taxonomy's fields (new or changed items only)."""
+    from scanner.pipeline import assign_stage
+
+    result = assign_stage(_config(ctx), "cli", limit=limit)
+    console.print(f"{result['assigned']} items scored against taxonomy {result['taxonomy']}; "
+                  f"{result['with_fields']} of them belong to at least one field.")
+
+
+@cli.group()
+def evaluate() -> None:
+    """Measured accuracy of the pipeline's stages."""
+
+
+@evaluate.command("assign")
+@click.option("--labels", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Labelled JSONL (default: ../shared/data/labels/dev.jsonl).")
+@click.option("--folds", default=5, show_default=True, type=click.IntRange(3, 20))
+@click.option("--seed", default=0, show_default=True)
+@click.option("--save", is_flag=True, help="Save the calibrator fitted on all labels.")
+@click.option("--write", "write_doc", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the report as Markdown to this file.")
+@click.pass_context
+def evaluate_assign(ctx: click.Context, labels: Path | None, folds: int, seed: int, save: bool,
+                    write_doc: Path | None) -> None:
+    """Cross-validated field-assignment figures (micro/macro F1, per field, en/zh)."""
+    from scanner import PROJECT_ROOT
+    from scanner.assign import Scorer, calibrator_path
+    from scanner.embed import load_embedder
+    from scanner.evaluate import evaluate_assignment, load_labels
+    from scanner.taxonomy import load_taxonomy
+
+    config = _config(ctx)
+    labels = labels or PROJECT_ROOT.parent / "shared" / "data" / "labels" / "dev.jsonl"
+    if not labels.is_file():
+        raise click.ClickException(f"labels file {labels} not found; pass --labels")
+    taxonomy = load_taxonomy(config.taxonomy_file)
+    embedder = load_embedder(config.model, config.embed_threads or None, config.model_cache)
+    labelled = load_labels(labels, [f.id for f in taxonomy.active_fields])
+    with console.status(f"embedding {len(labelled.texts)} labelled items"):
+        vectors = embedder.embed(labelled.texts)
+    report, calibrator = evaluate_assignment(Scorer(taxonomy, embedder), labelled, vectors,
+                                             folds=folds, seed=seed)
+    table = Table(title=f"Field assignment, {folds}-fold out-of-fold ({labels.name})")
+    for column in ("items", "micro-F1", "macro-F1"):
+        table.add_column(column)
+    for group in ("all", "en", "zh"):
+        table.add_row(f"{group} ({report.items[group]})", f"{report.micro_f1[group]:.3f}",
+                      f"{report.macro_f1[group]:.3f}")
+    console.print(table)
+    fields = Table(title="Per field")
+    for column in ("field", "support", "P", "R", "F1", "F1 en", "F1 zh"):
+        fields.add_column(column)
+    for row in report.per_field:
+        fields.add_row(row["field"], str(row["support"]), f"{row['precision']:.2f}",
+                       f"{row['recall']:.2f}", f"{row['f1']:.2f}",
+                       "-" if row["f1_en"] is None else f"{row['f1_en']:.2f}",
+                       "-" if row["f1_zh"] is None else f"{row['f1_zh']:.2f}")
+    console.print(fields)
+    if save:
+        path = calibrator_path(taxonomy.version, config.model)
+        calibrator.save(path)
+        console.print(f"calibrator saved to {path} (threshold {calibrator.threshold:.2f})")
+    if write_doc:
+        write_doc.parent.mkdir(parents=True, exist_ok=True)
+        write_doc.write_text(report.to_markdown(), encoding="utf-8")
+        console.print(f"report written to {write_doc}")
+
+
 # -- database ---------------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from scanner.store import Store
 STAGES: dict[str, str | None] = {
     "pull": None,
     "embed": None,
-    "assign": "#3 field assignment",
+    "assign": None,
     "topics": "#5 topics with stable identities",
     "signals": "#6 emergence signals and ranking",
     "report": "#7 panel reports",
@@ -98,6 +98,35 @@ def embed_stage(config: Config, run_id: str, limit: int | None = None) -> dict[s
     return {"stage": "embed", "status": "ok", "model": result.model,
             "embedded": result.embedded, "reused": result.reused,
             "items_per_s": round(result.rate, 2),
+            "seconds": round(time.monotonic() - started, 2)}
+
+
+def assign_stage(config: Config, run_id: str, limit: int | None = None) -> dict[str, Any]:
+    """Score embedded items against the taxonomy's fields (new or changed items only)."""
+    from scanner.assign import Calibrator, Scorer, assign_items, calibrator_path
+    from scanner.embed import load_embedder
+    from scanner.errors import ConfigError
+    from scanner.taxonomy import load_taxonomy, taxonomy_key
+
+    started = time.monotonic()
+    taxonomy = load_taxonomy(config.taxonomy_file)
+    key = taxonomy_key(taxonomy)
+    path = calibrator_path(taxonomy.version, config.model)
+    if not path.is_file():
+        raise ConfigError(f"no trained calibrator {path} for taxonomy {taxonomy.version} and "
+                          f"model {config.model}: run `scanner evaluate assign --save`")
+    store = Store(config.db_path)
+    try:
+        if store.count_items_needing_assignment(key, config.model) == 0:
+            return {"stage": "assign", "status": "ok", "taxonomy": key, "assigned": 0,
+                    "with_fields": 0, "seconds": round(time.monotonic() - started, 2)}
+        embedder = load_embedder(config.model, config.embed_threads or None, config.model_cache)
+        result = assign_items(store, Scorer(taxonomy, embedder), Calibrator.load(path), key,
+                              limit=limit)
+    finally:
+        store.close()
+    return {"stage": "assign", "status": "ok", "taxonomy": key, "assigned": result.assigned,
+            "with_fields": result.with_fields, "verdict_fields": result.verdict_fields,
             "seconds": round(time.monotonic() - started, 2)}
 
 

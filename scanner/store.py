@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +20,7 @@ import numpy as np
 import sqlite_utils
 
 from scanner.errors import StoreError
+from scanner.migrations import MIGRATIONS
 
 #: Item columns written by normalizers and importers; JSON-encoded where lists.
 ITEM_FIELDS: tuple[str, ...] = (
@@ -32,75 +33,6 @@ ITEM_FIELDS: tuple[str, ...] = (
 def utcnow() -> str:
     """The current time as an ISO 8601 UTC string with seconds."""
     return datetime.now(UTC).replace(microsecond=0).isoformat()
-
-
-def _m001_initial(db: sqlite_utils.Database) -> None:
-    db["sources"].create(
-        {
-            "id": str, "name": str, "kind": str, "url": str, "language": str,
-            "item_kind": str, "enabled": int, "etag": str, "last_modified": str,
-            "last_status": str, "last_fetched_at": str, "last_ok_at": str,
-        },
-        pk="id",
-    )
-    db["runs"].create(
-        {
-            "id": str, "kind": str, "run_date": str, "status": str, "started_at": str,
-            "finished_at": str, "params": str, "summary": str, "error": str,
-        },
-        pk="id",
-    )
-    db["fetches"].create(
-        {
-            "id": int, "run_id": str, "source_id": str, "url": str, "started_at": str,
-            "duration_s": float, "attempts": int, "status": str, "http_code": int,
-            "bytes": int, "content_type": str, "bozo": int, "bozo_class": str,
-            "bozo_message": str, "error_class": str, "error_message": str, "etag": str,
-            "last_modified": str, "entries": int, "items_new": int, "items_changed": int,
-            "items_unchanged": int,
-        },
-        pk="id",
-        foreign_keys=[("run_id", "runs", "id")],
-    )
-    db["fetches"].create_index(["source_id", "started_at"])
-    db["items"].create(
-        {
-            "id": str, "source_id": str, "kind": str, "url": str, "title": str,
-            "summary": str, "published": str, "published_flag": str, "published_raw": str,
-            "authors": str, "categories": str, "language": str, "content_hash": str,
-            "record_hash": str, "primary_category": str, "version": int, "doi": str,
-            "origin": str, "first_seen_at": str, "updated_at": str,
-        },
-        pk="id",
-        not_null={"id", "source_id", "kind", "title", "published", "content_hash",
-                  "record_hash"},
-    )
-    db["items"].create_index(["published"])
-    db["items"].create_index(["source_id"])
-    db["items"].create_index(["content_hash"])
-    db["imports"].create(
-        {
-            "key": str, "path": str, "format": str, "rows_done": int, "rows_total": int,
-            "finished": int, "started_at": str, "updated_at": str,
-        },
-        pk="key",
-    )
-
-
-def _m002_embeddings(db: sqlite_utils.Database) -> None:
-    db["embeddings"].create(
-        {"content_hash": str, "model": str, "dim": int, "vector": bytes, "created_at": str},
-        pk=("content_hash", "model"),
-        not_null={"dim", "vector"},
-    )
-    db["embeddings"].create_index(["model"])
-
-
-#: Numbered schema migrations; append, never edit one that has shipped.
-MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
-    (1, "sources, runs, fetches, items, imports", _m001_initial),
-    (2, "embeddings per (content hash, model)", _m002_embeddings),
-]
 
 
 @dataclass
@@ -387,6 +319,86 @@ class Store:
             return [], np.zeros((0, 0), dtype=np.float32)
         matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
         return [r[0] for r in rows], matrix.reshape(len(rows), rows[0][2])
+
+    # -- field assignment ----------------------------------------------------------------
+
+    def items_needing_assignment(self, taxonomy: str, model: str, limit: int
+                                 ) -> list[dict[str, Any]]:
+        """Embedded items with no assignment for (taxonomy, model), or a stale one."""
+        sql = (
+            "SELECT i.id, i.kind, i.title, i.summary, i.content_hash FROM items i "
+            "JOIN embeddings e ON e.content_hash = i.content_hash AND e.model = ? "
+            "LEFT JOIN assignments a ON a.item_id = i.id AND a.taxonomy = ? AND a.model = ? "
+            "WHERE a.item_id IS NULL OR a.content_hash != i.content_hash LIMIT ?"
+        )
+        columns = ("id", "kind", "title", "summary", "content_hash")
+        return [dict(zip(columns, row, strict=True))
+                for row in self.db.execute(sql, [model, taxonomy, model, limit])]
+
+    def count_items_needing_assignment(self, taxonomy: str, model: str) -> int:
+        """How many embedded items lack a current assignment."""
+        sql = (
+            "SELECT count(*) FROM items i "
+            "JOIN embeddings e ON e.content_hash = i.content_hash AND e.model = ? "
+            "LEFT JOIN assignments a ON a.item_id = i.id AND a.taxonomy = ? AND a.model = ? "
+            "WHERE a.item_id IS NULL OR a.content_hash != i.content_hash"
+        )
+        return int(self.db.execute(sql, [model, taxonomy, model]).fetchone()[0])
+
+    def save_assignments(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Replace the assignments of these items (and their assigned-field rows) atomically."""
+        now = utcnow()
+        with self.db.conn:
+            for row in rows:
+                key = [row["item_id"], row["taxonomy"], row["model"]]
+                self.db.execute("DELETE FROM item_fields WHERE item_id = ? AND taxonomy = ? "
+                                "AND model = ?", key)
+                self.db["assignments"].upsert(
+                    {**row, "scores": json.dumps(row["scores"]),
+                     "fields": json.dumps(row["fields"]),
+                     "evidence": json.dumps(row["evidence"], ensure_ascii=False),
+                     "pathways": json.dumps(row["pathways"]), "computed_at": now},
+                    pk=("item_id", "taxonomy", "model"))
+                field_rows = [
+                    {"item_id": row["item_id"], "taxonomy": row["taxonomy"],
+                     "model": row["model"], "field_id": fid, "score": row["scores"][fid],
+                     "pathway_id": max(row["pathways"].get(fid, {"": 0}).items(),
+                                       key=lambda kv: kv[1])[0] or None}
+                    for fid in row["fields"]]
+                if field_rows:
+                    self.db["item_fields"].insert_all(field_rows)
+
+    def assignment(self, item_id: str, taxonomy: str, model: str) -> dict[str, Any] | None:
+        """One item's stored assignment with JSON decoded, or None."""
+        try:
+            row = dict(self.db["assignments"].get((item_id, taxonomy, model)))
+        except sqlite_utils.db.NotFoundError:
+            return None
+        for key in ("scores", "fields", "evidence", "pathways"):
+            row[key] = json.loads(row[key])
+        return row
+
+    def field_counts(self, taxonomy: str, model: str) -> dict[str, int]:
+        """Items assigned to each field."""
+        sql = ("SELECT field_id, count(*) FROM item_fields WHERE taxonomy = ? AND model = ? "
+               "GROUP BY field_id ORDER BY 2 DESC")
+        return {f: int(n) for f, n in self.db.execute(sql, [taxonomy, model])}
+
+    def add_verdict(self, item_id: str, field_id: str, relevant: bool, reviewer: str,
+                    note: str = "") -> int:
+        """Append an expert verdict; verdicts are never updated or deleted."""
+        with self.db.conn:
+            return int(self.db["verdicts"].insert(
+                {"item_id": item_id, "field_id": field_id, "verdict": int(relevant),
+                 "reviewer": reviewer, "note": note, "created_at": utcnow()}).last_pk)
+
+    def latest_verdicts(self) -> list[dict[str, Any]]:
+        """The newest verdict per (item, field): what the panel currently says."""
+        sql = ("SELECT item_id, field_id, verdict, reviewer, created_at FROM verdicts v "
+               "WHERE id = (SELECT max(id) FROM verdicts w WHERE w.item_id = v.item_id "
+               "AND w.field_id = v.field_id) ORDER BY id")
+        columns = ("item_id", "field_id", "verdict", "reviewer", "created_at")
+        return [dict(zip(columns, row, strict=True)) for row in self.db.execute(sql)]
 
     # -- imports --------------------------------------------------------------------
 

@@ -319,6 +319,15 @@ def load_taxonomy(path: Path | str) -> Taxonomy:
     return taxonomy
 
 
+def taxonomy_key(taxonomy: Taxonomy) -> str:
+    """The version scores are stored under: version id plus a digest of the file's bytes,
+    so an edit made without a new version id still counts as a different taxonomy."""
+    import hashlib
+
+    digest = hashlib.sha256(taxonomy.path.read_bytes()).hexdigest()[:8]
+    return f"{taxonomy.version}@{digest}"
+
+
 def _attach_loose_pathways(reader: _Reader, entries: Any, taxonomy: Taxonomy) -> None:
     """Top-level [[pathway]] tables name their field; a later version can add pathways so."""
     for number, raw in enumerate(entries or [], start=1):

@@ -124,7 +124,10 @@ def test_scanner_run_end_to_end_with_unreachable_sources(tmp_path: Path,
     embed = summary["stages"][1]
     assert embed["status"] == "ok" and embed["embedded"] == 20
     assert embed["model"] == "multilingual-e5-small"
-    assert summary["stages"][2]["status"] == "not_built"  # assignment: issue #3
+    assign = summary["stages"][2]
+    assert assign["status"] == "ok" and assign["assigned"] == 20
+    assert assign["taxonomy"].startswith("2025.1@")
+    assert summary["stages"][3]["status"] == "not_built"  # topics: issue #5
     fetches = {r["source_id"]: r for r in store.recent_fetches()}
     assert fetches["local"]["status"] == "ok" and fetches["local"]["run_id"] == runs[0]["id"]
     assert fetches["unresolvable"]["status"] == "network_error"

@@ -1,0 +1,100 @@
+"""Numbered schema migrations of the store; append new ones, never edit a shipped one.
+
+Only scanner.store applies them; they are kept apart so store.py stays readable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+
+def _m001_initial(db: sqlite_utils.Database) -> None:
+    db["sources"].create(
+        {
+            "id": str, "name": str, "kind": str, "url": str, "language": str,
+            "item_kind": str, "enabled": int, "etag": str, "last_modified": str,
+            "last_status": str, "last_fetched_at": str, "last_ok_at": str,
+        },
+        pk="id",
+    )
+    db["runs"].create(
+        {
+            "id": str, "kind": str, "run_date": str, "status": str, "started_at": str,
+            "finished_at": str, "params": str, "summary": str, "error": str,
+        },
+        pk="id",
+    )
+    db["fetches"].create(
+        {
+            "id": int, "run_id": str, "source_id": str, "url": str, "started_at": str,
+            "duration_s": float, "attempts": int, "status": str, "http_code": int,
+            "bytes": int, "content_type": str, "bozo": int, "bozo_class": str,
+            "bozo_message": str, "error_class": str, "error_message": str, "etag": str,
+            "last_modified": str, "entries": int, "items_new": int, "items_changed": int,
+            "items_unchanged": int,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+    )
+    db["fetches"].create_index(["source_id", "started_at"])
+    db["items"].create(
+        {
+            "id": str, "source_id": str, "kind": str, "url": str, "title": str,
+            "summary": str, "published": str, "published_flag": str, "published_raw": str,
+            "authors": str, "categories": str, "language": str, "content_hash": str,
+            "record_hash": str, "primary_category": str, "version": int, "doi": str,
+            "origin": str, "first_seen_at": str, "updated_at": str,
+        },
+        pk="id",
+        not_null={"id", "source_id", "kind", "title", "published", "content_hash",
+                  "record_hash"},
+    )
+    db["items"].create_index(["published"])
+    db["items"].create_index(["source_id"])
+    db["items"].create_index(["content_hash"])
+    db["imports"].create(
+        {
+            "key": str, "path": str, "format": str, "rows_done": int, "rows_total": int,
+            "finished": int, "started_at": str, "updated_at": str,
+        },
+        pk="key",
+    )
+
+
+def _m002_embeddings(db: sqlite_utils.Database) -> None:
+    db["embeddings"].create(
+        {"content_hash": str, "model": str, "dim": int, "vector": bytes, "created_at": str},
+        pk=("content_hash", "model"),
+        not_null={"dim", "vector"},
+    )
+    db["embeddings"].create_index(["model"])
+
+
+def _m003_assignments(db: sqlite_utils.Database) -> None:
+    db["assignments"].create(
+        {"item_id": str, "taxonomy": str, "model": str, "content_hash": str, "scores": str,
+         "fields": str, "evidence": str, "pathways": str, "method": str, "computed_at": str},
+        pk=("item_id", "taxonomy", "model"),
+    )
+    db["item_fields"].create(
+        {"item_id": str, "taxonomy": str, "model": str, "field_id": str, "score": float,
+         "pathway_id": str},
+        pk=("item_id", "taxonomy", "model", "field_id"),
+    )
+    db["item_fields"].create_index(["taxonomy", "model", "field_id"])
+    db["verdicts"].create(
+        {"id": int, "item_id": str, "field_id": str, "verdict": int, "reviewer": str,
+         "note": str, "created_at": str},
+        pk="id", not_null={"item_id", "field_id", "verdict", "reviewer"},
+    )
+    db["verdicts"].create_index(["field_id"])
+
+
+#: Numbered schema migrations; append, never edit one that has shipped.
+MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
+    (1, "sources, runs, fetches, items, imports", _m001_initial),
+    (2, "embeddings per (content hash, model)", _m002_embeddings),
+    (3, "field assignments, assigned fields, expert verdicts", _m003_assignments),
+]

@@ -1,0 +1,165 @@
+"""Field assignment: keyword evidence, calibration, verdict classifiers, the stored stage."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scanner import PROJECT_ROOT
+from scanner.assign import (
+    Calibrator,
+    KeywordMatcher,
+    Scorer,
+    VerdictModels,
+    assign_items,
+    calibrator_path,
+)
+from scanner.embed import embed_new_items, load_embedder
+from scanner.evaluate import evaluate_assignment, load_labels
+from scanner.normalize import make_item
+from scanner.store import Store
+from scanner.taxonomy import load_taxonomy, taxonomy_key
+from tests.conftest import shared_path
+
+TAXONOMY = load_taxonomy(PROJECT_ROOT / "data" / "taxonomy" / "taxonomy-2025.1.toml")
+NOW = datetime(2026, 11, 23, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def matcher() -> KeywordMatcher:
+    return KeywordMatcher(TAXONOMY)
+
+
+@pytest.mark.parametrize(("text", "field", "expected"), [
+    ("A spherical tokamak reaches H-mode", "controlled-nuclear-fusion", True),
+    ("Multimodal feature fusion for detection", "controlled-nuclear-fusion", False),
+    ("GaN HEMT power amplifiers", "non-silicon-chip-materials", True),
+    ("A GAN generates images", "non-silicon-chip-materials", False),
+    ("CAR-T therapy for lupus", "cell-gene-therapy", True),
+    ("Reverse osmosis membranes for desalination", "high-end-membranes", True),
+    ("Lipid cell membrane dynamics", "high-end-membranes", False),
+    ("我国成功发射一颗通信卫星", "aerospace", True),
+    ("卫星城建设加快推进", "aerospace", False),
+    ("人形机器人企业加速量产", "embodied-intelligence", True),
+    ("全国核酸检测能力提升", "advanced-nuclear-energy", False),
+    ("华龙一号核电机组投入商运", "advanced-nuclear-energy", True),
+])
+def test_keyword_evidence(matcher: KeywordMatcher, text: str, field: str,
+                          expected: bool) -> None:
+    assert (field in matcher.hits(text)) is expected, matcher.hits(text)
+
+
+def _evidence_fixture(n: int = 120) -> tuple[Scorer, np.ndarray, np.ndarray, list[str]]:
+    """Synthetic items: each names one field in its title, so labels are learnable."""
+    embedder = load_embedder("hashing-test")
+    scorer = Scorer(TAXONOMY, embedder)
+    fields = TAXONOMY.active_fields
+    titles, labels = [], np.zeros((n, len(fields)), dtype=int)
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        j = int(rng.integers(len(fields)))
+        f = fields[j]
+        if i % 4 == 0:
+            titles.append(f"A report on regional weather statistics number {i}")
+        else:
+            titles.append(f"{f.en}: {f.keywords_en[0]} advances, study {i}")
+            labels[i, j] = 1
+    vectors = embedder.embed(titles)
+    return scorer, vectors, labels, titles
+
+
+def test_calibrator_learns_and_round_trips(tmp_path: Path) -> None:
+    scorer, vectors, labels, titles = _evidence_fixture()
+    evidence = scorer.evidence(titles, [""] * len(titles), vectors)
+    calibrator = Calibrator(threshold=0.5).fit(evidence, labels, scorer.field_ids)
+    predicted = calibrator.predict_proba(evidence) >= 0.5
+    assert (predicted == labels).mean() > 0.97
+    assert predicted[labels.sum(axis=1) == 0].sum() == 0  # weather items get no field
+    path = tmp_path / "c.json"
+    calibrator.save(path)
+    again = Calibrator.load(path)
+    assert np.allclose(again.predict_proba(evidence), calibrator.predict_proba(evidence),
+                       atol=1e-4)  # parameters are saved rounded to 6 decimals
+
+
+def test_verdict_classifier_needs_enough_verdicts() -> None:
+    rng = np.random.default_rng(1)
+    vectors = {f"i{k}": rng.normal(size=8) + (2 if k < 15 else -2) for k in range(30)}
+    verdicts = [{"item_id": f"i{k}", "field_id": "6g", "verdict": int(k < 15)}
+                for k in range(30)]
+    models = VerdictModels(min_each=10).fit(verdicts, vectors)
+    assert "6g" in models.models_ and models.counts_["6g"] == (15, 15)
+    few = VerdictModels(min_each=20).fit(verdicts, vectors)
+    assert few.models_ == {}  # below the bar the zero-shot score stands
+    probabilities = np.full((2, 2), 0.5)
+    adjusted, trained = models.adjust(probabilities, np.stack([vectors["i0"], vectors["i29"]]),
+                                      ["6g", "aerospace"])
+    assert trained == ["6g"] and adjusted[0, 0] > 0.5 > adjusted[1, 0]
+    assert adjusted[0, 1] == 0.5
+
+
+def test_assign_stage_stores_scores_once_and_redoes_changed_items(store: Store) -> None:
+    scorer, _, labels, titles = _evidence_fixture()
+    embedder = scorer.embedder
+    vectors = embedder.embed(titles)
+    calibrator = Calibrator(threshold=0.5).fit(
+        scorer.evidence(titles, [""] * len(titles), vectors), labels, scorer.field_ids)
+    items = [make_item(source_id="s", kind="paper", title=t, summary="", fetched_at=NOW,
+                       url=f"https://example.org/{i}", published=NOW)
+             for i, t in enumerate(titles)]
+    store.upsert_items(items)
+    embed_new_items(store, embedder)
+    key = taxonomy_key(TAXONOMY)
+    first = assign_items(store, scorer, calibrator, key, chunk_size=50)
+    assert first.assigned == len(items) and first.with_fields >= 80
+    assert assign_items(store, scorer, calibrator, key).assigned == 0
+    row = store.assignment(items[1]["id"], key, "hashing-test")
+    assert row and set(row["scores"]) == set(scorer.field_ids)
+    assert row["fields"] and row["fields"][0] in row["evidence"]
+    assert row["pathways"][row["fields"][0]]  # every pathway of an assigned field scored
+    changed = make_item(source_id="s", kind="paper", title="Weather only, no technology",
+                        summary="", fetched_at=NOW, url=items[1]["url"], published=NOW)
+    store.upsert_items([changed])
+    embed_new_items(store, embedder)
+    again = assign_items(store, scorer, calibrator, key)
+    assert again.assigned == 1
+    assert store.assignment(items[1]["id"], key, "hashing-test")["fields"] == []
+    assert sum(store.field_counts(key, "hashing-test").values()) == first.with_fields - 1 \
+        or sum(store.field_counts(key, "hashing-test").values()) >= 79
+
+
+def test_verdicts_are_appended_never_overwritten(store: Store) -> None:
+    store.add_verdict("arxiv:1", "6g", True, "panel-a")
+    store.add_verdict("arxiv:1", "6g", False, "panel-b", "on second reading: 5G only")
+    assert store.db["verdicts"].count == 2
+    (latest,) = store.latest_verdicts()
+    assert latest["verdict"] == 0 and latest["reviewer"] == "panel-b"
+
+
+def test_taxonomy_key_changes_with_the_file(tmp_path: Path) -> None:
+    copy = tmp_path / "t.toml"
+    copy.write_bytes(TAXONOMY.path.read_bytes())
+    same = taxonomy_key(load_taxonomy(copy))
+    assert same == taxonomy_key(TAXONOMY) and same.startswith("2025.1@")
+    copy.write_bytes(TAXONOMY.path.read_bytes() + b"\n# edited\n")
+    assert taxonomy_key(load_taxonomy(copy)) != same
+
+
+def test_shipped_calibrator_matches_the_taxonomy() -> None:
+    path = calibrator_path(TAXONOMY.version, "multilingual-e5-small")
+    calibrator = Calibrator.load(path)
+    assert calibrator.field_ids_ == [f.id for f in TAXONOMY.active_fields]
+    assert 0.05 < calibrator.threshold < 0.95
+
+
+@pytest.mark.slow
+def test_cross_validated_assignment_on_the_dev_labels() -> None:
+    labels_path = shared_path("labels", "dev.jsonl")
+    embedder = load_embedder("multilingual-e5-small")
+    scorer = Scorer(TAXONOMY, embedder)
+    labelled = load_labels(labels_path, scorer.field_ids)
+    report, _ = evaluate_assignment(scorer, labelled, embedder.embed(labelled.texts))
+    assert report.macro_f1["all"] > 0.7  # measured 0.773 (docs/evaluation.md)
