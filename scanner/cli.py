@@ -308,6 +308,9 @@ def evaluate_assign(ctx: click.Context, labels: Path | None, folds: int, seed: i
         vectors = embedder.embed(labelled.texts)
     report, calibrator = evaluate_assignment(Scorer(taxonomy, embedder), labelled, vectors,
                                              folds=folds, seed=seed)
+    from scanner.evaluate import crosslingual_matching
+
+    report.details["crosslingual"] = crosslingual_matching(embedder, taxonomy, labelled, vectors)
     table = Table(title=f"Field assignment, {folds}-fold out-of-fold ({labels.name})")
     for column in ("items", "micro-F1", "macro-F1"):
         table.add_column(column)
@@ -324,6 +327,12 @@ def evaluate_assign(ctx: click.Context, labels: Path | None, folds: int, seed: i
                        "-" if row["f1_en"] is None else f"{row['f1_en']:.2f}",
                        "-" if row["f1_zh"] is None else f"{row['f1_zh']:.2f}")
     console.print(fields)
+    cross = Table(title="Cross-lingual matching (descriptions only, no keywords)")
+    for column in ("direction", "items", "top-1", "MRR"):
+        cross.add_column(column)
+    for direction, row in report.details["crosslingual"].items():
+        cross.add_row(direction, str(row["items"]), f"{row['top1']:.3f}", f"{row['mrr']:.3f}")
+    console.print(cross)
     if save:
         path = calibrator_path(taxonomy.version, config.model)
         calibrator.save(path)

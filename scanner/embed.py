@@ -116,7 +116,7 @@ class HashingEmbedder:
 class SentenceTransformerEmbedder:
     """sentence-transformers on torch, CPU, with the model's prefixes and token budget."""
 
-    def __init__(self, spec: ModelSpec, folder: Path, threads: int, batch_size: int = 16) -> None:
+    def __init__(self, spec: ModelSpec, folder: Path, threads: int, batch_size: int = 8) -> None:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

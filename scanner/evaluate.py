@@ -127,6 +127,13 @@ class AssignmentReport:
                 f" | {row['precision']:.2f} | {row['recall']:.2f} | {row['f1']:.2f} | "
                 f"{_fmt(row['f1_en'])} | {_fmt(row['f1_zh'])} | {row['tp']} | {row['fp']} | "
                 f"{row['fn']} |")
+        if "crosslingual" in d:
+            lines += ["", "Cross-lingual matching (field descriptions only, no keywords): "
+                      "top-1 accuracy and MRR of the first labelled field.", "",
+                      "| direction | items | top-1 | MRR |", "| --- | ---: | ---: | ---: |"]
+            for direction, row in d["crosslingual"].items():
+                lines.append(f"| {direction} | {row['items']} | {row['top1']:.3f} | "
+                             f"{row['mrr']:.3f} |")
         return "\n".join(lines) + "\n"
 
 
@@ -187,3 +194,33 @@ def evaluate_assignment(scorer: Scorer, labelled: LabelledItems, vectors: np.nda
                  "model": scorer.embedder.spec.id, "folds": folds, "seed": seed},
     )
     return report, final
+
+
+def crosslingual_matching(embedder: Any, taxonomy: Any, labelled: LabelledItems,
+                          vectors: np.ndarray) -> dict[str, dict[str, float]]:
+    """How well items find their fields through descriptions in the other language.
+
+    Chinese items are ranked against English-only field descriptions and English items
+    against Chinese-only ones (and each against its own language, for reference).
+    Reported: top-1 accuracy (the best field is a labelled one) and mean reciprocal rank
+    of the first labelled field, over items with at least one field.
+    """
+    fields = taxonomy.active_fields
+    descriptions = {
+        "en": embedder.embed([f"{f.en}: {f.description_en}" for f in fields], role="query"),
+        "zh": embedder.embed([f"{f.zh}：{f.description_zh}" for f in fields], role="query"),
+    }
+    out: dict[str, dict[str, float]] = {}
+    for item_lang in ("zh", "en"):
+        rows = np.where((labelled.languages == item_lang) & (labelled.labels.sum(axis=1) > 0))[0]
+        for proto_lang, protos in descriptions.items():
+            ranks = np.argsort(-(vectors[rows] @ protos.T), axis=1)
+            hits, reciprocal = [], []
+            for r, order in zip(rows, ranks, strict=True):
+                relevant = labelled.labels[r, order] == 1
+                hits.append(bool(relevant[0]))
+                reciprocal.append(1.0 / (int(np.argmax(relevant)) + 1))
+            out[f"{item_lang} items -> {proto_lang} descriptions"] = {
+                "items": len(rows), "top1": float(np.mean(hits)),
+                "mrr": float(np.mean(reciprocal))}
+    return out

@@ -163,3 +163,38 @@ def test_cross_validated_assignment_on_the_dev_labels() -> None:
     labelled = load_labels(labels_path, scorer.field_ids)
     report, _ = evaluate_assignment(scorer, labelled, embedder.embed(labelled.texts))
     assert report.macro_f1["all"] > 0.7  # measured 0.773 (docs/evaluation.md)
+
+
+def test_nested_cv_evaluation_reports_out_of_fold_figures(tmp_path: Path) -> None:
+    import json as _json
+
+    from scanner.evaluate import crosslingual_matching
+
+    fields = TAXONOMY.active_fields
+    rows = []
+    for i in range(60):
+        f = fields[i % 6]
+        lang = "zh" if i % 2 else "en"
+        title = (f"{f.zh}：{f.keywords_zh[0]}新进展" if lang == "zh"
+                 else f"{f.en}: new {f.keywords_en[0]} result")
+        rows.append({"corpus": "news_zh" if lang == "zh" else "arxiv", "item_id": str(i),
+                     "lang": lang, "title": title, "text": "", "fields": [f.id]})
+    rows += [{"corpus": "arxiv", "item_id": f"n{i}", "lang": "en",
+              "title": f"Weather statistics for week {i}", "text": "", "fields": []}
+             for i in range(20)]
+    path = tmp_path / "labels.jsonl"
+    path.write_text("\n".join(_json.dumps(r, ensure_ascii=False) for r in rows))
+    embedder = load_embedder("hashing-test")
+    scorer = Scorer(TAXONOMY, embedder)
+    labelled = load_labels(path, scorer.field_ids)
+    vectors = embedder.embed(labelled.texts)
+    report, calibrator = evaluate_assignment(scorer, labelled, vectors, folds=4)
+    assert report.items == {"all": 80, "en": 50, "zh": 30}
+    assert report.macro_f1["all"] > 0.5 and len(report.thresholds) == 4
+    assert calibrator.threshold in report.thresholds or 0.05 < calibrator.threshold < 0.95
+    assert "| field | support" in report.to_markdown()
+    cross = crosslingual_matching(embedder, TAXONOMY, labelled, vectors)
+    assert cross["zh items -> en descriptions"]["items"] == 30
+    with pytest.raises(Exception, match="not in the taxonomy"):
+        path.write_text(_json.dumps({**rows[0], "fields": ["weather"]}))
+        load_labels(path, scorer.field_ids)
