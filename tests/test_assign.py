@@ -190,7 +190,7 @@ def test_nested_cv_evaluation_reports_out_of_fold_figures(tmp_path: Path) -> Non
     vectors = embedder.embed(labelled.texts)
     report, calibrator = evaluate_assignment(scorer, labelled, vectors, folds=4)
     assert report.items == {"all": 80, "en": 50, "zh": 30}
-    assert report.macro_f1["all"] > 0.5 and len(report.thresholds) == 4
+    assert report.micro_f1["all"] > 0.7 and len(report.thresholds) == 4  # 6 of 23 fields used
     assert calibrator.threshold in report.thresholds or 0.05 < calibrator.threshold < 0.95
     assert "| field | support" in report.to_markdown()
     cross = crosslingual_matching(embedder, TAXONOMY, labelled, vectors)
