@@ -57,8 +57,21 @@ def load_labels(path: Path, field_ids: list[str]) -> LabelledItems:
                for k, r in zip(kinds, rows, strict=True)],
         languages=np.array([r["lang"] for r in rows]),
         labels=np.array([[f in r["fields"] for f in field_ids] for r in rows], dtype=int),
-        field_ids=field_ids, source=str(path), digest=hashlib.sha256(raw).hexdigest()[:16],
+        field_ids=field_ids, source=_display_path(path),
+        digest=hashlib.sha256(raw).hexdigest()[:16],
     )
+
+
+def _display_path(path: Path) -> str:
+    """The path relative to the repository when it can be, for reports."""
+    import os
+
+    from scanner import PROJECT_ROOT
+
+    try:
+        return os.path.relpath(path.resolve(), PROJECT_ROOT)
+    except ValueError:
+        return str(path)
 
 
 def _macro_f1(labels: np.ndarray, predicted: np.ndarray) -> float:
