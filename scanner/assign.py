@@ -322,6 +322,16 @@ class Scorer:
                          self.embedder.embed([t for _, t in rows], role="query"))
         return out
 
+    @cached_property
+    def _pathway_keywords(self) -> dict[str, tuple[dict[str, list[re.Pattern[str]]],
+                                                   dict[str, list[str]]]]:
+        """Compiled English patterns and Chinese words of every pathway, per field."""
+        return {
+            f.id: ({p.id: [_english_pattern(k) for k in p.keywords_en] for p in f.pathways},
+                   {p.id: list(p.keywords_zh) for p in f.pathways})
+            for f in self.taxonomy.active_fields
+        }
+
     def evidence(self, titles: Sequence[str], bodies: Sequence[str],
                  vectors: np.ndarray) -> Evidence:
         """Similarity and keyword evidence for items given their stored vectors."""
@@ -344,9 +354,7 @@ class Scorer:
         """Per item, a score for every pathway of one field (similarity + keyword bonus)."""
         ids, protos = self._pathway_prototypes[field_id]
         sims = vectors @ protos.T
-        f = self.taxonomy.fields[field_id]
-        patterns = {p.id: [_english_pattern(k) for k in p.keywords_en] for p in f.pathways}
-        zh_words = {p.id: [k for k in p.keywords_zh] for p in f.pathways}
+        patterns, zh_words = self._pathway_keywords[field_id]
         out = []
         for i, text in enumerate(texts):
             row = {}
