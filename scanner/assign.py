@@ -45,7 +45,9 @@ def _english_pattern(keyword: str) -> re.Pattern[str]:
     escaped = re.escape(keyword).replace(r"\ ", r"[\s-]+").replace(r"\-", r"[\s-]?")
     acronym = len(keyword) <= 5 and any(c.isupper() for c in keyword[1:] + keyword[:1])
     flags = 0 if acronym else re.IGNORECASE
-    return re.compile(rf"(?<![\w-]){escaped}(?:s|es)?(?![\w])", flags)
+    # A hyphen may come before the word ("beta-Ga2O3"); a Latin letter or digit may not.
+    # Chinese characters may touch it: "XR超高清", "6G技术", "AI芯片" are words here.
+    return re.compile(rf"(?<![A-Za-z0-9_]){escaped}(?:s|es)?(?![A-Za-z0-9_])", flags)
 
 
 @dataclass
@@ -55,7 +57,7 @@ class KeywordMatcher:
     taxonomy: Taxonomy
     _english: dict[str, list[tuple[str, re.Pattern[str]]]] = field(default_factory=dict)
     _chinese: dict[str, set[str]] = field(default_factory=dict)
-    _exclude_en: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
+    _exclude_en: dict[str, list[re.Pattern[str]]] = field(default_factory=dict)
     _exclude_zh: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -64,9 +66,8 @@ class KeywordMatcher:
             self._english[f.id] = [(w, _english_pattern(w)) for w in dict.fromkeys(words)]
             zh_words = [w for w in (*f.keywords_zh, *f.aliases_zh)]
             self._chinese[f.id] = set(zh_words)
-            self._exclude_en[f.id] = (
-                re.compile("|".join(re.escape(x) for x in f.exclude_en), re.IGNORECASE)
-                if f.exclude_en else None)
+            # Same rule as keywords: the exclusion "GAN" (the network) must not erase "GaN".
+            self._exclude_en[f.id] = [_english_pattern(x) for x in f.exclude_en]
             self._exclude_zh[f.id] = f.exclude_zh
 
     @cached_property
@@ -107,8 +108,7 @@ class KeywordMatcher:
             tokens = self._suffixes(text)
         for fid, patterns in self._english.items():
             field_text = text
-            exclude = self._exclude_en[fid]
-            if exclude is not None:
+            for exclude in self._exclude_en[fid]:
                 field_text = exclude.sub(" ", field_text)
             for phrase in self._exclude_zh[fid]:
                 field_text = field_text.replace(phrase, " ")

@@ -37,6 +37,8 @@ def matcher() -> KeywordMatcher:
     ("A spherical tokamak reaches H-mode", "controlled-nuclear-fusion", True),
     ("Multimodal feature fusion for detection", "controlled-nuclear-fusion", False),
     ("GaN HEMT power amplifiers", "non-silicon-chip-materials", True),
+    ("Si doping in MBE growth of beta-Ga2O3 films", "fourth-gen-semiconductors", True),
+    ("AlGaN/GaN heterostructures", "non-silicon-chip-materials", True),
     ("A GAN generates images", "non-silicon-chip-materials", False),
     ("CAR-T therapy for lupus", "cell-gene-therapy", True),
     ("Reverse osmosis membranes for desalination", "high-end-membranes", True),
@@ -44,6 +46,9 @@ def matcher() -> KeywordMatcher:
     ("我国成功发射一颗通信卫星", "aerospace", True),
     ("卫星城建设加快推进", "aerospace", False),
     ("人形机器人企业加速量产", "embodied-intelligence", True),
+    ("上半年工业机器人产量增长", "embodied-intelligence", False),
+    ("XR超高清沉浸式空间亮相", "extended-reality", True),
+    ("6G技术试验网建成", "6g", True),
     ("全国核酸检测能力提升", "advanced-nuclear-energy", False),
     ("华龙一号核电机组投入商运", "advanced-nuclear-energy", True),
 ])
