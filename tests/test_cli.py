@@ -139,3 +139,43 @@ def test_scanner_run_end_to_end_with_unreachable_sources(tmp_path: Path,
 def test_run_rejects_bad_arguments_before_starting(tmp_path: Path, args: list[str]) -> None:
     result = CliRunner().invoke(cli, ["--db", str(tmp_path / "x.db"), *args])
     assert result.exit_code == 1 and "Error:" in result.output
+
+
+def test_sources_check_tries_each_source_and_stores_nothing(tmp_path: Path,
+                                                            feed_server: FeedServer) -> None:
+    feed = shared_path("feeds", "zh_real_feeds", "atom_v2ex.xml").read_bytes()
+    url = feed_server.route("/v2ex.xml", body(feed, "application/atom+xml"))
+    sources = tmp_path / "sources.toml"
+    sources.write_text(f'[[source]]\nid = "v2ex"\nkind = "feed"\nurl = "{url}"\n'
+                       'language = "zh"\nitem_kind = "news"\n')
+    config = tmp_path / "scanner.toml"
+    config.write_text(f'sources_file = "{sources}"\ndb_path = "s.db"\n'
+                      "[fetch]\nretries = 0\ndefault_host_delay_s = 0\n")
+    result = CliRunner().invoke(cli, ["--config", str(config), "sources", "check"])
+    assert result.exit_code == 0, result.output
+    assert "1 of 1 sources answered with a feed" in result.output and "50" in result.output
+    assert not (tmp_path / "s.db").exists()
+
+
+def test_embed_models_and_stats_commands(tmp_path: Path) -> None:
+    db = str(tmp_path / "s.db")
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["models", "list"])
+    assert listed.exit_code == 0 and "(default)" in listed.output
+    path = shared_path("corpus", "news_zh_2022_2024.parquet")
+    runner.invoke(cli, ["--db", db, "import", str(path), "--limit", "30"])
+    result = runner.invoke(cli, ["--db", db, "embed", "--model", "hashing-test"])
+    assert result.exit_code == 0 and "30 texts embedded with hashing-test" in result.output
+    again = runner.invoke(cli, ["--db", db, "embed", "--model", "hashing-test"])
+    assert "0 texts embedded" in again.output and "30 vectors" in again.output
+    stats = json.loads(runner.invoke(cli, ["--db", db, "db", "stats", "--json"]).output)
+    assert stats["embeddings_by_model"] == {"hashing-test": 30}
+    bad = runner.invoke(cli, ["--db", db, "embed", "--model", "nope"])
+    assert bad.exit_code == 1 and "unknown model 'nope'" in bad.output
+
+
+def test_assign_without_a_calibrator_says_how_to_make_one(tmp_path: Path) -> None:
+    result = CliRunner(env={"SCANNER_MODEL": "hashing-test"}).invoke(
+        cli, ["--db", str(tmp_path / "s.db"), "assign"])
+    assert result.exit_code == 1
+    assert "no trained calibrator" in result.output and "evaluate assign --save" in result.output
