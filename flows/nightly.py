@@ -55,6 +55,8 @@ def nightly(
         config, "nightly", day, {"sources": sources, "fetch": fetch, "config": config_path}
     )
     stages: list[dict[str, Any]] = []
+    summary: dict[str, Any] = {"run_id": run_id, "run_date": day, "stages": stages}
+    status, error = "failed", None
     try:
         if fetch:
             stages.append(pull(config, run_id, sources))
@@ -64,10 +66,10 @@ def nightly(
         stages.append(assign(config, run_id))
         for name in ("topics", "signals", "report"):
             stages.append(placeholder(name))
+        status = "ok"
     except Exception as exc:
-        summary = {"run_id": run_id, "run_date": day, "stages": stages}
-        pipeline.end_run(config, run_id, "failed", summary, f"{type(exc).__name__}: {exc}")
+        error = f"{type(exc).__name__}: {exc}"
         raise
-    summary = {"run_id": run_id, "run_date": day, "stages": stages}
-    pipeline.end_run(config, run_id, "ok", summary)
+    finally:  # the run row is closed whatever happened, with the stages that finished
+        pipeline.end_run(config, run_id, status, summary, error)
     return summary
