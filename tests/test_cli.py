@@ -179,3 +179,27 @@ def test_assign_without_a_calibrator_says_how_to_make_one(tmp_path: Path) -> Non
         cli, ["--db", str(tmp_path / "s.db"), "assign"])
     assert result.exit_code == 1
     assert "no trained calibrator" in result.output and "evaluate assign --save" in result.output
+
+
+def test_a_failed_stage_marks_the_run_failed_and_keeps_earlier_work(
+        tmp_path: Path, feed_server: FeedServer) -> None:
+    feed = shared_path("feeds", "feedjira_sample_feeds", "TechCrunch.xml").read_bytes()
+    url = feed_server.route("/tc.xml", body(feed, "application/rss+xml"))
+    (tmp_path / "sources.toml").write_text(
+        f'[[source]]\nid = "local"\nkind = "feed"\nurl = "{url}"\nlanguage = "en"\n'
+        'item_kind = "news"\n')
+    (tmp_path / "scanner.toml").write_text(
+        'sources_file = "sources.toml"\ndb_path = "s.db"\nmodel = "hashing-test"\n'
+        '[fetch]\nretries = 0\ndefault_host_delay_s = 0\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SCANNER_"))}
+    env["PYTHONPATH"] = str(REPO)
+    scanner = Path(sys.executable).parent / "scanner"
+    result = subprocess.run([str(scanner), "run"], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode != 0
+    store = Store(tmp_path / "s.db")
+    (run,) = list(store.db["runs"].rows)
+    assert run["status"] == "failed" and "no trained calibrator" in run["error"]
+    stages = json.loads(run["summary"])["stages"]
+    assert [s["stage"] for s in stages] == ["pull", "embed"]  # what finished is recorded
+    assert store.db["items"].count == 20 and store.count_embeddings("hashing-test") == 20
