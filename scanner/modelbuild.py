@@ -160,11 +160,6 @@ def _shapes(hidden: int, ffn: int, vocab: int, max_pos: int, types: int) -> Any:
     return shape
 
 
-def normalization_table(packed: PackedModel) -> dict[int, str]:
-    """The exact per-codepoint map of the original tokenizer, for str.translate."""
-    return dict(packed.normalization)
-
-
 def _tokenizer_json(packed: PackedModel) -> str:
     from tokenizers import (
         Regex,

@@ -260,10 +260,6 @@ class Store:
             count += 1
         return count, digest.hexdigest()
 
-    def count_items(self) -> int:
-        """How many items are stored."""
-        return int(self.db.execute("SELECT count(*) FROM items").fetchone()[0])
-
     # -- embeddings -------------------------------------------------------------------
 
     _MISSING = (
@@ -322,27 +318,24 @@ class Store:
 
     # -- field assignment ----------------------------------------------------------------
 
+    _UNASSIGNED = (  # embedded items with no assignment for (taxonomy, model), or a stale one
+        "FROM items i JOIN embeddings e ON e.content_hash = i.content_hash AND e.model = ? "
+        "LEFT JOIN assignments a ON a.item_id = i.id AND a.taxonomy = ? AND a.model = ? "
+        "WHERE a.item_id IS NULL OR a.content_hash != i.content_hash"
+    )
+
     def items_needing_assignment(self, taxonomy: str, model: str, limit: int
                                  ) -> list[dict[str, Any]]:
         """Embedded items with no assignment for (taxonomy, model), or a stale one."""
-        sql = (
-            "SELECT i.id, i.kind, i.title, i.summary, i.content_hash FROM items i "
-            "JOIN embeddings e ON e.content_hash = i.content_hash AND e.model = ? "
-            "LEFT JOIN assignments a ON a.item_id = i.id AND a.taxonomy = ? AND a.model = ? "
-            "WHERE a.item_id IS NULL OR a.content_hash != i.content_hash LIMIT ?"
-        )
+        sql = (f"SELECT i.id, i.kind, i.title, i.summary, i.content_hash "
+               f"{self._UNASSIGNED} LIMIT ?")
         columns = ("id", "kind", "title", "summary", "content_hash")
         return [dict(zip(columns, row, strict=True))
                 for row in self.db.execute(sql, [model, taxonomy, model, limit])]
 
     def count_items_needing_assignment(self, taxonomy: str, model: str) -> int:
         """How many embedded items lack a current assignment."""
-        sql = (
-            "SELECT count(*) FROM items i "
-            "JOIN embeddings e ON e.content_hash = i.content_hash AND e.model = ? "
-            "LEFT JOIN assignments a ON a.item_id = i.id AND a.taxonomy = ? AND a.model = ? "
-            "WHERE a.item_id IS NULL OR a.content_hash != i.content_hash"
-        )
+        sql = f"SELECT count(*) {self._UNASSIGNED}"
         return int(self.db.execute(sql, [model, taxonomy, model]).fetchone()[0])
 
     def save_assignments(self, rows: Sequence[dict[str, Any]]) -> None:
