@@ -62,10 +62,13 @@ class KeywordMatcher:
 
     def __post_init__(self) -> None:
         for f in self.taxonomy.active_fields:
-            words = [*f.keywords_en, *f.aliases_en]
+            chinese_list = (*f.keywords_zh, *f.aliases_zh)
+            # Latin-script entries of the Chinese lists ("C919", "eVTOL", "6G") are matched
+            # as patterns like English keywords; the Chinese path takes Han words only.
+            words = [*f.keywords_en, *f.aliases_en,
+                     *(w for w in chinese_list if not _CJK.search(w))]
             self._english[f.id] = [(w, _english_pattern(w)) for w in dict.fromkeys(words)]
-            zh_words = [w for w in (*f.keywords_zh, *f.aliases_zh)]
-            self._chinese[f.id] = set(zh_words)
+            self._chinese[f.id] = {w for w in chinese_list if _CJK.search(w)}
             # Same rule as keywords: the exclusion "GAN" (the network) must not erase "GaN".
             self._exclude_en[f.id] = [_english_pattern(x) for x in f.exclude_en]
             self._exclude_zh[f.id] = f.exclude_zh
@@ -80,8 +83,7 @@ class KeywordMatcher:
         segmenter = jieba.Tokenizer()
         for words in self._chinese.values():
             for word in words:
-                if _CJK.search(word):
-                    segmenter.add_word(word, freq=200_000)
+                segmenter.add_word(word, freq=200_000)
         return segmenter
 
     def _suffixes(self, text: str) -> set[str]:
@@ -115,7 +117,7 @@ class KeywordMatcher:
             words = [w for w, pattern in patterns if pattern.search(field_text)]
             if tokens:
                 field_tokens = tokens if field_text == text else self._suffixes(field_text)
-                words += [w for w in self._chinese[fid] if _CJK.search(w) and w in field_tokens]
+                words += [w for w in self._chinese[fid] if w in field_tokens]
             if words:
                 found[fid] = sorted(set(words))
         return found

@@ -49,6 +49,7 @@ def matcher() -> KeywordMatcher:
     ("上半年工业机器人产量增长", "embodied-intelligence", False),
     ("XR超高清沉浸式空间亮相", "extended-reality", True),
     ("6G技术试验网建成", "6g", True),
+    ("C919完成首次商业载客飞行", "aerospace", True),  # Latin word in the zh list
     ("全国核酸检测能力提升", "advanced-nuclear-energy", False),
     ("华龙一号核电机组投入商运", "advanced-nuclear-energy", True),
 ])
