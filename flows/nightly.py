@@ -34,6 +34,12 @@ def assign(config: Config, run_id: str) -> dict[str, Any]:
     return pipeline.assign_stage(config, run_id)
 
 
+@task(name="topics", cache_policy=NO_CACHE)
+def topics(config: Config, run_id: str, run_date: str) -> dict[str, Any]:
+    """Attach new items to topics or recluster the window; record lineage."""
+    return pipeline.topics_stage(config, run_id, run_date)
+
+
 @task(name="placeholder", cache_policy=NO_CACHE)
 def placeholder(name: str) -> dict[str, Any]:
     """A stage that a later issue builds."""
@@ -64,7 +70,8 @@ def nightly(
             stages.append({"stage": "pull", "status": "skipped", "reason": "--no-fetch"})
         stages.append(embed(config, run_id))
         stages.append(assign(config, run_id))
-        for name in ("topics", "signals", "report"):
+        stages.append(topics(config, run_id, day))
+        for name in ("signals", "report"):
             stages.append(placeholder(name))
         status = "ok"
     except Exception as exc:

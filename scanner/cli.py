@@ -511,5 +511,8 @@ def main() -> None:
     cli(prog_name="scanner")
 
 
+# command groups kept in their own modules register themselves on `cli` when imported
+import scanner.cli_topics  # noqa: E402, F401
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -40,6 +40,26 @@ class FetchSettings:
 
 
 @dataclass(frozen=True)
+class TopicSettings:
+    """How topics are found and kept (the [topics] table)."""
+
+    window_days: int = 365  # items published this many days before the run date
+    kinds: tuple[str, ...] = ("paper", "news", "policy")
+    together: bool = True  # cluster all kinds together, or each kind apart
+    n_components: int = 50  # PCA dimensions before clustering
+    n_clusters: int = 0  # 0: chosen from the window's size
+    max_clusters: int = 300
+    min_topic_size: int = 8  # smaller clusters dissolve; the pool needs this many to give birth
+    outlier_mads: float = 3.0  # items this many MADs below their topic's median fit no topic
+    recluster_days: int = 7  # full reclustering at most this many days apart
+    max_unassigned_share: float = 0.15  # or sooner, when the unassigned share passes this
+    dormant_days: int = 60  # a topic with no new item for this long is dormant
+    outside_share: float = 0.2  # below this share of members in every field: outside taxonomy
+    series_period: str = "month"  # month | week
+    seed: int = 0
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything a run needs to know about where things are."""
 
@@ -51,6 +71,7 @@ class Config:
     model_cache: Path = PROJECT_ROOT / ".cache" / "models"
     embed_threads: int = 0  # 0: one per CPU core
     fetch: FetchSettings = field(default_factory=FetchSettings)
+    topics: TopicSettings = field(default_factory=TopicSettings)
     config_file: Path | None = None
 
 
@@ -73,6 +94,14 @@ _FETCH_KEYS: dict[str, type] = {
     "host_delay_s": dict,
     "max_redirects": int,
 }
+_TOPIC_KEYS: dict[str, type] = {
+    "window_days": int, "kinds": list, "together": bool, "n_components": int,
+    "n_clusters": int, "max_clusters": int, "min_topic_size": int, "outlier_mads": float,
+    "recluster_days": int, "max_unassigned_share": float, "dormant_days": int,
+    "outside_share": float, "series_period": str, "seed": int,
+}
+#: Tables of the config file and the keys each one takes.
+_SECTIONS: dict[str, dict[str, type]] = {"fetch": _FETCH_KEYS, "topics": _TOPIC_KEYS}
 
 
 def _line_of(text: str, key: str) -> int | None:
@@ -109,6 +138,14 @@ def _coerce(value: Any, kind: type, where: str) -> Any:
         if not isinstance(value, str):
             raise ConfigError(f"{where}: expected a string, got {value!r}")
         return value
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if kind is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+        return tuple(value)
     if kind is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected a table of host = seconds, got {value!r}")
@@ -128,6 +165,12 @@ def _from_env_string(raw: str, kind: type, name: str) -> Any:
             return _coerce(int(raw), int, name)
     except ValueError as exc:
         raise ConfigError(f"environment variable {name}: cannot read {raw!r}: {exc}") from exc
+    if kind is bool:
+        if raw.lower() not in ("true", "false", "1", "0"):
+            raise ConfigError(f"environment variable {name}: expected true or false, got {raw!r}")
+        return raw.lower() in ("true", "1")
+    if kind is list:
+        return tuple(v.strip() for v in raw.split(",") if v.strip())
     if kind is dict:
         raise ConfigError(f"environment variable {name}: tables can only be set in the file")
     return _coerce(raw, kind, f"environment variable {name}")
@@ -168,41 +211,43 @@ def load_config(
         path = DEFAULT_CONFIG_NAME
 
     top: dict[str, Any] = {}
-    fetch: dict[str, Any] = {}
+    sections: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS}
     config_file: Path | None = None
     if path is not None:
         config_file = Path(path).resolve()
         data, text = _read_file(config_file)
         base = config_file.parent
         for key, value in data.items():
-            if key == "fetch":
+            if key in _SECTIONS:
+                keys = _SECTIONS[key]
                 if not isinstance(value, dict):
-                    raise ConfigError(f"{_where(config_file, text, key)}: expected a [fetch] table")
+                    raise ConfigError(f"{_where(config_file, text, key)}: expected a [{key}] table")
                 for fkey, fvalue in value.items():
-                    if fkey not in _FETCH_KEYS:
+                    if fkey not in keys:
                         raise ConfigError(
-                            f"{_where(config_file, text, fkey)}: unknown key in [fetch]; "
-                            f"known keys: {', '.join(sorted(_FETCH_KEYS))}"
+                            f"{_where(config_file, text, fkey)}: unknown key in [{key}]; "
+                            f"known keys: {', '.join(sorted(keys))}"
                         )
                     where = _where(config_file, text, fkey)
-                    fetch[fkey] = _coerce(fvalue, _FETCH_KEYS[fkey], where)
+                    sections[key][fkey] = _coerce(fvalue, keys[fkey], where)
             elif key in _TOP_KEYS:
                 value = _coerce(value, _TOP_KEYS[key], _where(config_file, text, key))
                 top[key] = base / value if isinstance(value, Path) else value
             else:
                 raise ConfigError(
                     f"{_where(config_file, text, key)}: unknown key; known keys: "
-                    f"{', '.join(sorted([*_TOP_KEYS, 'fetch']))}"
+                    f"{', '.join(sorted([*_TOP_KEYS, *_SECTIONS]))}"
                 )
 
     for key, kind in _TOP_KEYS.items():
         name = f"SCANNER_{key.upper()}"
         if env.get(name):
             top[key] = _from_env_string(env[name], kind, name)
-    for key, kind in _FETCH_KEYS.items():
-        name = f"SCANNER_FETCH_{key.upper()}"
-        if env.get(name):
-            fetch[key] = _from_env_string(env[name], kind, name)
+    for section, keys in _SECTIONS.items():
+        for key, kind in keys.items():
+            name = f"SCANNER_{section.upper()}_{key.upper()}"
+            if env.get(name):
+                sections[section][key] = _from_env_string(env[name], kind, name)
 
     for key, value in (overrides or {}).items():
         if value is None:
@@ -212,5 +257,22 @@ def load_config(
         top[key] = _coerce(value if not isinstance(value, Path) else str(value),
                            _TOP_KEYS[key], f"option --{key.replace('_', '-')}")
 
-    fetch_settings = replace(FetchSettings(), **fetch)
-    return replace(Config(), **top, fetch=fetch_settings, config_file=config_file)
+    topics = replace(TopicSettings(), **sections["topics"])
+    _check_topics(topics, config_file)
+    return replace(Config(), **top, fetch=replace(FetchSettings(), **sections["fetch"]),
+                   topics=topics, config_file=config_file)
+
+
+def _check_topics(settings: TopicSettings, config_file: Path | None) -> None:
+    """Values of [topics] that are the right type but cannot work."""
+    where = f"{config_file or 'configuration'}, [topics]"
+    known_kinds = {"paper", "news", "policy"}
+    if not settings.kinds or set(settings.kinds) - known_kinds:
+        raise ConfigError(f"{where} kinds: {list(settings.kinds)} must name some of "
+                          f"{sorted(known_kinds)}")
+    if settings.series_period not in ("month", "week"):
+        raise ConfigError(f"{where} series_period: {settings.series_period!r} is not "
+                          f"'month' or 'week'")
+    if settings.min_topic_size < 2 or settings.window_days < 1 or settings.n_components < 2:
+        raise ConfigError(f"{where}: min_topic_size must be at least 2, window_days at least "
+                          f"1 and n_components at least 2")

@@ -92,9 +92,50 @@ def _m003_assignments(db: sqlite_utils.Database) -> None:
     db["verdicts"].create_index(["field_id"])
 
 
+def _m004_topics(db: sqlite_utils.Database) -> None:
+    db["topics"].create(
+        {"id": str, "model": str, "scope": str, "status": str, "size": int, "label": str,
+         "keywords": str, "representatives": str, "centroid": bytes, "floor": float,
+         "affinity": str, "pathway_affinity": str, "taxonomy": str, "best_field": str,
+         "best_share": float, "outside_taxonomy": int, "born_run_date": str,
+         "last_run_date": str, "last_item_date": str, "updated_at": str},
+        pk="id", not_null={"model", "scope", "status"},
+    )
+    db["topics"].create_index(["model", "status"])
+    db["topic_members"].create(  # current membership; topic_id NULL = held unassigned
+        {"item_id": str, "model": str, "scope": str, "topic_id": str, "similarity": float,
+         "run_date": str},
+        pk=("item_id", "model", "scope"),
+    )
+    db["topic_members"].create_index(["topic_id"])
+    db["topic_runs"].create(
+        {"run_date": str, "model": str, "scope": str, "run_id": str, "mode": str,
+         "window_start": str, "window_end": str, "items": int, "topics": int,
+         "unassigned": int, "seconds": float, "created_at": str},
+        pk=("run_date", "model", "scope"),
+    )
+    db["topic_events"].create(
+        {"id": int, "run_date": str, "model": str, "scope": str, "kind": str,
+         "topic_id": str, "other_id": str, "detail": str},
+        pk="id",
+    )
+    db["topic_events"].create_index(["topic_id"])
+    db["topic_events"].create_index(["run_date", "model", "scope"])
+    db["topic_snapshots"].create(
+        {"run_date": str, "model": str, "topic_id": str, "size": int, "label": str,
+         "best_field": str, "best_share": float},
+        pk=("run_date", "model", "topic_id"),
+    )
+    db["topic_series"].create(
+        {"topic_id": str, "period": str, "kind": str, "count": int, "total": int},
+        pk=("topic_id", "period", "kind"),
+    )
+
+
 #: Numbered schema migrations; append, never edit one that has shipped.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "sources, runs, fetches, items, imports", _m001_initial),
     (2, "embeddings per (content hash, model)", _m002_embeddings),
     (3, "field assignments, assigned fields, expert verdicts", _m003_assignments),
+    (4, "topics, members, lineage events, snapshots, time series", _m004_topics),
 ]

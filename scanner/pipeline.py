@@ -22,7 +22,7 @@ STAGES: dict[str, str | None] = {
     "pull": None,
     "embed": None,
     "assign": None,
-    "topics": "#5 topics with stable identities",
+    "topics": None,
     "signals": "#6 emergence signals and ranking",
     "report": "#7 panel reports",
 }
@@ -127,6 +127,35 @@ def assign_stage(config: Config, run_id: str, limit: int | None = None) -> dict[
         store.close()
     return {"stage": "assign", "status": "ok", "taxonomy": key, "assigned": result.assigned,
             "with_fields": result.with_fields, "verdict_fields": result.verdict_fields,
+            "seconds": round(time.monotonic() - started, 2)}
+
+
+def topics_stage(config: Config, run_id: str, run_date: str, full: bool = False
+                 ) -> dict[str, Any]:
+    """Update topics over the configured window: attach new items, or recluster."""
+    from scanner.taxonomy import load_taxonomy, taxonomy_key
+    from scanner.topics import update_topics
+
+    started = time.monotonic()
+    taxonomy = load_taxonomy(config.taxonomy_file)
+    key = taxonomy_key(taxonomy)
+    vocabulary = [w for f in taxonomy.active_fields
+                  for w in (f.name_zh, *f.keywords_zh, *f.aliases_zh)]
+    store = Store(config.db_path)
+    try:
+        scopes = update_topics(store, config.topics, config.model, key, run_date, run_id, full,
+                               vocabulary)
+    finally:
+        store.close()
+    events: dict[str, int] = {}
+    for scope in scopes:
+        for kind, n in scope["events"].items():
+            events[kind] = events.get(kind, 0) + n
+    return {"stage": "topics", "status": "ok", "model": config.model,
+            "modes": {s["scope"]: s["mode"] for s in scopes},
+            "items": sum(s["items"] for s in scopes), "topics": sum(s["topics"] for s in scopes),
+            "unassigned": sum(s["unassigned"] for s in scopes),
+            "outside_taxonomy": sum(s["outside_taxonomy"] for s in scopes), "events": events,
             "seconds": round(time.monotonic() - started, 2)}
 
 

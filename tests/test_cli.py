@@ -127,7 +127,9 @@ def test_scanner_run_end_to_end_with_unreachable_sources(tmp_path: Path,
     assign = summary["stages"][2]
     assert assign["status"] == "ok" and assign["assigned"] == 20
     assert assign["taxonomy"].startswith("2025.1@")
-    assert summary["stages"][3]["status"] == "not_built"  # topics: issue #5
+    topics = summary["stages"][3]
+    assert topics["status"] == "ok" and topics["modes"] == {"all": "full"}
+    assert summary["stages"][4]["status"] == "not_built"  # signals: issue #6
     fetches = {r["source_id"]: r for r in store.recent_fetches()}
     assert fetches["local"]["status"] == "ok" and fetches["local"]["run_id"] == runs[0]["id"]
     assert fetches["unresolvable"]["status"] == "network_error"

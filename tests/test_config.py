@@ -29,6 +29,9 @@ def test_precedence_file_env_override(tmp_path: Path) -> None:
     env = {"SCANNER_MODEL": "m2", "SCANNER_FETCH_TIMEOUT_S": "7"}
     config = load_config(path, environ=env)
     assert (config.model, config.fetch.timeout_s) == ("m2", 7.0)
+    topics = load_config(path, environ={"SCANNER_TOPICS_WINDOW_DAYS": "90",
+                                        "SCANNER_TOPICS_TOGETHER": "false"}).topics
+    assert (topics.window_days, topics.together, topics.min_topic_size) == (90, False, 8)
     config = load_config(path, {"model": "m3", "db_path": None}, environ=env)
     assert config.model == "m3" and config.db_path == tmp_path / "store" / "x.db"
 
@@ -38,6 +41,11 @@ def test_precedence_file_env_override(tmp_path: Path) -> None:
     ('[fetch]\ntimeout_s = "soon"\n', r"line 2, key 'timeout_s': expected a number"),
     ('[fetch]\nretries = -1\n', r"must not be negative"),
     ('db_path = \n', r"not valid TOML"),
+    ('[topics]\nwindow_days = 30\nwindow = 5\n',
+     r"line 3, key 'window': unknown key in \[topics\]"),
+    ('[topics]\ntogether = "yes"\n', r"line 2, key 'together': expected true or false"),
+    ('[topics]\nkinds = ["paper", "tweets"]\n', r"\[topics\] kinds: .* must name some of"),
+    ('[topics]\nseries_period = "day"\n', r"series_period: 'day' is not"),
     ('[fetch]\nspeed = 3\n', r"unknown key in \[fetch\]"),
 ])
 def test_bad_config_names_file_line_and_key(tmp_path: Path, text: str, match: str) -> None:

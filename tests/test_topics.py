@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 
@@ -83,3 +84,213 @@ def test_merge_split_and_death_are_recorded() -> None:
     assert ("split_from", split_new, "C") in events and ("born", split_new, None) in events
     gone = match_topics(previous, centroids[:1], [a], lambda: "N9")
     assert {(ev.kind, ev.topic_id) for ev in gone.events} >= {("died", "B"), ("died", "C")}
+
+
+# -- the topics stage over a store ------------------------------------------------------
+
+from datetime import UTC, datetime, timedelta  # noqa: E402
+
+import pytest  # noqa: E402
+
+from scanner.config import TopicSettings  # noqa: E402
+from scanner.keywords import ctfidf_keywords, tokens  # noqa: E402
+from scanner.normalize import make_item  # noqa: E402
+from scanner.store import Store  # noqa: E402
+from scanner.topics import update_topics  # noqa: E402
+
+MODEL = "test-model"
+SETTINGS = TopicSettings(window_days=30, n_components=8, n_clusters=5, min_topic_size=5,
+                         recluster_days=7, dormant_days=5)
+
+
+def _add(store: Store, x: np.ndarray, ids: list[str], day: str, titles: list[str] | None = None,
+         language: str = "en") -> list[str]:
+    """Store items published on `day` with the given vectors as their embeddings; their ids."""
+    when = datetime.fromisoformat(day).replace(tzinfo=UTC)
+    items = [make_item(source_id="s", kind="paper", title=titles[n] if titles else f"item {i}",
+                       summary=f"about {i}", fetched_at=when, guid=i, published=when,
+                       language=language) for n, i in enumerate(ids)]
+    store.upsert_items(items)
+    store.save_embeddings(MODEL, [it["content_hash"] for it in items], x)
+    return [it["id"] for it in items]
+
+
+def _night(store: Store, day: str, settings: TopicSettings = SETTINGS, full: bool = False
+           ) -> dict:
+    return update_topics(store, settings, MODEL, "tax@1", day, f"run-{day}", full)[0]
+
+
+def test_keywords_are_bilingual_and_skip_stop_words() -> None:
+    docs = ["We propose quantum error correction codes for superconducting qubits",
+            "Quantum error correction with surface codes on superconducting qubits",
+            "Solid-state battery electrolyte with lithium metal anodes",
+            "A lithium metal battery with a solid-state electrolyte",
+            "脑机接口 技术 帮助 患者 恢复 运动 能力 脑机接口",
+            "植入式 脑机接口 临床 试验 取得 进展"]
+    words = ctfidf_keywords(docs, [0, 0, 1, 1, 0, 2], ["en", "en", "en", "en", "zh", "zh"],
+                            top=5, min_count=1, words=["脑机接口"])
+    assert "quantum error" in words[0]["en"] or "quantum" in words[0]["en"]
+    assert not {"propose", "we", "for"} & set(words[0]["en"])
+    assert any("battery" in w or "lithium" in w or "electrolyte" in w for w in words[1]["en"])
+    assert "脑机接口" in words[0]["zh"] and "en" not in words[2]
+    assert "6G" in tokens("6G networks and GaN power devices") and \
+        "GaN" in tokens("6G networks and GaN power devices")
+
+
+def test_a_night_stores_topics_members_series_and_is_idempotent(store: Store) -> None:
+    x, ids = _blobs(CENTRES[:5], 30, seed=1)
+    _add(store, x, ids, "2026-01-10")
+    first = _night(store, "2026-01-10")
+    assert first["mode"] == "full" and first["topics"] == 5 and first["items"] == 150
+    assert first["events"] == {"born": 5}
+    live = store.list_topics(MODEL)
+    assert sum(t["size"] for t in live) + first["unassigned"] == 150
+    assert first["unassigned"] <= 5  # a robust floor drops few points of clean blobs
+    members = store.topic_memberships(MODEL, "all")
+    assert len(members) == 150
+    # each topic is one blob: all its members share the blob prefix of their titles
+    for topic in live:
+        titles = [m["title"] for m in store.topic_member_items(topic["id"], 200)]
+        assert len(titles) == topic["size"]
+        assert len({t.split("-")[0] for t in titles}) == 1
+        series = store.topic_series(topic["id"])
+        assert sum(s["count"] for s in series) == topic["size"]
+        assert all(s["total"] == 150 and s["period"] == "2026-01" for s in series)
+    events_before = len(store.topic_events())
+    again = _night(store, "2026-01-10")  # a rerun of the same night replaces, not adds
+    assert again["events"] == {"continued": 5}
+    assert sorted(t["id"] for t in store.list_topics(MODEL)) == sorted(t["id"] for t in live)
+    assert len(store.topic_events()) == events_before  # the night's events were replaced
+    assert len(store.topic_runs()) == 1
+
+
+def test_incremental_nights_attach_hold_and_give_birth(store: Store) -> None:
+    x, ids = _blobs(CENTRES[:5], 30, seed=1)
+    _add(store, x, ids, "2026-01-10")
+    _night(store, "2026-01-10")
+    before = {t["id"] for t in store.list_topics(MODEL)}
+    # night 2: a few items in the known blobs, and 3 far away items (too few for a topic)
+    x_new, ids_new = _blobs(CENTRES[:5], 2, seed=2, prefix="n")
+    x_far, ids_far = _blobs(CENTRES[5:], 3, seed=3, prefix="far")
+    stored = _add(store, np.concatenate([x_new, x_far]), ids_new + ids_far, "2026-01-11")
+    ids_new, ids_far = stored[:len(ids_new)], stored[len(ids_new):]
+    second = _night(store, "2026-01-11")
+    assert second["mode"] == "incremental" and "born" not in second["events"]
+    members = store.topic_memberships(MODEL, "all")
+    assert all(members[i][0] is not None for i in ids_new)
+    assert all(members[i][0] is None for i in ids_far)  # held, not forced into a topic
+    assert {t["id"] for t in store.list_topics(MODEL)} == before
+    # night 3: the far blob grows past twice the minimum size and is born as a topic
+    x_more, ids_more = _blobs(CENTRES[5:], 12, seed=4, prefix="far2")
+    ids_more = _add(store, x_more, ids_more, "2026-01-12")
+    third = _night(store, "2026-01-12")
+    assert third["mode"] == "incremental" and third["events"].get("born") == 1
+    members = store.topic_memberships(MODEL, "all")
+    born = {members[i][0] for i in ids_far + ids_more} - {None}
+    assert len(born) == 1 and born.isdisjoint(before)
+    assert sum(members[i][0] is not None for i in ids_far + ids_more) >= 12
+
+
+def test_full_reclustering_keeps_ids_and_topics_go_dormant_then_die(store: Store) -> None:
+    x, ids = _blobs(CENTRES[:5], 30, seed=1)
+    _add(store, x[:120], ids[:120], "2026-01-01")  # blobs 0-3 early
+    _add(store, x[120:], ids[120:], "2026-01-06")  # blob 4 later
+    _night(store, "2026-01-06")
+    first = {t["id"]: t for t in store.list_topics(MODEL, statuses=("live", "dormant"))}
+    assert len(first) == 5
+    x2, ids2 = _blobs(CENTRES[4:5], 10, seed=5, prefix="late")
+    _add(store, x2, ids2, "2026-01-13")
+    result = _night(store, "2026-01-13", full=True)  # 12 days after blobs 0-3 were seen
+    assert result["mode"] == "full"
+    now = {t["id"]: t for t in store.list_topics(MODEL, statuses=("live", "dormant"))}
+    assert set(now) == set(first)  # reclustered, every id kept
+    statuses = sorted(t["status"] for t in now.values())
+    assert statuses == ["dormant", "dormant", "dormant", "dormant", "live"]
+    assert result["events"]["dormant"] == 4
+    # past the 30-day window the early blobs leave, and their topics die
+    x3, ids3 = _blobs(CENTRES[4:5], 10, seed=6, prefix="later")
+    _add(store, x3, ids3, "2026-02-04")
+    last = _night(store, "2026-02-04")
+    assert last["events"].get("died") == 4
+    assert len(store.list_topics(MODEL, statuses=("died",))) == 4
+    history = store.topic_history(next(iter(set(first) - {t["id"] for t in
+                                                          store.list_topics(MODEL)})))
+    assert [e["kind"] for e in history["events"]][-1] == "died"
+
+
+def test_outside_taxonomy_flag_follows_member_assignments(store: Store) -> None:
+    x, ids = _blobs(CENTRES[:2], 20, seed=1)
+    rows = []
+    for i, stored_id in zip(ids, _add(store, x, ids, "2026-01-10"), strict=True):
+        item = store.item(stored_id)
+        assert item is not None
+        in_field = i.startswith("i0")
+        rows.append({"item_id": item["id"], "taxonomy": "tax@1", "model": MODEL,
+                     "content_hash": item["content_hash"],
+                     "scores": {"6g": 0.9 if in_field else 0.1, "deep-sea": 0.05},
+                     "fields": ["6g"] if in_field else [], "evidence": {},
+                     "pathways": {"6g": {"6g-thz": 0.7}} if in_field else {},
+                     "method": "zero-shot"})
+    store.save_assignments(rows)
+    _night(store, "2026-01-10", TopicSettings(window_days=30, n_components=4, n_clusters=2,
+                                              min_topic_size=5))
+    topics = {t["best_field"] if not t["outside_taxonomy"] else "outside": t
+              for t in store.list_topics(MODEL)}
+    assert set(topics) == {"6g", "outside"}
+    assert topics["6g"]["affinity"]["6g"]["share"] == 1.0
+    assert topics["6g"]["pathway_affinity"]["6g-thz"] == pytest.approx(0.7)
+    assert topics["outside"]["affinity"]["6g"]["share"] == 0.0
+
+
+def test_replayed_nights_on_real_news_keep_ids(store: Store) -> None:
+    """Chinese news, embedded with the hashing test model: a week of nights in a row."""
+    from scanner.dumps import import_dump
+    from scanner.embed import embed_new_items, load_embedder
+    from tests.conftest import shared_path
+
+    import_dump(store, shared_path("corpus", "news_zh_2022_2024.parquet"), limit=600)
+    embed_new_items(store, load_embedder("hashing-test"))
+    days = sorted({r["published"][:10] for r in store.window_items("2000-01-01", "2100-01-01",
+                                                                   ["news"])})
+    settings = TopicSettings(window_days=60, n_components=20, min_topic_size=5,
+                             recluster_days=3)
+    start = datetime.fromisoformat(days[0]) + timedelta(days=10)
+    results = []
+    for n in range(7):
+        day = (start + timedelta(days=n)).date().isoformat()
+        results.append(update_topics(store, settings, "hashing-test", "tax@1", day)[0])
+    assert [r["mode"] for r in results].count("full") >= 2  # day 1 and the 3-day cadence
+    live = store.list_topics("hashing-test", limit=500)
+    assert live and all(t["keywords"].get("zh") for t in live)
+    assert max(r["unassigned"] / r["items"] for r in results) < 0.3
+    kinds = {k for r in results for k in r["events"]}
+    assert {"born", "continued"} <= kinds | {"grew"}
+
+
+def test_topics_commands_list_show_and_history_escape_item_text(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from scanner.cli import cli
+
+    db = tmp_path / "s.db"
+    store = Store(db)
+    x, ids = _blobs(CENTRES[:2], 12, seed=1)
+    hostile = [f"[bold red]{i}[/] <script>alert(1)</script> quantum qubits" for i in ids]
+    _add(store, x, ids, "2026-01-10", titles=hostile)
+    _night(store, "2026-01-10", TopicSettings(window_days=30, n_components=4, n_clusters=2,
+                                              min_topic_size=5))
+    topic_id = store.list_topics(MODEL)[0]["id"]
+    store.close()
+    runner = CliRunner()
+    env = {"SCANNER_MODEL": MODEL}
+    listed = runner.invoke(cli, ["--db", str(db), "topics", "list"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert topic_id in listed.output and "not scored" in listed.output
+    shown = runner.invoke(cli, ["--db", str(db), "topics", "show", topic_id], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "[bold red]" in shown.output  # shown literally, not interpreted as markup
+    assert "keywords (en)" in shown.output and "qubits" in shown.output
+    history = runner.invoke(cli, ["--db", str(db), "topics", "history", topic_id], env=env)
+    assert history.exit_code == 0 and "born" in history.output
+    missing = runner.invoke(cli, ["--db", str(db), "topics", "show", "T999999"], env=env)
+    assert missing.exit_code == 1 and "no topic 'T999999'" in missing.output

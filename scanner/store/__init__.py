@@ -1,4 +1,7 @@
-"""The one SQLite store. Only this module knows tables, columns and the database path.
+"""The one SQLite store. Only this package knows tables, columns and the database path.
+
+Core tables (sources, runs, fetches, items, embeddings, assignments, imports) are here;
+topic tables are in scanner.store.topics, mixed into the same Store class.
 
 WAL mode, `synchronous=NORMAL`, and a schema built and upgraded by numbered
 migrations. Every write that belongs together happens in one transaction, so an
@@ -21,6 +24,7 @@ import sqlite_utils
 
 from scanner.errors import StoreError
 from scanner.migrations import MIGRATIONS
+from scanner.store.topics import TopicTables
 
 #: Item columns written by normalizers and importers; JSON-encoded where lists.
 ITEM_FIELDS: tuple[str, ...] = (
@@ -51,7 +55,7 @@ class UpsertCounts:
         self.duplicates += other.duplicates
 
 
-class Store:
+class Store(TopicTables):
     """The project's SQLite database.
 
     Args:
@@ -370,6 +374,20 @@ class Store:
         for key in ("scores", "fields", "evidence", "pathways"):
             row[key] = json.loads(row[key])
         return row
+
+    def item_field_scores(self, item_ids: Sequence[str], taxonomy: str, model: str
+                          ) -> dict[str, dict[str, Any]]:
+        """{item id: {"scores": {field: p}, "fields": [...], "pathways": {...}}} where stored."""
+        out: dict[str, dict[str, Any]] = {}
+        sql = ("SELECT item_id, scores, fields, pathways FROM assignments WHERE taxonomy = ? "
+               "AND model = ? AND item_id IN ({})")
+        for start in range(0, len(item_ids), 500):
+            chunk = list(item_ids[start:start + 500])
+            for item_id, scores, fields, pathways in self.db.execute(
+                    sql.format(",".join("?" * len(chunk))), [taxonomy, model, *chunk]):
+                out[item_id] = {"scores": json.loads(scores), "fields": json.loads(fields),
+                                "pathways": json.loads(pathways)}
+        return out
 
     def field_counts(self, taxonomy: str, model: str) -> dict[str, int]:
         """Items assigned to each field."""

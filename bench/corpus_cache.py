@@ -1,0 +1,85 @@
+"""Embeddings of a fixed random sample of the arXiv 2010-2019 corpus, cached for benchmarks.
+
+Run: .venv/bin/python bench/corpus_cache.py [--n 100000] [--model multilingual-e5-small-fast]
+
+The sample is drawn once with a fixed seed; smaller scale points are its prefixes, so the
+10k, 50k and 100k runs are nested. Vectors are written in chunks under .cache/bench/ (not
+committed) and the run resumes from the last finished chunk after an interruption.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+CORPUS = REPO.parent / "shared" / "data" / "corpus" / "arxiv_2010_2019.parquet"
+CACHE = REPO / ".cache" / "bench"
+CHUNK = 2000
+SEED = 20100101
+
+
+def sample_rows(n: int) -> list[dict]:
+    """n rows of the corpus in a fixed random order (the same for every n)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(CORPUS, columns=["arxiv_id", "created", "primary_cat",
+                                           "title", "abstract"])
+    order = np.random.default_rng(SEED).permutation(table.num_rows)[:n]
+    return table.take(order).to_pylist()
+
+
+def cache_path(model: str, n: int) -> Path:
+    return CACHE / f"arxiv2010-{model}-{n}.npy"
+
+
+def embed_sample(n: int, model: str) -> np.ndarray:
+    """The sample's vectors, computed chunk by chunk with resume, then joined."""
+    final = cache_path(model, n)
+    if final.exists():
+        return np.load(final)
+    from scanner.embed import item_text, load_embedder
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    rows = sample_rows(n)
+    embedder = None
+    parts = []
+    started = time.monotonic()
+    for start in range(0, n, CHUNK):
+        part = CACHE / f"arxiv2010-{model}-{n}.part{start // CHUNK:04d}.npy"
+        if not part.exists():
+            if embedder is None:
+                embedder = load_embedder(model)
+            texts = [item_text({"kind": "paper", "title": r["title"], "summary": r["abstract"]})
+                     for r in rows[start:start + CHUNK]]
+            vectors = embedder.embed(texts)
+            np.save(part.with_suffix(".tmp.npy"), vectors)
+            part.with_suffix(".tmp.npy").replace(part)
+            done = start + len(texts)
+            rate = done / (time.monotonic() - started)
+            print(f"{done}/{n} embedded ({rate:.1f}/s this run)", flush=True)
+        parts.append(np.load(part))
+    vectors = np.vstack(parts).astype(np.float32)
+    np.save(final, vectors)
+    for start in range(0, n, CHUNK):
+        (CACHE / f"arxiv2010-{model}-{n}.part{start // CHUNK:04d}.npy").unlink(missing_ok=True)
+    return vectors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--model", default="multilingual-e5-small-fast")
+    args = parser.parse_args()
+    vectors = embed_sample(args.n, args.model)
+    where = cache_path(args.model, args.n)
+    print(f"{vectors.shape[0]} vectors of {vectors.shape[1]} dims at {where}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""Topic keywords: a class-based TF-IDF over bilingual tokens.
+
+English text is lower-cased and cut on word characters (hyphenated terms kept whole),
+with adjacent content words also counted as bigrams ("error correction"). Chinese is
+segmented with jieba; words of one character and function words are dropped, and Latin
+tokens inside Chinese text ("6G", "GaN") follow the English rules. Each language is
+weighted separately, so a topic whose members are mixed gets keywords in both.
+
+Weight of term t in topic c (as in BERTopic's c-TF-IDF): the term's share of the topic's
+tokens, times log(1 + A / f_t), where A is the mean token count per topic and f_t the
+term's count over all topics.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-+][A-Za-z0-9]+)*|[0-9]+[A-Za-z][A-Za-z0-9]*")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+#: Words that say nothing about a topic in abstracts and news (added to scikit-learn's list).
+EXTRA_ENGLISH_STOP = frozenset("""
+paper propose proposed proposes propose approach approaches method methods result results
+show shows shown study studies present presents presented work based using use used uses
+new novel also however well can may via within without across large high low first two
+one three several various different existing recent recently demonstrate demonstrates
+problem problems task tasks performance model models framework frameworks data set sets
+furthermore moreover thus therefore respectively including significantly significant
+state art e g i et al non able achieve achieves achieved improve improved improves
+provide provides provided allow allows enable enables efficient effective effectively
+case cases number order way time times important key main general particular given
+obtain obtained find found make makes made analysis analyze investigate investigated
+""".split())  # noqa: SIM905 (a word list reads better as text)
+
+#: Chinese function words and news boilerplate (two characters or more; one-character
+#: words are dropped anyway).
+CHINESE_STOP = frozenset("""
+我们 他们 这个 那个 这些 那些 一个 一种 以及 其中 进行 通过 对于 由于 因此 但是 可以 已经
+目前 今天 记者 报道 表示 新闻 联播 央视 同时 此外 还有 方面 相关 重要 情况 工作 发展 推动
+推进 加快 实现 开展 坚持 不断 全面 持续 积极 有效 进一步 主要 提出 提供 使用 方法 研究 本文
+基于 问题 结果 能够 需要 成为 作为 之间 没有 就是 这样 如何 什么 为了 以及 并且 或者 其他
+今年 去年 日前 近日 当前 一些 各地 全国 我国 中国 国家 不仅 而且 如果 所以 因为 虽然 以上
+以下 之一 一是 二是 三是
+""".split())  # noqa: SIM905 (a word list reads better as text)
+
+
+@lru_cache(maxsize=1)
+def _english_stop() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) | EXTRA_ENGLISH_STOP
+
+
+@lru_cache(maxsize=4)
+def segmenter(words: tuple[str, ...] = ()) -> Any:
+    """A jieba tokenizer that keeps the given terms whole (e.g. the taxonomy's 脑机接口)."""
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    for word in words:
+        tokenizer.add_word(word, freq=200_000)
+    return tokenizer
+
+
+def _latin_tokens(text: str) -> list[str]:
+    stop = _english_stop()
+    out: list[str] = []
+    previous: str | None = None
+    for match in _LATIN.finditer(text):
+        raw = match.group(0)
+        # acronyms with digits or inner capitals keep their case (6G, GaN); others lower
+        word = raw if (any(c.isdigit() for c in raw) or raw[1:].lower() != raw[1:]) \
+            else raw.lower()
+        low = word.lower()
+        if low in stop or (len(low) < 3 and not any(c.isdigit() for c in low)):
+            previous = None
+            continue
+        out.append(word)
+        if previous is not None:
+            out.append(f"{previous} {word}")
+        previous = word
+    return out
+
+
+def tokens(text: str, language: str | None = None, words: tuple[str, ...] = ()) -> list[str]:
+    """Content tokens of a text: English words and bigrams, Chinese jieba words
+    (`words` are Chinese terms to keep whole)."""
+    if language == "zh" or (language is None and _CJK.search(text)):
+        out: list[str] = []
+        for piece in segmenter(words).lcut(text):
+            piece = piece.strip()
+            if len(piece) >= 2 and _CJK.search(piece) and piece not in CHINESE_STOP \
+                    and all(_CJK.match(c) for c in piece):
+                out.append(piece)
+        out.extend(t for t in _latin_tokens(text) if " " not in t)
+        return out
+    return _latin_tokens(text)
+
+
+def ctfidf_keywords(documents: Sequence[str], labels: Sequence[int], languages: Sequence[str],
+                    top: int = 10, min_count: int = 2, words: Iterable[str] = ()
+                    ) -> dict[int, dict[str, list[str]]]:
+    """Top keywords per topic label and language: {label: {"en": [...], "zh": [...]}}.
+
+    Documents labelled -1 (unassigned) take no part. A language appears for a topic only
+    when at least one member is in it. `words`: Chinese terms the segmenter keeps whole.
+    """
+    keep = tuple(sorted({w for w in words if _CJK.search(w)}))
+    result: dict[int, dict[str, list[str]]] = {}
+    for language in ("en", "zh"):
+        counts: dict[int, Counter[str]] = {}
+        for text, label, lang in zip(documents, labels, languages, strict=True):
+            if label < 0 or (lang == "zh") != (language == "zh"):
+                continue
+            counts.setdefault(int(label), Counter()).update(tokens(text, language, keep))
+        for label, words in _weigh(counts, top, min_count).items():
+            result.setdefault(label, {})[language] = words
+    return result
+
+
+def _weigh(counts: dict[int, Counter[str]], top: int, min_count: int) -> dict[int, list[str]]:
+    if not counts:
+        return {}
+    overall: Counter[str] = Counter()
+    for words in counts.values():
+        overall.update(words)
+    vocabulary = [t for t, n in overall.items() if n >= min_count]
+    if not vocabulary:
+        return {label: [] for label in counts}
+    index = {t: i for i, t in enumerate(vocabulary)}
+    labels = sorted(counts)
+    matrix = np.zeros((len(labels), len(vocabulary)), dtype=np.float64)
+    for row, label in enumerate(labels):
+        for term, n in counts[label].items():
+            if term in index:
+                matrix[row, index[term]] = n
+    sizes = matrix.sum(axis=1, keepdims=True)
+    term_totals = matrix.sum(axis=0)
+    average = float(sizes.mean()) or 1.0
+    weights = (matrix / np.where(sizes == 0, 1, sizes)) * np.log1p(average / term_totals)
+    out: dict[int, list[str]] = {}
+    for row, label in enumerate(labels):
+        order = np.argsort(-weights[row], kind="stable")
+        picked = [vocabulary[i] for i in order[: top * 3] if weights[row, i] > 0]
+        out[label] = _drop_covered(picked, top)
+    return out
+
+
+def _drop_covered(terms: Iterable[str], top: int) -> list[str]:
+    """Keep the best terms, skipping a word already shown inside a chosen bigram and back."""
+    chosen: list[str] = []
+    for term in terms:
+        parts = set(term.split(" "))
+        if any(term in c.split(" ") or parts <= set(c.split(" ")) for c in chosen):
+            continue
+        chosen.append(term)
+        if len(chosen) == top:
+            break
+    return chosen
