@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv run test bench lint clean
+.PHONY: venv run test bench bench-env lint clean
 
 # torch is installed first and explicitly: the CPU wheel on disk. Asking pip for the
 # project first could pull a multi-GB CUDA build of torch.
@@ -25,6 +25,16 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
+
+# A separate venv for comparisons against tools that are not project dependencies
+# (BERTopic for bench/topics.py). It sees the project venv's packages through a .pth
+# file, so torch is not downloaded again; nothing is installed into .venv.
+BENCH_VENV := .cache/bench-venv
+bench-env: $(STAMP)
+	test -x $(BENCH_VENV)/bin/python || $(BIN)/python -m venv $(BENCH_VENV)
+	$(BIN)/python -c "import site; print(site.getsitepackages()[0])" > \
+	  "$$($(BENCH_VENV)/bin/python -c 'import site; print(site.getsitepackages()[0])')/_project_venv.pth"
+	$(BENCH_VENV)/bin/pip install --quiet bertopic==0.17.4
 
 lint: $(STAMP)
 	$(BIN)/ruff check scanner flows tests bench

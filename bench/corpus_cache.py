@@ -71,12 +71,48 @@ def embed_sample(n: int, model: str) -> np.ndarray:
     return vectors
 
 
+def load_prefix(n: int, model: str, total: int = 100_000) -> np.ndarray:
+    """The first n vectors of the `total`-item sample, from the joined file or its chunks."""
+    final = cache_path(model, total)
+    if final.exists():
+        return np.load(final, mmap_mode="r")[:n].copy()
+    parts = []
+    for start in range(0, n, CHUNK):
+        part = CACHE / f"arxiv2010-{model}-{total}.part{start // CHUNK:04d}.npy"
+        if not part.exists():
+            raise FileNotFoundError(f"{part} not embedded yet: run bench/corpus_cache.py")
+        parts.append(np.load(part))
+    return np.vstack(parts)[:n].astype(np.float32)
+
+
+def into_store(db: Path, n: int, model: str) -> None:
+    """Store the sample's vectors under their items' content hashes, so that
+    `scanner evaluate backtest --sample n --model MODEL` reuses them."""
+    from datetime import UTC, datetime
+
+    from scanner.dumps import PRESETS, row_to_item
+    from scanner.store import Store
+
+    preset = next(p for p in PRESETS if p.name == "arxiv-2010-2019")
+    now = datetime.now(UTC)
+    vectors = load_prefix(n, model, n)
+    hashes = [row_to_item(r, preset, preset.name, now)["content_hash"] for r in sample_rows(n)]
+    store = Store(db)
+    for start in range(0, n, 5000):
+        store.save_embeddings(model, hashes[start:start + 5000], vectors[start:start + 5000])
+    print(f"{store.count_embeddings(model)} vectors of {model} in {db}")
+    store.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--model", default="multilingual-e5-small-fast")
+    parser.add_argument("--into-store", type=Path, help="Also store the vectors in this DB.")
     args = parser.parse_args()
     vectors = embed_sample(args.n, args.model)
+    if args.into_store:
+        into_store(args.into_store, args.n, args.model)
     where = cache_path(args.model, args.n)
     print(f"{vectors.shape[0]} vectors of {vectors.shape[1]} dims at {where}")
 

@@ -40,6 +40,12 @@ def topics(config: Config, run_id: str, run_date: str) -> dict[str, Any]:
     return pipeline.topics_stage(config, run_id, run_date)
 
 
+@task(name="signals", cache_policy=NO_CACHE)
+def signals(config: Config, run_id: str, run_date: str) -> dict[str, Any]:
+    """Indicators and ranked lists for the night."""
+    return pipeline.signals_stage(config, run_id, run_date)
+
+
 @task(name="placeholder", cache_policy=NO_CACHE)
 def placeholder(name: str) -> dict[str, Any]:
     """A stage that a later issue builds."""
@@ -71,8 +77,8 @@ def nightly(
         stages.append(embed(config, run_id))
         stages.append(assign(config, run_id))
         stages.append(topics(config, run_id, day))
-        for name in ("signals", "report"):
-            stages.append(placeholder(name))
+        stages.append(signals(config, run_id, day))
+        stages.append(placeholder("report"))
         status = "ok"
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"

@@ -60,6 +60,20 @@ class TopicSettings:
 
 
 @dataclass(frozen=True)
+class SignalSettings:
+    """How signals are computed and ranked (the [signals] table)."""
+
+    period: str = "quarter"  # month | quarter | half | year
+    periods: int = 10  # series length: 30% base, 70% active (Carley's 3 + 7 for 10)
+    weight_novelty: float = 1.0  # Rotolo et al.'s attributes; uncertainty is the
+    weight_growth: float = 2.0  # confidence factor support / (support + support_k)
+    weight_coherence: float = 1.0
+    weight_impact: float = 1.0
+    support_k: float = 10.0
+    convergence_share: float = 0.15  # a topic converges fields it gives this share each
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything a run needs to know about where things are."""
 
@@ -72,6 +86,7 @@ class Config:
     embed_threads: int = 0  # 0: one per CPU core
     fetch: FetchSettings = field(default_factory=FetchSettings)
     topics: TopicSettings = field(default_factory=TopicSettings)
+    signals: SignalSettings = field(default_factory=SignalSettings)
     config_file: Path | None = None
 
 
@@ -100,8 +115,14 @@ _TOPIC_KEYS: dict[str, type] = {
     "recluster_days": int, "max_unassigned_share": float, "dormant_days": int,
     "outside_share": float, "series_period": str, "seed": int,
 }
+_SIGNAL_KEYS: dict[str, type] = {
+    "period": str, "periods": int, "weight_novelty": float, "weight_growth": float,
+    "weight_coherence": float, "weight_impact": float, "support_k": float,
+    "convergence_share": float,
+}
 #: Tables of the config file and the keys each one takes.
-_SECTIONS: dict[str, dict[str, type]] = {"fetch": _FETCH_KEYS, "topics": _TOPIC_KEYS}
+_SECTIONS: dict[str, dict[str, type]] = {"fetch": _FETCH_KEYS, "topics": _TOPIC_KEYS,
+                                         "signals": _SIGNAL_KEYS}
 
 
 def _line_of(text: str, key: str) -> int | None:
@@ -259,8 +280,13 @@ def load_config(
 
     topics = replace(TopicSettings(), **sections["topics"])
     _check_topics(topics, config_file)
+    signals = replace(SignalSettings(), **sections["signals"])
+    if signals.period not in ("month", "quarter", "half", "year") or signals.periods < 5:
+        raise ConfigError(f"{config_file or 'configuration'}, [signals]: period must be month, "
+                          f"quarter, half or year and periods at least 5 (got "
+                          f"{signals.period!r}, {signals.periods})")
     return replace(Config(), **top, fetch=replace(FetchSettings(), **sections["fetch"]),
-                   topics=topics, config_file=config_file)
+                   topics=topics, signals=signals, config_file=config_file)
 
 
 def _check_topics(settings: TopicSettings, config_file: Path | None) -> None:

@@ -132,10 +132,21 @@ def _m004_topics(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m005_signals(db: sqlite_utils.Database) -> None:
+    db["signals"].create(
+        {"run_date": str, "list": str, "entity_id": str, "parent_id": str, "rank": int,
+         "previous_rank": int, "score": float, "subscores": str, "indicators": str,
+         "explanation": str, "support": float, "taxonomy": str, "model": str},
+        pk=("run_date", "list", "entity_id"),
+    )
+    db["signals"].create_index(["list", "entity_id"])
+
+
 #: Numbered schema migrations; append, never edit one that has shipped.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "sources, runs, fetches, items, imports", _m001_initial),
     (2, "embeddings per (content hash, model)", _m002_embeddings),
     (3, "field assignments, assigned fields, expert verdicts", _m003_assignments),
     (4, "topics, members, lineage events, snapshots, time series", _m004_topics),
+    (5, "ranked signals per run", _m005_signals),
 ]

@@ -23,7 +23,7 @@ STAGES: dict[str, str | None] = {
     "embed": None,
     "assign": None,
     "topics": None,
-    "signals": "#6 emergence signals and ranking",
+    "signals": None,
     "report": "#7 panel reports",
 }
 
@@ -140,7 +140,7 @@ def topics_stage(config: Config, run_id: str, run_date: str, full: bool = False
     taxonomy = load_taxonomy(config.taxonomy_file)
     key = taxonomy_key(taxonomy)
     vocabulary = [w for f in taxonomy.active_fields
-                  for w in (f.name_zh, *f.keywords_zh, *f.aliases_zh)]
+                  for w in (f.zh, *f.keywords_zh, *f.aliases_zh)]
     store = Store(config.db_path)
     try:
         scopes = update_topics(store, config.topics, config.model, key, run_date, run_id, full,
@@ -157,6 +157,24 @@ def topics_stage(config: Config, run_id: str, run_date: str, full: bool = False
             "unassigned": sum(s["unassigned"] for s in scopes),
             "outside_taxonomy": sum(s["outside_taxonomy"] for s in scopes), "events": events,
             "seconds": round(time.monotonic() - started, 2)}
+
+
+def signals_stage(config: Config, run_id: str, run_date: str) -> dict[str, Any]:
+    """Compute indicators and the ranked lists for the run date; store them."""
+    from scanner.signals import compute_signals
+    from scanner.taxonomy import load_taxonomy, taxonomy_key
+
+    started = time.monotonic()
+    taxonomy = load_taxonomy(config.taxonomy_file)
+    store = Store(config.db_path)
+    try:
+        lists = compute_signals(store, taxonomy, taxonomy_key(taxonomy), config.model,
+                                config.signals, run_date, config.topics.window_days)
+    finally:
+        store.close()
+    top = {name: [r["entity_id"] for r in rows[:3]] for name, rows in lists.items()}
+    return {"stage": "signals", "status": "ok", "ranked": {k: len(v) for k, v in lists.items()},
+            "top": top, "seconds": round(time.monotonic() - started, 2)}
 
 
 def placeholder_stage(name: str) -> dict[str, Any]:

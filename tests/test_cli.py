@@ -129,7 +129,8 @@ def test_scanner_run_end_to_end_with_unreachable_sources(tmp_path: Path,
     assert assign["taxonomy"].startswith("2025.1@")
     topics = summary["stages"][3]
     assert topics["status"] == "ok" and topics["modes"] == {"all": "full"}
-    assert summary["stages"][4]["status"] == "not_built"  # signals: issue #6
+    assert summary["stages"][4]["status"] == "ok"  # signals
+    assert summary["stages"][5]["status"] == "not_built"  # report: issue #7
     fetches = {r["source_id"]: r for r in store.recent_fetches()}
     assert fetches["local"]["status"] == "ok" and fetches["local"]["run_id"] == runs[0]["id"]
     assert fetches["unresolvable"]["status"] == "network_error"

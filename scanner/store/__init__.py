@@ -1,7 +1,8 @@
 """The one SQLite store. Only this package knows tables, columns and the database path.
 
 Core tables (sources, runs, fetches, items, embeddings, assignments, imports) are here;
-topic tables are in scanner.store.topics, mixed into the same Store class.
+topic and signal tables are in scanner.store.topics and scanner.store.signals, mixed
+into the same Store class.
 
 WAL mode, `synchronous=NORMAL`, and a schema built and upgraded by numbered
 migrations. Every write that belongs together happens in one transaction, so an
@@ -24,6 +25,7 @@ import sqlite_utils
 
 from scanner.errors import StoreError
 from scanner.migrations import MIGRATIONS
+from scanner.store.signals import SignalTables
 from scanner.store.topics import TopicTables
 
 #: Item columns written by normalizers and importers; JSON-encoded where lists.
@@ -55,7 +57,7 @@ class UpsertCounts:
         self.duplicates += other.duplicates
 
 
-class Store(TopicTables):
+class Store(TopicTables, SignalTables):
     """The project's SQLite database.
 
     Args:
@@ -295,6 +297,18 @@ class Store(TopicTables):
         with self.db.conn:
             self.db["embeddings"].upsert_all(rows, pk=("content_hash", "model"),
                                               batch_size=500)
+
+    def embeddings_for_hashes(self, model: str, hashes: Sequence[str]) -> dict[str, Any]:
+        """{content hash: float32 vector} for the hashes that have one for `model`."""
+        out: dict[str, Any] = {}
+        unique = list(dict.fromkeys(hashes))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start:start + 500]
+            sql = (f"SELECT content_hash, vector FROM embeddings WHERE model = ? AND "
+                   f"content_hash IN ({','.join('?' * len(chunk))})")
+            for h, blob in self.db.execute(sql, [model, *chunk]):
+                out[h] = np.frombuffer(blob, dtype=np.float32)
+        return out
 
     def count_embeddings(self, model: str) -> int:
         """Vectors stored for `model`."""

@@ -50,6 +50,12 @@ class TopicTables:
             order_by="id")
         return [_decode_topic(r) for r in rows]
 
+    def all_live_topics(self, model: str) -> list[dict[str, Any]]:
+        """Live topics of every scope of a model, with centroids decoded."""
+        rows = self.db["topics"].rows_where("model = ? AND status = 'live'", [model],
+                                            order_by="id")
+        return [_decode_topic(r) for r in rows]
+
     def topic_memberships(self, model: str, scope: str) -> dict[str, tuple[str | None, float]]:
         """{item id: (topic id or None for held unassigned, similarity)}."""
         sql = ("SELECT item_id, topic_id, similarity FROM topic_members "

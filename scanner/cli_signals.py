@@ -1,0 +1,170 @@
+"""`scanner signals` and `scanner rank`: indicators and ranked lists with their reasons.
+
+Everything shown from items is escaped for the terminal.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from scanner.cli import _config, _store, cli, console, evaluate
+from scanner.signals import LISTS
+
+
+def _change(row: dict) -> str:
+    if row["previous_rank"] is None:
+        return "new"
+    delta = row["previous_rank"] - row["rank"]
+    return "=" if delta == 0 else f"+{delta}" if delta > 0 else str(delta)
+
+
+@cli.command("signals")
+@click.option("--date", "run_date", help="Run date YYYY-MM-DD (default: compute for today).")
+@click.option("--field", "field_id", help="Show one field with its pathways.")
+@click.option("--compute", is_flag=True, help="Compute signals for the date first.")
+@click.pass_context
+def signals_command(ctx: click.Context, run_date: str | None, field_id: str | None,
+                    compute: bool) -> None:
+    """Indicators of the fields (or one field and its pathways), with explanations."""
+    from scanner.pipeline import run_date_or_today, signals_stage
+
+    config = _config(ctx)
+    if compute or (run_date is None and not field_id):
+        run_date = run_date_or_today(run_date)
+        signals_stage(config, "cli", run_date)
+    store = _store(ctx)
+    try:
+        rows = store.ranked("fields", run_date, entity_id=field_id, limit=100)
+        if field_id and not rows:
+            raise click.ClickException(f"no signals for field {field_id!r}; run `scanner "
+                                       "signals --compute` or check `scanner taxonomy show`")
+        pathways = store.ranked("pathways", run_date, parent_id=field_id, limit=100) \
+            if field_id else []
+    finally:
+        store.close()
+    for row in rows:
+        ind = row["indicators"]
+        console.print(f"[bold]#{row['rank']} {escape(row['entity_id'])}[/] "
+                      f"({escape(ind.get('name_en', ''))} / {escape(ind.get('name_zh', ''))}) "
+                      f"score {row['score']:.3f} [{_change(row)}]; tier {ind.get('tier') or '-'}, "
+                      f"evidence stage {ind.get('stage') or '-'} "
+                      f"({ind.get('stage_vs_tier') or 'no tier'})")
+        console.print(f"  {escape(row['explanation'])}")
+        if field_id:
+            console.print(f"  share per period: {ind['series']} over {ind['periods']}")
+            console.print(f"  evidence mix {json.dumps(ind['evidence_mix'])}, maturity cues "
+                          f"{json.dumps(ind['maturity_cues'])}")
+            for item in ind.get("top_evidence", []):
+                console.print(f"  - {item['date']} [{escape(item['source'] or '')}] "
+                              f"{escape(item['title'] or '')} {escape(item['url'] or '')}")
+    if pathways:
+        table = Table(title=f"pathways of {field_id}")
+        for column in ("rank", "change", "pathway", "score", "share x", "items", "why"):
+            table.add_column(column)
+        for p in pathways:
+            table.add_row(str(p["rank"]), _change(p), escape(p["entity_id"]), f"{p['score']:.3f}",
+                          f"{p['indicators']['growth']:.2f}", f"{p['support']:.0f}",
+                          escape(p["explanation"][:120]))
+        console.print(table)
+
+
+@cli.command("rank")
+@click.option("--list", "list_name", type=click.Choice(LISTS), default="fields",
+              show_default=True)
+@click.option("--date", "run_date", help="A past run date (default: the newest).")
+@click.option("--limit", type=click.IntRange(1), default=25, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def rank_command(ctx: click.Context, list_name: str, run_date: str | None, limit: int,
+                 as_json: bool) -> None:
+    """A stored ranked list with rank changes and the reason for each rank."""
+    store = _store(ctx)
+    try:
+        rows = store.ranked(list_name, run_date, limit=limit)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    if not rows:
+        raise click.ClickException("no signals stored yet: run `scanner run` or "
+                                   "`scanner signals --compute`")
+    table = Table(title=f"{list_name} on {rows[0]['run_date']}")
+    for column in ("rank", "change", "id", "score", "growth", "novelty", "coherence",
+                   "impact", "confidence", "why"):
+        table.add_column(column)
+    for r in rows:
+        s = r["subscores"]
+        label = r["indicators"].get("label") or r["indicators"].get("name_en") or ""
+        table.add_row(str(r["rank"]), _change(r), escape(f"{r['entity_id']} {label}"[:40]),
+                      f"{r['score']:.3f}", f"{s['growth']:.2f}", f"{s['novelty']:.2f}",
+                      f"{s['coherence']:.2f}", f"{s['impact']:.2f}", f"{s['confidence']:.2f}",
+                      escape(r["explanation"][:90]))
+    console.print(table)
+
+
+#: The protocols of issue #6: corpus preset, file, cut-offs, horizon, period length.
+BACKTESTS = {
+    "arxiv": ("arxiv-2010-2019", "corpus/arxiv_2010_2019.parquet",
+              "2014-01-01,2015-01-01,2016-01-01,2017-01-01", 730, 6),
+    "news": ("news-zh", "corpus/news_zh_2022_2024.parquet", "2024-01-01", 366, 1),
+}
+
+
+@evaluate.command("backtest")
+@click.option("--corpus", "corpus_name", type=click.Choice(sorted(BACKTESTS)), default="arxiv",
+              show_default=True)
+@click.option("--shared", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("../shared/data"), show_default=True)
+@click.option("--sample", type=click.IntRange(1000), default=100_000, show_default=True,
+              help="Random sample of the corpus (fixed seed).")
+@click.option("--cutoffs", help="Comma-separated cut-off dates (default: the protocol's).")
+@click.option("--model", help="Embedding model (default: the config's).")
+@click.option("--periods", type=click.IntRange(5), default=8, show_default=True)
+@click.option("--seed", type=int, default=20100101, show_default=True)
+@click.option("--write", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the table as Markdown to this file.")
+@click.pass_context
+def evaluate_backtest(ctx: click.Context, corpus_name: str, shared: Path, sample: int,
+                      cutoffs: str | None, model: str | None, periods: int, seed: int,
+                      write: Path | None) -> None:
+    """Does the emergence ranking predict which topics grow? Against baselines."""
+    from scanner.backtest import backtest_cutoff, format_table, load_corpus
+    from scanner.embed import load_embedder
+
+    config = _config(ctx)
+    model = model or config.model
+    preset, relative, default_cutoffs, horizon, months = BACKTESTS[corpus_name]
+    path = shared / relative
+    if not path.is_file():
+        raise click.ClickException(f"{path} is missing: the backtest reads the shared corpus")
+    store = _store(ctx)
+    try:
+        corpus = load_corpus(
+            store, path, preset, model, sample, seed,
+            lambda: load_embedder(model, config.embed_threads or None, config.model_cache),
+            progress=lambda done, total: console.print(f"embedded {done}/{total}")
+            if done % 5120 == 0 or done == total else None)
+    finally:
+        store.close()
+    results = []
+    for cutoff in (cutoffs or default_cutoffs).split(","):
+        result = backtest_cutoff(corpus, cutoff.strip(), horizon, months, periods,
+                                 config.topics, config.signals)
+        results.append(result)
+        console.print(f"{cutoff}: {result['items_before']} items before, "
+                      f"{result['items_after']} in the {horizon}-day horizon "
+                      f"({result['future_unattached']:.1%} unattached), "
+                      f"{result['topics']} topics, {result['grew_2x']} grew 2x")
+    table = format_table(results)
+    header = (f"Backtest on {relative} ({len(corpus.dates)} items, sample seed {seed}), "
+              f"model {model}, periods of {months} months x {periods}, horizon {horizon} d.")
+    click.echo(f"\n{header}\n\n{table}")
+    if write:
+        write.write_text(f"{header}\n\n{table}\n", encoding="utf-8")
+        console.print(f"written to {write}")
