@@ -85,7 +85,7 @@ def load_prefix(n: int, model: str, total: int = 100_000) -> np.ndarray:
     return np.vstack(parts)[:n].astype(np.float32)
 
 
-def into_store(db: Path, n: int, model: str) -> None:
+def into_store(db: Path, n: int, model: str, total: int = 100_000) -> None:
     """Store the sample's vectors under their items' content hashes, so that
     `scanner evaluate backtest --sample n --model MODEL` reuses them."""
     from datetime import UTC, datetime
@@ -95,7 +95,7 @@ def into_store(db: Path, n: int, model: str) -> None:
 
     preset = next(p for p in PRESETS if p.name == "arxiv-2010-2019")
     now = datetime.now(UTC)
-    vectors = load_prefix(n, model, n)
+    vectors = load_prefix(n, model, total)
     hashes = [row_to_item(r, preset, preset.name, now)["content_hash"] for r in sample_rows(n)]
     store = Store(db)
     for start in range(0, n, 5000):
@@ -108,11 +108,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--model", default="multilingual-e5-small-fast")
-    parser.add_argument("--into-store", type=Path, help="Also store the vectors in this DB.")
+    parser.add_argument("--into-store", type=Path,
+                        help="Only store the first --prefix vectors (of an --n run, done or "
+                             "under way) in this DB, for `scanner evaluate backtest`.")
+    parser.add_argument("--prefix", type=int)
     args = parser.parse_args()
-    vectors = embed_sample(args.n, args.model)
     if args.into_store:
-        into_store(args.into_store, args.n, args.model)
+        into_store(args.into_store, args.prefix or args.n, args.model, args.n)
+        return
+    vectors = embed_sample(args.n, args.model)
     where = cache_path(args.model, args.n)
     print(f"{vectors.shape[0]} vectors of {vectors.shape[1]} dims at {where}")
 

@@ -1,7 +1,6 @@
 """The nightly flow: pull -> embed -> assign -> topics -> signals -> report.
 
-Each task is a few lines over one function in scanner.pipeline. Stages not built
-yet run as clearly marked placeholders (status "not_built" in the run summary).
+Each task is a few lines over one function in scanner.pipeline.
 """
 
 from __future__ import annotations
@@ -46,10 +45,10 @@ def signals(config: Config, run_id: str, run_date: str) -> dict[str, Any]:
     return pipeline.signals_stage(config, run_id, run_date)
 
 
-@task(name="placeholder", cache_policy=NO_CACHE)
-def placeholder(name: str) -> dict[str, Any]:
-    """A stage that a later issue builds."""
-    return pipeline.placeholder_stage(name)
+@task(name="report", cache_policy=NO_CACHE)
+def report(config: Config, run_id: str, run_date: str) -> dict[str, Any]:
+    """Write the panel report of the night (HTML, Markdown, JSON, CSV)."""
+    return pipeline.report_stage(config, run_id, run_date)
 
 
 @flow(name="nightly", log_prints=True)
@@ -78,7 +77,7 @@ def nightly(
         stages.append(assign(config, run_id))
         stages.append(topics(config, run_id, day))
         stages.append(signals(config, run_id, day))
-        stages.append(placeholder("report"))
+        stages.append(report(config, run_id, day))
         status = "ok"
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"

@@ -16,16 +16,8 @@ from scanner.ingest import SourceResult, pull_sources
 from scanner.sources import load_sources, select_sources
 from scanner.store import Store
 
-#: Stages of the nightly run in order, with the issue that builds each one that is
-#: still a placeholder. A placeholder reports itself as such; it never pretends.
-STAGES: dict[str, str | None] = {
-    "pull": None,
-    "embed": None,
-    "assign": None,
-    "topics": None,
-    "signals": None,
-    "report": "#7 panel reports",
-}
+#: Stages of the nightly run, in order.
+STAGES: tuple[str, ...] = ("pull", "embed", "assign", "topics", "signals", "report")
 
 
 def run_date_or_today(run_date: str | date | None) -> str:
@@ -177,7 +169,20 @@ def signals_stage(config: Config, run_id: str, run_date: str) -> dict[str, Any]:
             "top": top, "seconds": round(time.monotonic() - started, 2)}
 
 
-def placeholder_stage(name: str) -> dict[str, Any]:
-    """A stage that is not built yet, reported as such."""
-    return {"stage": name, "status": "not_built", "reason": f"to be built in issue {STAGES[name]}",
-            "seconds": 0.0}
+def report_stage(config: Config, run_id: str, run_date: str | None, lang: str = "both"
+                 ) -> dict[str, Any]:
+    """Write the night's report in every format under the report folder."""
+    from scanner.report import build_report, write_report
+    from scanner.taxonomy import load_taxonomy
+
+    started = time.monotonic()
+    store = Store(config.db_path)
+    try:
+        data = build_report(store, load_taxonomy(config.taxonomy_file), run_date)
+    finally:
+        store.close()
+    folder = write_report(data, config.report_dir, lang)
+    return {"stage": "report", "status": "ok", "folder": str(folder),
+            "fields": len(data["lists"]["fields"]),
+            "watchlist": len(data["lists"]["watchlist"]),
+            "seconds": round(time.monotonic() - started, 2)}

@@ -341,12 +341,12 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
             float(np.mean([novelty.get(t["id"], 0.0) for t in shared])),
             {"fields": [a, b], "topics": [t["id"] for t in shared]}))
 
-    lists = {
-        "fields": rank_entities(field_entities, totals, settings),
-        "pathways": rank_entities(pathway_entities, totals, settings),
-        "topics": rank_entities(topic_entities, topic_totals_map, settings),
-        "watchlist": rank_entities(watch, topic_totals_map, settings),
-        "convergence": rank_entities(pair_entities, topic_totals_map, settings),
+    lists = {  # an entity without a single item in its periods has nothing to rank
+        "fields": rank_entities(_with_items(field_entities), totals, settings),
+        "pathways": rank_entities(_with_items(pathway_entities), totals, settings),
+        "topics": rank_entities(_with_items(topic_entities), topic_totals_map, settings),
+        "watchlist": rank_entities(_with_items(watch), topic_totals_map, settings),
+        "convergence": rank_entities(_with_items(pair_entities), topic_totals_map, settings),
     }
     for row in lists["fields"]:
         row["indicators"]["stage_vs_tier"] = stage_versus_tier(row["indicators"]["stage"],
@@ -363,6 +363,10 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
                                         else periods}})
     store.save_signals(run_date, rows)
     return lists
+
+
+def _with_items(entities: Sequence[Entity]) -> list[Entity]:
+    return [e for e in entities if sum(float(a.sum()) for a in e.counts.values()) > 0]
 
 
 def _as_month(label: str) -> str:

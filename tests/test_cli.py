@@ -130,7 +130,10 @@ def test_scanner_run_end_to_end_with_unreachable_sources(tmp_path: Path,
     topics = summary["stages"][3]
     assert topics["status"] == "ok" and topics["modes"] == {"all": "full"}
     assert summary["stages"][4]["status"] == "ok"  # signals
-    assert summary["stages"][5]["status"] == "not_built"  # report: issue #7
+    report = summary["stages"][5]
+    assert report["status"] == "ok"
+    assert (tmp_path / "reports" / "2026-11-23" / "report.html").is_file()
+    assert (tmp_path / "reports" / "latest").resolve().name == "2026-11-23"
     fetches = {r["source_id"]: r for r in store.recent_fetches()}
     assert fetches["local"]["status"] == "ok" and fetches["local"]["run_id"] == runs[0]["id"]
     assert fetches["unresolvable"]["status"] == "network_error"

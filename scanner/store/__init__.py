@@ -159,6 +159,19 @@ class Store(TopicTables, SignalTables):
                 },
             )
 
+    def latest_run_for(self, run_date: str) -> dict[str, Any] | None:
+        """The newest run of a date, with sources ok/failed from its pull stage."""
+        rows = list(self.db["runs"].rows_where("run_date = ?", [run_date],
+                                               order_by="started_at DESC", limit=1))
+        if not rows:
+            return None
+        run = self.get_run(rows[0]["id"])
+        pull = next((s for s in run["summary"].get("stages", []) if s.get("stage") == "pull"),
+                    {})
+        run["sources_ok"], run["sources_failed"] = pull.get("sources_ok"), \
+            pull.get("sources_failed")
+        return run
+
     def get_run(self, run_id: str) -> dict[str, Any]:
         """One run row with its JSON columns decoded."""
         row = dict(self.db["runs"].get(run_id))
