@@ -1,10 +1,12 @@
-"""`scanner report`: write the panel report of a run date in every format."""
+"""`scanner report` and `scanner review`: the panel report and the panel's answers."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from scanner.cli import _config, cli, console
+from scanner.cli import _config, _store, cli, console
 
 
 @cli.command("report")
@@ -20,3 +22,98 @@ def report_command(ctx: click.Context, run_date: str | None, lang: str) -> None:
     result = report_stage(config, "cli", run_date, lang)
     console.print(f"Report written to {result['folder']} ({result['fields']} fields, "
                   f"{result['watchlist']} watchlist topics).")
+
+
+@cli.group()
+def review() -> None:
+    """The panel's verdicts: import the filled review sheet, add one, export all."""
+
+
+@review.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--report-date", help="The report the sheet answers.")
+@click.pass_context
+def review_import(ctx: click.Context, path: Path, report_date: str | None) -> None:
+    """Import a filled-in review.csv (all rows are checked before any is stored)."""
+    from scanner.review import import_sheet
+
+    store = _store(ctx)
+    try:
+        result = import_sheet(store, path, report_date)
+    finally:
+        store.close()
+    console.print(f"{result.added} verdicts added, {result.changed} changed (kept as new "
+                  f"rows; the earlier ones stay), {result.duplicates} duplicates skipped, "
+                  f"{result.blank} rows without a verdict.")
+
+
+@review.command("add")
+@click.option("--kind", type=click.Choice(["item-field", "topic-new-field", "field-priority"]),
+              required=True)
+@click.option("--entity", "entity_id", required=True, help="Field id or topic id.")
+@click.option("--item", "item_id", default="", help="Item id (item-field verdicts).")
+@click.option("--verdict", required=True)
+@click.option("--reviewer", required=True)
+@click.option("--note", default="")
+@click.pass_context
+def review_add(ctx: click.Context, kind: str, entity_id: str, item_id: str, verdict: str,
+               reviewer: str, note: str) -> None:
+    """Add one verdict."""
+    from scanner.errors import ConfigError
+    from scanner.review import _check, add_verdict
+
+    row = {"kind": kind, "entity_id": entity_id, "item_id": item_id, "verdict": verdict,
+           "reviewer": reviewer, "note": note}
+    problem = _check(row, "verdict")
+    if problem:
+        raise ConfigError(problem)
+    store = _store(ctx)
+    try:
+        outcome = add_verdict(store, row)
+    finally:
+        store.close()
+    console.print(f"verdict {outcome}.")
+
+
+@review.command("export")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def review_export(ctx: click.Context, out: Path | None) -> None:
+    """Every panel verdict as CSV (stdout or --out)."""
+    from scanner.review import export_sheet
+
+    store = _store(ctx)
+    try:
+        text = export_sheet(store)
+    finally:
+        store.close()
+    if out:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"written to {out}")
+    else:
+        click.echo(text, nl=False)
+
+
+@review.command("draft")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("data/taxonomy/drafts"), show_default=True)
+@click.pass_context
+def review_draft(ctx: click.Context, out_dir: Path) -> None:
+    """Write a draft taxonomy version with the accepted topics as proposed fields."""
+    from datetime import UTC, datetime
+
+    from scanner.review import accepted_topics, draft_taxonomy
+    from scanner.taxonomy import load_taxonomy
+
+    config = _config(ctx)
+    store = _store(ctx)
+    try:
+        topics = [t for t in (store.topic(i) for i in accepted_topics(store)) if t]
+    finally:
+        store.close()
+    if not topics:
+        raise click.ClickException("no topic has been accepted as a new field")
+    path = draft_taxonomy(Path(config.taxonomy_file), topics,
+                          load_taxonomy(config.taxonomy_file), out_dir,
+                          datetime.now(UTC).date().isoformat())
+    console.print(f"draft taxonomy with {len(topics)} proposed field(s): {path}")

@@ -142,6 +142,15 @@ def _m005_signals(db: sqlite_utils.Database) -> None:
     db["signals"].create_index(["list", "entity_id"])
 
 
+def _m006_panel_verdicts(db: sqlite_utils.Database) -> None:
+    db["panel_verdicts"].create(  # append-only: a changed mind is a new row
+        {"id": int, "entry_id": str, "kind": str, "entity_id": str, "verdict": str,
+         "reviewer": str, "note": str, "report_date": str, "created_at": str},
+        pk="id", not_null={"entry_id", "kind", "verdict", "reviewer"},
+    )
+    db["panel_verdicts"].create_index(["kind", "entity_id"])
+
+
 #: Numbered schema migrations; append, never edit one that has shipped.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "sources, runs, fetches, items, imports", _m001_initial),
@@ -149,4 +158,5 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (3, "field assignments, assigned fields, expert verdicts", _m003_assignments),
     (4, "topics, members, lineage events, snapshots, time series", _m004_topics),
     (5, "ranked signals per run", _m005_signals),
+    (6, "panel verdicts on topics and fields", _m006_panel_verdicts),
 ]

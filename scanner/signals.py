@@ -289,8 +289,11 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
                               "top_evidence": _evidence_items(topic_evidence[t["id"]],
                                                               "similarity")})
                       for t in topics]
+    from scanner.review import rejected_topics
+
+    rejected = rejected_topics(store)  # the panel said no: off the watchlist
     watch = [Entity("watchlist", e.id, None, e.counts, e.evidence, e.novelty, e.extra)
-             for e in topic_entities if e.extra["outside_taxonomy"] == 1]
+             for e in topic_entities if e.extra["outside_taxonomy"] == 1 and e.id not in rejected]
 
     field_series = series_matrix(store.field_month_counts(taxonomy_key, model), periods,
                                  settings.period)

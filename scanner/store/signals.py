@@ -118,3 +118,25 @@ class SignalTables:
             row["indicators"] = json.loads(row["indicators"])
             out.append(row)
         return out
+
+    # -- panel verdicts -------------------------------------------------------------------
+
+    def add_panel_verdict(self, row: dict[str, Any]) -> int:
+        """Append one verdict on a topic or field (never updates an earlier one)."""
+        from scanner.store import utcnow
+
+        with self.db.conn:
+            return int(self.db["panel_verdicts"].insert(
+                {**row, "created_at": row.get("created_at") or utcnow()}).last_pk)
+
+    def panel_verdicts(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """Every panel verdict, oldest first (optionally of one kind)."""
+        if kind:
+            return list(self.db["panel_verdicts"].rows_where("kind = ?", [kind], order_by="id"))
+        return list(self.db["panel_verdicts"].rows_where(order_by="id"))
+
+    def latest_panel_verdict(self, kind: str, entity_id: str) -> dict[str, Any] | None:
+        """The newest verdict on one entity."""
+        rows = list(self.db["panel_verdicts"].rows_where(
+            "kind = ? AND entity_id = ?", [kind, entity_id], order_by="id DESC", limit=1))
+        return rows[0] if rows else None

@@ -1,0 +1,199 @@
+"""The panel's answers: verdicts in, effects on the next run, verdicts out.
+
+A panel fills in the report's review.csv (entry_id, kind, entity_id, item_id, title,
+verdict, reviewer, note) and imports it. Kinds and verdicts:
+
+- item-field: relevant | irrelevant. Stored in the assignment verdicts, which train the
+  per-field classifiers (scanner.assign.VerdictModels) of the next assignment.
+- topic-new-field: accept | reject. A rejected topic leaves the watchlist; an accepted
+  one produces a draft taxonomy version with the topic as a proposed field.
+- field-priority: promote | keep | watch | retire, with a note; shown back in reports.
+
+Verdicts are appended, never overwritten: the same verdict again is skipped as a
+duplicate, a different one from the same reviewer is stored as a change and reported.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scanner.errors import ConfigError
+
+VERDICTS: dict[str, tuple[str, ...]] = {
+    "item-field": ("relevant", "irrelevant"),
+    "topic-new-field": ("accept", "reject"),
+    "field-priority": ("promote", "keep", "watch", "retire"),
+}
+
+
+@dataclass
+class ImportResult:
+    """What an import did, row by row."""
+
+    added: int = 0
+    changed: int = 0
+    duplicates: int = 0
+    blank: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _check(row: dict[str, str], where: str) -> str | None:
+    kind, verdict = row.get("kind", "").strip(), row.get("verdict", "").strip().lower()
+    if kind not in VERDICTS:
+        return f"{where}: unknown kind {kind!r}; known: {', '.join(VERDICTS)}"
+    if verdict not in VERDICTS[kind]:
+        return f"{where}: verdict {verdict!r} for {kind}; use one of {', '.join(VERDICTS[kind])}"
+    if not row.get("reviewer", "").strip():
+        return f"{where}: a verdict needs a reviewer name"
+    if kind == "item-field" and not row.get("item_id", "").strip():
+        return f"{where}: an item-field verdict needs item_id"
+    return None
+
+
+def add_verdict(store: Any, row: dict[str, str], report_date: str | None = None) -> str:
+    """Store one verdict; returns 'added', 'changed' or 'duplicate'."""
+    kind, entity = row["kind"].strip(), row["entity_id"].strip()
+    verdict, reviewer = row["verdict"].strip().lower(), row["reviewer"].strip()
+    entity_key = f"{row['item_id'].strip()}:{entity}" if kind == "item-field" else entity
+    previous = [v for v in store.panel_verdicts(kind)
+                if v["entity_id"] == entity_key and v["reviewer"] == reviewer]
+    if previous and previous[-1]["verdict"] == verdict and \
+            (previous[-1]["note"] or "") == (row.get("note") or "").strip():
+        return "duplicate"
+    store.add_panel_verdict({"entry_id": row.get("entry_id") or f"{kind}:{entity_key}",
+                             "kind": kind, "entity_id": entity_key, "verdict": verdict,
+                             "reviewer": reviewer, "note": (row.get("note") or "").strip(),
+                             "report_date": report_date})
+    if kind == "item-field":
+        store.add_verdict(row["item_id"].strip(), entity, verdict == "relevant", reviewer,
+                          (row.get("note") or "").strip())
+    return "changed" if previous else "added"
+
+
+def import_sheet(store: Any, path: Path, report_date: str | None = None) -> ImportResult:
+    """Import a filled-in review.csv; rows without a verdict are skipped as blank.
+
+    Every row is checked before any is stored: one bad row stores nothing.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"review sheet {path} cannot be read: {exc}") from exc
+    rows = list(csv.DictReader(io.StringIO(text)))
+    missing = {"kind", "entity_id", "verdict", "reviewer"} - set(rows[0] if rows else {})
+    if missing:
+        raise ConfigError(f"review sheet {path}: missing columns {sorted(missing)}")
+    result = ImportResult()
+    filled = []
+    for number, row in enumerate(rows, start=2):
+        if not (row.get("verdict") or "").strip():
+            result.blank += 1
+            continue
+        problem = _check(row, f"{path}, line {number}")
+        if problem:
+            result.errors.append(problem)
+        filled.append(row)
+    if result.errors:
+        raise ConfigError("review sheet not imported:\n" + "\n".join(result.errors[:20]))
+    for row in filled:
+        outcome = add_verdict(store, row, report_date)
+        if outcome == "added":
+            result.added += 1
+        elif outcome == "changed":
+            result.changed += 1
+        else:
+            result.duplicates += 1
+    return result
+
+
+def export_sheet(store: Any) -> str:
+    """Every panel verdict as CSV, oldest first."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    columns = ["id", "created_at", "report_date", "entry_id", "kind", "entity_id", "verdict",
+               "reviewer", "note"]
+    writer.writerow(columns)
+    for v in store.panel_verdicts():
+        writer.writerow([v[c] for c in columns])
+    return buffer.getvalue()
+
+
+def rejected_topics(store: Any) -> set[str]:
+    """Topics whose newest verdict rejects them as a new-field candidate."""
+    latest: dict[str, str] = {}
+    for v in store.panel_verdicts("topic-new-field"):
+        latest[v["entity_id"]] = v["verdict"]
+    return {t for t, verdict in latest.items() if verdict == "reject"}
+
+
+def accepted_topics(store: Any) -> list[str]:
+    """Topics whose newest verdict accepts them as a new-field candidate."""
+    latest: dict[str, str] = {}
+    for v in store.panel_verdicts("topic-new-field"):
+        latest[v["entity_id"]] = v["verdict"]
+    return sorted(t for t, verdict in latest.items() if verdict == "accept")
+
+
+def draft_taxonomy(taxonomy_path: Path, topics: Iterable[dict[str, Any]], taxonomy: Any,
+                   out_dir: Path, date: str) -> Path:
+    """A draft taxonomy version: the current file plus one proposed field per accepted topic.
+
+    The draft is for the panel to edit and approve: names and keywords come from the
+    topic's keywords, the direction from its best field, and its citation points at the
+    panel's review, declared as a document that is not among the seeds: the draft loads
+    and diffs (`scanner taxonomy diff`), but `scanner taxonomy validate --seeds` fails on
+    it until a real source is cited. That is deliberate: a draft is not a version.
+    """
+    import tomllib
+
+    base = taxonomy_path.read_text(encoding="utf-8")
+    version = f"{taxonomy.version}-draft-{date}"
+    blocks = [f"\n# ---- proposed by panel review of {date} (draft: edit, cite, approve) ----\n"]
+    for topic in topics:
+        words = topic.get("keywords") or {}
+        en, zh = list(words.get("en") or []), list(words.get("zh") or [])
+        best = topic.get("best_field")
+        direction = taxonomy.fields[best].direction if best in taxonomy.fields else \
+            next(iter(taxonomy.directions))
+        name_en = " / ".join(en[:3]) or topic["id"]
+        name_zh = "、".join(zh[:3]) or name_en
+        about_zh = f"专家组审议提出的候选领域（主题 {topic['id']}），待补充说明与依据。"
+        about_en = (f"Candidate field proposed by the panel from topic {topic['id']}; "
+                    "description and sources to be added.")
+        citation = (f'{{ claim = "field", doc = "panel-review-{date}.txt", clause = '
+                    f'{_toml_str("review " + date)}, '
+                    f'quote = {_toml_str("accepted topic " + topic["id"])} }}')
+        blocks.append("\n".join([
+            "[[field]]", f'id = "candidate-{topic["id"].lower()}"',
+            f"zh = {_toml_str(name_zh)}", f"en = {_toml_str(name_en)}",
+            f"keywords_en = {_toml_list(en[:10] or [name_en])}",
+            f"keywords_zh = {_toml_list(zh[:10] or [name_zh])}",
+            f"description_zh = {_toml_str(about_zh)}", f"description_en = {_toml_str(about_en)}",
+            f'direction = "{direction}"', 'direction_basis = "judgment"',
+            f"citations = [ {citation} ]", "", ""]))
+    blocks.append("\n".join([
+        "[[document]]", f'id = "panel-review-{date}"', f'file = "panel-review-{date}.txt"',
+        f'title = "Panel review of {date} (not a seed document: cite a source before approval)"',
+        'language = "en"', ""]))
+    text = base.replace(f'version = "{taxonomy.version}"', f'version = "{version}"', 1)
+    text = re.sub(r'^previous = ".*"$', f'previous = "{taxonomy.version}"', text, count=1,
+                  flags=re.MULTILINE) + "".join(blocks)
+    tomllib.loads(text)  # the draft is at least well-formed TOML
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"taxonomy-{version}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _toml_str(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def _toml_list(values: Iterable[str]) -> str:
+    return "[" + ", ".join(_toml_str(v) for v in values) + "]"
