@@ -512,6 +512,7 @@ def main() -> None:
 
 
 # command groups kept in their own modules register themselves on `cli` when imported
+import scanner.cli_admin  # noqa: E402
 import scanner.cli_report  # noqa: E402
 import scanner.cli_signals  # noqa: E402
 import scanner.cli_topics  # noqa: E402, F401

@@ -28,3 +28,7 @@ class DumpError(ScannerError):
 
 class StoreError(ScannerError):
     """The database cannot be opened, migrated or written."""
+
+
+class RunLockError(ScannerError):
+    """Another run holds the store's run lock."""

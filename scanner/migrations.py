@@ -151,6 +151,14 @@ def _m006_panel_verdicts(db: sqlite_utils.Database) -> None:
     db["panel_verdicts"].create_index(["kind", "entity_id"])
 
 
+def _m007_locks(db: sqlite_utils.Database) -> None:
+    db["locks"].create(
+        {"name": str, "owner": str, "pid": int, "host": str, "acquired_at": str,
+         "heartbeat_at": str},
+        pk="name",
+    )
+
+
 #: Numbered schema migrations; append, never edit one that has shipped.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "sources, runs, fetches, items, imports", _m001_initial),
@@ -159,4 +167,5 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (4, "topics, members, lineage events, snapshots, time series", _m004_topics),
     (5, "ranked signals per run", _m005_signals),
     (6, "panel verdicts on topics and fields", _m006_panel_verdicts),
+    (7, "run lock", _m007_locks),
 ]

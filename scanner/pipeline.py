@@ -34,11 +34,27 @@ def run_date_or_today(run_date: str | date | None) -> str:
         raise ConfigError(f"run date {run_date!r} is not a YYYY-MM-DD date") from exc
 
 
+#: The lock every run that writes results holds for its whole length.
+RUN_LOCK = "pipeline"
+
+
 def begin_run(config: Config, kind: str, run_date: str, params: dict[str, Any]) -> str:
-    """Open a run row and return its id."""
+    """Take the store's run lock, open a run row and return its id.
+
+    Raises RunLockError (nothing written) when another live run holds the lock; a lock
+    left by a dead process is taken over and the take-over noted in the run's params.
+    """
+    from scanner.store import new_run_id
+
     store = Store(config.db_path)
     try:
-        return store.start_run(kind, run_date, params)
+        run_id = new_run_id(kind, run_date)
+        note = store.acquire_lock(RUN_LOCK, run_id)
+        try:
+            return store.start_run(kind, run_date, {**params, "lock_note": note}, run_id)
+        except BaseException:
+            store.release_lock(RUN_LOCK, run_id)
+            raise
     finally:
         store.close()
 
@@ -46,11 +62,12 @@ def begin_run(config: Config, kind: str, run_date: str, params: dict[str, Any]) 
 def end_run(
     config: Config, run_id: str, status: str, summary: dict[str, Any], error: str | None = None
 ) -> None:
-    """Close a run row with its outcome."""
+    """Close a run row with its outcome and give the run lock back."""
     store = Store(config.db_path)
     try:
         store.finish_run(run_id, status, summary, error)
     finally:
+        store.release_lock(RUN_LOCK, run_id)
         store.close()
 
 

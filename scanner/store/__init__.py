@@ -25,6 +25,7 @@ import sqlite_utils
 
 from scanner.errors import StoreError
 from scanner.migrations import MIGRATIONS
+from scanner.store.admin import AdminTables
 from scanner.store.signals import SignalTables
 from scanner.store.topics import TopicTables
 
@@ -34,6 +35,11 @@ ITEM_FIELDS: tuple[str, ...] = (
     "published_raw", "authors", "categories", "language", "content_hash", "record_hash",
     "primary_category", "version", "doi", "origin",
 )
+
+
+def new_run_id(kind: str, run_date: str) -> str:
+    """A fresh run id: kind, date and a random suffix."""
+    return f"{kind}-{run_date}-{uuid.uuid4().hex[:8]}"
 
 
 def utcnow() -> str:
@@ -57,7 +63,7 @@ class UpsertCounts:
         self.duplicates += other.duplicates
 
 
-class Store(TopicTables, SignalTables):
+class Store(TopicTables, SignalTables, AdminTables):
     """The project's SQLite database.
 
     Args:
@@ -133,9 +139,10 @@ class Store(TopicTables, SignalTables):
 
     # -- runs -------------------------------------------------------------------
 
-    def start_run(self, kind: str, run_date: str, params: dict[str, Any] | None = None) -> str:
+    def start_run(self, kind: str, run_date: str, params: dict[str, Any] | None = None,
+                  run_id: str | None = None) -> str:
         """Create a run row in state 'running' and return its id."""
-        run_id = f"{kind}-{run_date}-{uuid.uuid4().hex[:8]}"
+        run_id = run_id or new_run_id(kind, run_date)
         with self.db.conn:
             self.db["runs"].insert(
                 {
