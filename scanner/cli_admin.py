@@ -1,13 +1,15 @@
-"""`scanner db check|backup|unlock`: the store's health, copies and a stuck lock."""
+"""Operations: `scanner db check|backup|unlock`, `serve`, `rescore`, `backfill`, `runs`."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
+from rich.markup import escape
 
-from scanner.cli import _store, console, db
+from scanner.cli import _config, _store, cli, console, db
 
 
 @db.command("check")
@@ -61,3 +63,93 @@ def db_unlock(ctx: click.Context) -> None:
         store.close()
     console.print(f"removed the lock of run {removed['owner']} (pid {removed['pid']} on "
                   f"{removed['host']})" if removed else "no lock was held")
+
+
+@cli.command("serve")
+@click.pass_context
+def serve_command(ctx: click.Context) -> None:
+    """Serve the deployments (nightly at 02:00 Asia/Shanghai) from this process."""
+    from flows.deployments import NIGHTLY_CRON, TIMEZONE, serve
+
+    obj = ctx.find_root().obj
+    console.print(f"Serving nightly ({NIGHTLY_CRON}, {TIMEZONE}), rescore and backfill; "
+                  "Ctrl-C stops.")
+    serve(obj["config_path"], str(Path(obj["db"]).resolve()) if obj["db"] else None)
+
+
+@cli.command("rescore")
+@click.option("--date", "run_date", help="Run date YYYY-MM-DD (default today, UTC).")
+@click.pass_context
+def rescore_command(ctx: click.Context, run_date: str | None) -> None:
+    """Recompute assignments, topics (full), signals and the report from stored items."""
+    from flows.batch import rescore
+    from scanner.cli import _print_run_summary
+
+    config = _config(ctx)
+    summary = rescore(run_date=run_date, config_path=_config_path(config),
+                      db_path=str(Path(config.db_path).resolve()))
+    _print_run_summary(summary)
+
+
+@cli.command("backfill")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--chunk-rows", type=click.IntRange(100), default=20_000, show_default=True)
+@click.pass_context
+def backfill_command(ctx: click.Context, path: str, chunk_rows: int) -> None:
+    """Import a dump in chunks, embedding as it goes, then assign (resumable)."""
+    from flows.batch import backfill
+    from scanner.cli import _print_run_summary
+
+    config = _config(ctx)
+    summary = backfill(path=str(Path(path).resolve()), chunk_rows=chunk_rows,
+                       config_path=_config_path(config),
+                       db_path=str(Path(config.db_path).resolve()))
+    _print_run_summary(summary)
+
+
+def _config_path(config: Any) -> str | None:
+    return str(config.config_file) if config.config_file else None
+
+
+@cli.group()
+def runs() -> None:
+    """Past runs: list them, show one."""
+
+
+@runs.command("list")
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
+@click.pass_context
+def runs_list(ctx: click.Context, limit: int) -> None:
+    """The newest runs with their status and time per stage."""
+    from rich.table import Table
+
+    store = _store(ctx)
+    try:
+        rows = store.recent_runs(limit)
+    finally:
+        store.close()
+    table = Table(title=f"{len(rows)} runs")
+    for column in ("id", "kind", "date", "status", "started", "stages (s)", "error"):
+        table.add_column(column)
+    for r in rows:
+        stages = ", ".join(f"{s['stage']} {s.get('seconds', '')}"
+                           for s in r["summary"].get("stages", []))
+        table.add_row(r["id"], r["kind"], r["run_date"], r["status"], r["started_at"] or "",
+                      stages, escape((r["error"] or "")[:60]))
+    console.print(table)
+
+
+@runs.command("show")
+@click.argument("run_id")
+@click.pass_context
+def runs_show(ctx: click.Context, run_id: str) -> None:
+    """One run: parameters, stages with their figures, error."""
+    store = _store(ctx)
+    try:
+        try:
+            run = store.get_run(run_id)
+        except Exception as exc:
+            raise click.ClickException(f"no run {run_id!r}; see `scanner runs list`") from exc
+    finally:
+        store.close()
+    click.echo(json.dumps(run, indent=1, ensure_ascii=False))

@@ -253,6 +253,7 @@ def import_dump(
     limit: int | None = None,
     restart: bool = False,
     progress: Callable[[int, int | None], None] | None = None,
+    max_rows: int | None = None,
 ) -> ImportResult:
     """Import a dump into the store, resuming from its checkpoint.
 
@@ -267,6 +268,8 @@ def import_dump(
         limit: import only the first rows (for slices and tests).
         restart: ignore the checkpoint and read from the first row again.
         progress: called with (rows done, rows total) after each batch.
+        max_rows: read at most this many rows past the checkpoint in this call, then stop
+            unfinished (a backfill's chunk); the next call resumes after them.
     """
     import time
 
@@ -291,7 +294,8 @@ def import_dump(
         return ImportResult(key, preset.name, total, 0, skip, 0, UpsertCounts(), 0.0)
     imported_at = datetime.now(UTC)
     counts = UpsertCounts()
-    done = invalid = 0
+    done = invalid = read_now = 0
+    stopped = False
     try:
         for batch in _iter_rows(path, fmt, batch_size):
             if limit is not None and done >= limit:
@@ -301,7 +305,10 @@ def import_dump(
             if done + len(batch) <= skip:
                 done += len(batch)
                 continue
-            rows = batch[max(0, skip - done):]
+            offset = max(0, skip - done)
+            rows = batch[offset:]
+            if max_rows is not None:
+                rows = rows[: max_rows - read_now]
             items = []
             for row in rows:
                 item = row_to_item(row, preset, source, imported_at) if row else None
@@ -309,11 +316,16 @@ def import_dump(
                     invalid += 1
                 else:
                     items.append(item)
-            done += len(batch)
+            done += offset + len(rows)
+            read_now += len(rows)
             counts.add(store.import_batch(key, str(path), fmt, items, done, total))
             if progress:
                 progress(done, total)
-        store.import_batch(key, str(path), fmt, [], done, total if total else done, True)
+            if max_rows is not None and read_now >= max_rows:
+                stopped = True
+                break
+        if not stopped:
+            store.import_batch(key, str(path), fmt, [], done, total if total else done, True)
     except (OSError, ValueError) as exc:
         raise DumpError(f"{path}: read failed after {done} rows: {exc}; rerun to resume") from exc
     return ImportResult(

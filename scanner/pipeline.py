@@ -203,3 +203,36 @@ def report_stage(config: Config, run_id: str, run_date: str | None, lang: str = 
             "fields": len(data["lists"]["fields"]),
             "watchlist": len(data["lists"]["watchlist"]),
             "seconds": round(time.monotonic() - started, 2)}
+
+
+def backfill_stage(config: Config, run_id: str, path: str, chunk_rows: int = 20_000,
+                   progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Import a dump chunk by chunk, embedding each chunk before the next.
+
+    The import's checkpoint is committed with every batch and embeddings are stored
+    per content hash, so a crashed backfill resumes where it stopped.
+    """
+    from scanner.dumps import import_dump
+    from scanner.embed import embed_new_items, load_embedder
+
+    started = time.monotonic()
+    embedder = None
+    rows = embedded = new = 0
+    store = Store(config.db_path)
+    try:
+        while True:
+            result = import_dump(store, path, max_rows=chunk_rows)
+            rows, new = result.rows_read + result.rows_skipped_resume, new + result.counts.new
+            if store.count_missing_embeddings(config.model):
+                embedder = embedder or load_embedder(config.model, config.embed_threads or None,
+                                                     config.model_cache)
+                embedded += embed_new_items(store, embedder).embedded
+            if progress:
+                progress(f"{rows} rows imported, {embedded} texts embedded")
+            if (result.rows_total is not None and rows >= result.rows_total) or \
+                    result.rows_read < chunk_rows:
+                break
+    finally:
+        store.close()
+    return {"stage": "backfill", "status": "ok", "path": path, "rows": rows, "new": new,
+            "embedded": embedded, "seconds": round(time.monotonic() - started, 2)}

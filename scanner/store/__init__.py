@@ -179,6 +179,11 @@ class Store(TopicTables, SignalTables, AdminTables):
             pull.get("sources_failed")
         return run
 
+    def recent_runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The newest runs, JSON columns decoded."""
+        rows = self.db["runs"].rows_where(order_by="started_at DESC", limit=limit)
+        return [self.get_run(r["id"]) for r in rows]
+
     def get_run(self, run_id: str) -> dict[str, Any]:
         """One run row with its JSON columns decoded."""
         row = dict(self.db["runs"].get(run_id))

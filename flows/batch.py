@@ -1,0 +1,71 @@
+"""Flows besides the nightly one: rescore stored items, backfill a dump, evaluate.
+
+Each is a few lines over scanner functions; each holds the store's run lock through
+begin_run/end_run and closes its run row whatever happens.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+import flows  # noqa: F401  (offline Prefect settings, before prefect is imported)
+from flows.nightly import assign, embed, report, signals
+from scanner import pipeline
+from scanner.config import Config, load_config
+
+
+@task(name="topics-full", cache_policy=NO_CACHE)
+def topics_full(config: Config, run_id: str, run_date: str) -> dict[str, Any]:
+    """Recluster the whole window (ids are kept by matching)."""
+    return pipeline.topics_stage(config, run_id, run_date, full=True)
+
+
+@task(name="backfill-import", cache_policy=NO_CACHE)
+def backfill_import(config: Config, run_id: str, path: str, chunk_rows: int) -> dict[str, Any]:
+    """Import and embed a dump chunk by chunk (resumable)."""
+    return pipeline.backfill_stage(config, run_id, path, chunk_rows, progress=print)
+
+
+def _run(kind: str, config: Config, day: str, params: dict[str, Any], steps: Any
+         ) -> dict[str, Any]:
+    run_id = pipeline.begin_run(config, kind, day, params)
+    stages: list[dict[str, Any]] = []
+    summary: dict[str, Any] = {"run_id": run_id, "run_date": day, "stages": stages}
+    status, error = "failed", None
+    try:
+        for step in steps:
+            stages.append(step(run_id))
+        status = "ok"
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        pipeline.end_run(config, run_id, status, summary, error)
+    return summary
+
+
+@flow(name="rescore", log_prints=True)
+def rescore(run_date: str | None = None, config_path: str | None = None,
+            db_path: str | None = None) -> dict[str, Any]:
+    """Recompute from stored items, without fetching: embeddings and assignments that are
+    missing or stale (a new model or taxonomy), a full reclustering, signals, report."""
+    config = load_config(config_path, {"db_path": db_path})
+    day = pipeline.run_date_or_today(run_date)
+    return _run("rescore", config, day, {"config": config_path}, [
+        lambda run_id: embed(config, run_id), lambda run_id: assign(config, run_id),
+        lambda run_id: topics_full(config, run_id, day),
+        lambda run_id: signals(config, run_id, day), lambda run_id: report(config, run_id, day)])
+
+
+@flow(name="backfill", log_prints=True)
+def backfill(path: str, chunk_rows: int = 20_000, config_path: str | None = None,
+             db_path: str | None = None) -> dict[str, Any]:
+    """Import a dump in chunks, embedding as it goes, then assign; resumable."""
+    config = load_config(config_path, {"db_path": db_path})
+    day = pipeline.run_date_or_today(None)
+    return _run("backfill", config, day, {"path": path, "chunk_rows": chunk_rows}, [
+        lambda run_id: backfill_import(config, run_id, path, chunk_rows),
+        lambda run_id: assign(config, run_id)])
