@@ -45,6 +45,20 @@ def test_importing_twice_gives_each_item_once(store: Store, arxiv_slice: Path) -
     assert item["url"].startswith("https://arxiv.org/abs/") and item["published_flag"] == "ok"
 
 
+def test_chunked_import_reads_each_row_once_and_finishes(store: Store,
+                                                          arxiv_slice: Path) -> None:
+    """A backfill's chunks: max_rows rows per call, resuming from the checkpoint."""
+    reads = []
+    while True:
+        result = import_dump(store, arxiv_slice, max_rows=3_000, batch_size=1_000)
+        reads.append(result.rows_read)
+        if result.rows_read < 3_000:
+            break
+    assert reads == [3_000, 3_000, 3_000, 1_000]
+    assert store.db["items"].count == 10_000
+    assert import_dump(store, arxiv_slice).rows_read == 0  # finished
+
+
 def _count(db_path: Path, sql: str) -> int:
     conn = sqlite3.connect(db_path, timeout=30)
     try:
