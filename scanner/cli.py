@@ -465,15 +465,22 @@ def taxonomy_diff(old: str, new: str) -> None:
 @cli.command()
 @click.option("--date", "run_date", help="Run date YYYY-MM-DD (default today, UTC).")
 @click.option("--sources", "source_ids", help="Comma-separated source ids to pull.")
+@click.option("--field", "field_id", help="Pull only the arXiv searches built for this field.")
 @click.option("--no-fetch", is_flag=True, help="Skip fetching; work on stored items.")
 @click.pass_context
-def run(ctx: click.Context, run_date: str | None, source_ids: str | None, no_fetch: bool) -> None:
+def run(ctx: click.Context, run_date: str | None, source_ids: str | None, field_id: str | None,
+        no_fetch: bool) -> None:
     """Run the nightly flow once, now (through Prefect, offline)."""
     from scanner.pipeline import run_date_or_today
 
     config = _config(ctx)
     ids = [s.strip() for s in source_ids.split(",") if s.strip()] if source_ids else None
-    _sources(config, ids)  # fail fast on unknown ids
+    chosen = _sources(config, ids)  # fail fast on unknown ids
+    if field_id:
+        ids = [s.id for s in chosen if s.field == field_id]
+        if not ids:
+            raise click.ClickException(f"no enabled source searches field {field_id!r}; "
+                                       "see `scanner sources list`")
     day = run_date_or_today(run_date)
     from flows.nightly import nightly
 

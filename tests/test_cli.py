@@ -141,7 +141,8 @@ def test_scanner_run_end_to_end_with_unreachable_sources(tmp_path: Path,
     assert store.count_embeddings("multilingual-e5-small") == 20
 
 
-@pytest.mark.parametrize("args", [["run", "--date", "23/11/2026"], ["run", "--sources", "zz"]])
+@pytest.mark.parametrize("args", [["run", "--date", "23/11/2026"], ["run", "--sources", "zz"],
+                                  ["run", "--field", "nope"]])
 def test_run_rejects_bad_arguments_before_starting(tmp_path: Path, args: list[str]) -> None:
     result = CliRunner().invoke(cli, ["--db", str(tmp_path / "x.db"), *args])
     assert result.exit_code == 1 and "Error:" in result.output
