@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv run test bench bench-env lint clean
+.PHONY: venv run test bench bench-env reliability lint clean
 
 # torch is installed first and explicitly: the CPU wheel on disk. Asking pip for the
 # project first could pull a multi-GB CUDA build of torch.
@@ -35,6 +35,9 @@ bench-env: $(STAMP)
 	$(BIN)/python -c "import site; print(site.getsitepackages()[0])" > \
 	  "$$($(BENCH_VENV)/bin/python -c 'import site; print(site.getsitepackages()[0])')/_project_venv.pth"
 	$(BENCH_VENV)/bin/pip install --quiet bertopic==0.17.4
+
+reliability: $(STAMP)
+	$(BIN)/python bench/reliability.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check scanner flows tests bench
