@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv run test bench bench-env reliability lint clean
+.PHONY: venv run test browser bench bench-env reliability lint clean
 
 # torch is installed first and explicitly: the CPU wheel on disk. Asking pip for the
 # project first could pull a multi-GB CUDA build of torch.
@@ -20,7 +20,14 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(BIN)/scanner run
 
-test: $(STAMP)
+# The report's browser test needs Debian's chromium; installed here when possible
+# (root and apt available), otherwise that one test skips and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk >/dev/null 2>&1; } || \
+	  echo "chromium is not installed and cannot be installed here: the browser test will skip"
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
