@@ -185,6 +185,29 @@ _CUE_PATTERNS = {stage: re.compile("|".join(
     for stage, words in MATURITY_CUES.items()}
 
 
+#: Words that mark a text as being about science or technology (for news items; papers
+#: count as such anyway). A watchlist topic must be mostly about technology.
+TECHNOLOGY_CUES = (
+    "technology", "technologies", "technological", "research", "researchers", "scientist",
+    "scientists", "science", "engineering", "innovation", "prototype", "algorithm", "device",
+    "chip", "chips", "laboratory", "patent", "startup", "semiconductor", "robot", "software",
+    "科技", "技术", "研发", "科学", "实验室", "科研", "芯片", "人工智能", "专利", "研制",
+    "算法", "机器人", "器件", "量子", "卫星", "新能源", "大模型", "半导体")
+_TECH_PATTERN = re.compile("|".join(
+    (rf"\b{re.escape(w)}\b" if w.isascii() else re.escape(w)) for w in TECHNOLOGY_CUES),
+    re.IGNORECASE)
+
+
+def technology_share(texts: Sequence[str], kinds: Sequence[str], lead: int = 160) -> float:
+    """Share of items that are papers or carry a science-and-technology cue word in their
+    first `lead` characters (title and lead: where a story says what it is about)."""
+    if not texts:
+        return 0.0
+    hits = sum(1 for t, k in zip(texts, kinds, strict=True)
+               if k == "paper" or _TECH_PATTERN.search(t[:lead]))
+    return hits / len(texts)
+
+
 def maturity_cues(texts: Sequence[str]) -> dict[str, int]:
     """How many texts carry at least one cue of each stage."""
     return {stage: sum(1 for t in texts if pattern.search(t))

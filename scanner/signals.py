@@ -34,8 +34,13 @@ from scanner.indicators import (
     share_growth,
     stage_estimate,
     stage_versus_tier,
+    technology_share,
     thirds,
 )
+
+#: A watchlist topic must be mostly about science or technology: at least this share of
+#: its recent items are papers or carry a technology cue (general news stays off it).
+WATCH_MIN_TECHNOLOGY = 0.35
 
 LISTS = ("fields", "pathways", "topics", "watchlist", "convergence")
 
@@ -133,6 +138,8 @@ def indicators(entity: Entity, totals: dict[str, np.ndarray]) -> dict[str, Any]:
         "evidence_mix": dict(sorted(kinds.items())),
         "maturity_cues": maturity_cues(texts),
         "stage": stage_estimate(maturity_cues(texts), len(texts), kinds),
+        "technology_share": round(technology_share(texts, [e["kind"] for e in
+                                                           entity.evidence]), 3),
         "series": [round(float(c), 2) for c in counts],
     }
 
@@ -293,7 +300,8 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
 
     rejected = rejected_topics(store)  # the panel said no: off the watchlist
     watch = [Entity("watchlist", e.id, None, e.counts, e.evidence, e.novelty, e.extra)
-             for e in topic_entities if e.extra["outside_taxonomy"] == 1 and e.id not in rejected]
+             for e in topic_entities if e.extra["outside_taxonomy"] == 1 and e.id not in rejected
+             and _technology(e) >= WATCH_MIN_TECHNOLOGY]
 
     field_series = series_matrix(store.field_month_counts(taxonomy_key, model), periods,
                                  settings.period)
@@ -366,6 +374,11 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
                                         else periods}})
     store.save_signals(run_date, rows)
     return lists
+
+
+def _technology(entity: Entity) -> float:
+    return technology_share([f"{e['title'] or ''} {e['summary'] or ''}" for e in entity.evidence],
+                            [e["kind"] for e in entity.evidence])
 
 
 def _with_items(entities: Sequence[Entity]) -> list[Entity]:

@@ -230,3 +230,13 @@ def test_backtest_scores_a_steadily_growing_topic_above_flat_ones() -> None:
     assert ours["p@10"] == pytest.approx(0.1) and ours["threat"] == 1.0
     assert result["methods"]["random"]["threat"] < 0.2
     assert "| 2014-01-01 | 12 | 1 | emergence score (ours) |" in format_table([result])
+
+
+def test_general_news_is_not_technology_but_papers_and_tech_news_are() -> None:
+    from scanner.indicators import technology_share
+
+    news = ["以军袭击黎巴嫩南部", "主席致电祝贺当选总统", "我国科研团队研制出新型芯片",
+            "Central bank holds rates"]
+    assert technology_share(news, ["news"] * 4) == 0.25
+    assert technology_share(["A note on sets"], ["paper"]) == 1.0
+    assert technology_share([], []) == 0.0
