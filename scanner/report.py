@@ -122,18 +122,18 @@ def suggestions(fields: Sequence[dict[str, Any]], watchlist: Sequence[dict[str, 
 
 def build_report(store: Any, taxonomy: Any, run_date: str | None = None) -> dict[str, Any]:
     """Everything a report shows, as JSON-able data (the JSON format is this dict)."""
+    from scanner.taxonomy import taxonomy_key
+
     dates = store.signal_run_dates()
-    if not dates:
-        from scanner.errors import ScannerError
+    if run_date is None:
+        if not dates:
+            from scanner.errors import ScannerError
 
-        raise ScannerError("no signals stored yet: run `scanner run` (or `scanner signals "
-                           "--compute`) before writing a report")
-    run_date = run_date or dates[0]
-    if run_date not in dates:
-        from scanner.errors import ScannerError
-
-        raise ScannerError(f"no signals for {run_date}; dates with signals: "
-                           f"{', '.join(dates[:10])}")
+            raise ScannerError("no signals stored yet: run `scanner run` (or `scanner signals "
+                               "--compute`) before writing a report")
+        run_date = dates[0]
+    # a night whose signals ranked nothing (no items yet) still gets a report: coverage
+    # and empty lists say so
     lists = {name: store.ranked(name, run_date, limit=500) for name in LISTS}
     fields = lists["fields"]
     moved = [r for r in fields if r["previous_rank"] is not None]
@@ -151,7 +151,7 @@ def build_report(store: Any, taxonomy: Any, run_date: str | None = None) -> dict
     return {
         "run_date": run_date,
         "previous_date": next((d for d in dates if d < run_date), None),
-        "taxonomy": fields[0]["taxonomy"] if fields else None,
+        "taxonomy": fields[0]["taxonomy"] if fields else taxonomy_key(taxonomy),
         "taxonomy_version": taxonomy.version,
         "directions": {d: {"zh": taxonomy.directions[d].zh, "en": taxonomy.directions[d].en}
                        for d in taxonomy.directions},
@@ -159,7 +159,7 @@ def build_report(store: Any, taxonomy: Any, run_date: str | None = None) -> dict
                   for t in taxonomy.tiers},
         "summary": {
             "new_entrants": [r["entity_id"] for r in fields if r["previous_rank"] is None
-                             and run_date != dates[-1]][:5],
+                             and dates and run_date != dates[-1]][:5],
             "risers": [(r["entity_id"], r["previous_rank"] - r["rank"]) for r in
                        sorted(moved, key=lambda r: r["rank"] - r["previous_rank"])[:3]
                        if r["previous_rank"] > r["rank"]],

@@ -216,3 +216,17 @@ def test_rejected_topics_leave_the_watchlist_and_accepted_ones_make_a_draft(
     problems = verify_citations(draft, REPO.parent / "shared" / "seeds")
     assert any("panel-review-2026-01-02.txt" in p for p in problems)
     store.close()
+
+
+def test_a_night_without_ranked_entries_still_gets_a_report(tmp_path: Path) -> None:
+    from scanner.errors import ScannerError
+
+    store = Store(tmp_path / "s.db")
+    with pytest.raises(ScannerError, match="no signals stored yet"):
+        build_report(store, TAXONOMY)
+    data = build_report(store, TAXONOMY, "2026-11-23")
+    store.close()
+    folder = write_report(data, tmp_path / "reports")
+    html = (folder / "report.html").read_text()
+    assert data["fields_without_evidence"] == [f.id for f in TAXONOMY.active_fields]
+    assert "none" in html and data["taxonomy"] == taxonomy_key(TAXONOMY)
