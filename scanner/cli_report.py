@@ -11,14 +11,25 @@ from scanner.cli import _config, _store, cli, console
 
 @cli.command("report")
 @click.option("--date", "run_date", help="Run date with stored signals (default: newest).")
+@click.option("--run", "run_id", help="A run id (see `scanner runs list`): its date's report.")
 @click.option("--lang", type=click.Choice(["zh", "en", "both"]), default="both",
               show_default=True)
 @click.pass_context
-def report_command(ctx: click.Context, run_date: str | None, lang: str) -> None:
+def report_command(ctx: click.Context, run_date: str | None, run_id: str | None,
+                   lang: str) -> None:
     """Write HTML, Markdown, JSON and CSV into <report_dir>/<date>/ and update `latest`."""
     from scanner.pipeline import report_stage
 
     config = _config(ctx)
+    if run_id:
+        store = _store(ctx)
+        try:
+            run_date = next((r["run_date"] for r in store.recent_runs(10_000)
+                             if r["id"] == run_id), None)
+        finally:
+            store.close()
+        if run_date is None:
+            raise click.ClickException(f"no run {run_id!r}; see `scanner runs list`")
     result = report_stage(config, "cli", run_date, lang)
     console.print(f"Report written to {result['folder']} ({result['fields']} fields, "
                   f"{result['watchlist']} watchlist topics).")

@@ -230,3 +230,23 @@ def test_a_night_without_ranked_entries_still_gets_a_report(tmp_path: Path) -> N
     html = (folder / "report.html").read_text()
     assert data["fields_without_evidence"] == [f.id for f in TAXONOMY.active_fields]
     assert "none" in html and data["taxonomy"] == taxonomy_key(TAXONOMY)
+
+
+def test_report_command_for_a_date_or_a_run(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from scanner.cli import cli
+
+    store = _store(tmp_path / "s.db")
+    run_id = store.start_run("nightly", "2025-12-30", {})
+    store.close()
+    env = {"SCANNER_REPORT_DIR": str(tmp_path / "out"), "SCANNER_MODEL": "m"}
+    runner = CliRunner()
+    by_run = runner.invoke(cli, ["--db", str(tmp_path / "s.db"), "report", "--run", run_id,
+                                 "--lang", "en"], env=env)
+    assert by_run.exit_code == 0, by_run.output
+    html = (tmp_path / "out" / "2025-12-30" / "report.html").read_text()
+    assert "Ranked fields" in html and "领域排名" not in html  # --lang en
+    newest = runner.invoke(cli, ["--db", str(tmp_path / "s.db"), "report"], env=env)
+    assert newest.exit_code == 0
+    assert (tmp_path / "out" / "latest").resolve().name == "2025-12-31"
