@@ -128,6 +128,9 @@ def ctfidf_keywords(documents: Sequence[str], labels: Sequence[int], languages: 
 
 
 def _weigh(counts: dict[int, Counter[str]], top: int, min_count: int) -> dict[int, list[str]]:
+    """c-TF-IDF on a sparse topics x terms matrix (dense would be topics x vocabulary)."""
+    from scipy import sparse
+
     if not counts:
         return {}
     overall: Counter[str] = Counter()
@@ -138,19 +141,26 @@ def _weigh(counts: dict[int, Counter[str]], top: int, min_count: int) -> dict[in
         return {label: [] for label in counts}
     index = {t: i for i, t in enumerate(vocabulary)}
     labels = sorted(counts)
-    matrix = np.zeros((len(labels), len(vocabulary)), dtype=np.float64)
+    rows, cols, values = [], [], []
     for row, label in enumerate(labels):
         for term, n in counts[label].items():
-            if term in index:
-                matrix[row, index[term]] = n
-    sizes = matrix.sum(axis=1, keepdims=True)
-    term_totals = matrix.sum(axis=0)
+            column = index.get(term)
+            if column is not None:
+                rows.append(row)
+                cols.append(column)
+                values.append(float(n))
+    matrix = sparse.csr_matrix((values, (rows, cols)), shape=(len(labels), len(vocabulary)))
+    sizes = np.asarray(matrix.sum(axis=1)).ravel()
+    term_totals = np.asarray(matrix.sum(axis=0)).ravel()
     average = float(sizes.mean()) or 1.0
-    weights = (matrix / np.where(sizes == 0, 1, sizes)) * np.log1p(average / term_totals)
+    idf = np.log1p(average / np.where(term_totals == 0, 1, term_totals))
     out: dict[int, list[str]] = {}
     for row, label in enumerate(labels):
-        order = np.argsort(-weights[row], kind="stable")
-        picked = [vocabulary[i] for i in order[: top * 3] if weights[row, i] > 0]
+        start, stop = matrix.indptr[row], matrix.indptr[row + 1]
+        terms = matrix.indices[start:stop]
+        weights = matrix.data[start:stop] / max(sizes[row], 1) * idf[terms]
+        order = np.lexsort((terms, -weights))  # by weight, ties by first-seen term
+        picked = [vocabulary[terms[i]] for i in order[: top * 3] if weights[i] > 0]
         out[label] = _drop_covered(picked, top)
     return out
 
