@@ -13,14 +13,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from scanner.cli import _config, _store, cli, console, evaluate
+from scanner.report import rank_change
 from scanner.signals import LISTS
-
-
-def _change(row: dict) -> str:
-    if row["previous_rank"] is None:
-        return "new"
-    delta = row["previous_rank"] - row["rank"]
-    return "=" if delta == 0 else f"+{delta}" if delta > 0 else str(delta)
 
 
 @cli.command("signals")
@@ -51,7 +45,8 @@ def signals_command(ctx: click.Context, run_date: str | None, field_id: str | No
         ind = row["indicators"]
         console.print(f"[bold]#{row['rank']} {escape(row['entity_id'])}[/] "
                       f"({escape(ind.get('name_en', ''))} / {escape(ind.get('name_zh', ''))}) "
-                      f"score {row['score']:.3f} [{_change(row)}]; tier {ind.get('tier') or '-'}, "
+                      f"score {row['score']:.3f} [{rank_change(row)}]; "
+                      f"tier {ind.get('tier') or '-'}, "
                       f"evidence stage {ind.get('stage') or '-'} "
                       f"({ind.get('stage_vs_tier') or 'no tier'})")
         console.print(f"  {escape(row['explanation'])}")
@@ -67,7 +62,8 @@ def signals_command(ctx: click.Context, run_date: str | None, field_id: str | No
         for column in ("rank", "change", "pathway", "score", "share x", "items", "why"):
             table.add_column(column)
         for p in pathways:
-            table.add_row(str(p["rank"]), _change(p), escape(p["entity_id"]), f"{p['score']:.3f}",
+            table.add_row(str(p["rank"]), rank_change(p), escape(p["entity_id"]),
+                          f"{p['score']:.3f}",
                           f"{p['indicators']['growth']:.2f}", f"{p['support']:.0f}",
                           escape(p["explanation"][:120]))
         console.print(table)
@@ -101,7 +97,7 @@ def rank_command(ctx: click.Context, list_name: str, run_date: str | None, limit
     for r in rows:
         s = r["subscores"]
         label = r["indicators"].get("label") or r["indicators"].get("name_en") or ""
-        table.add_row(str(r["rank"]), _change(r), escape(f"{r['entity_id']} {label}"[:40]),
+        table.add_row(str(r["rank"]), rank_change(r), escape(f"{r['entity_id']} {label}"[:40]),
                       f"{r['score']:.3f}", f"{s['growth']:.2f}", f"{s['novelty']:.2f}",
                       f"{s['coherence']:.2f}", f"{s['impact']:.2f}", f"{s['confidence']:.2f}",
                       escape(r["explanation"][:90]))

@@ -192,7 +192,7 @@ def _environment() -> Any:
     env = Environment(loader=PackageLoader("scanner", "templates"),
                       autoescape=select_autoescape(["html", "j2"], default=True),
                       trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(label=label, sparkline=sparkline)
+    env.globals.update(label=label, sparkline=sparkline, rank_change=rank_change)
     return env
 
 
@@ -221,7 +221,7 @@ def render_markdown(data: dict[str, Any], lang: str = "both") -> str:
             "| ---: | ---: | --- | ---: | --- | --- | --- |"]
     for row in data["lists"]["fields"]:
         ind = row["indicators"]
-        out.append(f"| {row['rank']} | {_change(row)} | {md_escape(row['entity_id'])} "
+        out.append(f"| {row['rank']} | {rank_change(row)} | {md_escape(row['entity_id'])} "
                    f"{md_escape(ind.get('name_zh', ''))} | {row['score']:.3f} | "
                    f"{ind['growth']:.2f} ({ind['growth_low']:.2f}-{ind['growth_high']:.2f}) | "
                    f"{md_escape(ind.get('stage') or '-')} / {md_escape(ind.get('tier') or '-')} | "
@@ -243,8 +243,9 @@ def render_markdown(data: dict[str, Any], lang: str = "both") -> str:
             title = " / ".join(", ".join(words.get(k, [])[:5]) for k in ("en", "zh")
                                if words.get(k)) or ind.get("name_en") or ""
             parent = f"{md_escape(row['parent_id'])} › " if row.get("parent_id") else ""
-            out.append(f"- #{row['rank']} ({_change(row)}) {parent}{md_escape(row['entity_id'])} "
-                       f"{md_escape(title)}: {md_escape(row['explanation'])}")
+            out.append(f"- #{row['rank']} ({rank_change(row)}) {parent}"
+                       f"{md_escape(row['entity_id'])} {md_escape(title)}: "
+                       f"{md_escape(row['explanation'])}")
     out += ["", f"## {label('suggestions', lang)}", ""]
     for s in data["suggestions"]:
         out.append(f"- **{md_escape(s['suggestion'])}** {md_escape(s['entity'])}: "
@@ -252,7 +253,8 @@ def render_markdown(data: dict[str, Any], lang: str = "both") -> str:
     return "\n".join(out) + "\n"
 
 
-def _change(row: dict[str, Any]) -> str:
+def rank_change(row: dict[str, Any]) -> str:
+    """A ranked row's move since the previous run: 'new', '=', '+3' (up) or '-2' (down)."""
     if row.get("previous_rank") is None:
         return "new"
     delta = row["previous_rank"] - row["rank"]
