@@ -71,11 +71,11 @@ def review_add(ctx: click.Context, kind: str, entity_id: str, item_id: str, verd
                reviewer: str, note: str) -> None:
     """Add one verdict."""
     from scanner.errors import ConfigError
-    from scanner.review import _check, add_verdict
+    from scanner.review import add_verdict, check_verdict
 
     row = {"kind": kind, "entity_id": entity_id, "item_id": item_id, "verdict": verdict,
            "reviewer": reviewer, "note": note}
-    problem = _check(row, "verdict")
+    problem = check_verdict(row, "verdict")
     if problem:
         raise ConfigError(problem)
     store = _store(ctx)

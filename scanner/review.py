@@ -43,7 +43,8 @@ class ImportResult:
     errors: list[str] = field(default_factory=list)
 
 
-def _check(row: dict[str, str], where: str) -> str | None:
+def check_verdict(row: dict[str, str], where: str) -> str | None:
+    """The problem with one verdict row, naming `where` it is; None when it is valid."""
     kind, verdict = row.get("kind", "").strip(), row.get("verdict", "").strip().lower()
     if kind not in VERDICTS:
         return f"{where}: unknown kind {kind!r}; known: {', '.join(VERDICTS)}"
@@ -61,8 +62,7 @@ def add_verdict(store: Any, row: dict[str, str], report_date: str | None = None)
     kind, entity = row["kind"].strip(), row["entity_id"].strip()
     verdict, reviewer = row["verdict"].strip().lower(), row["reviewer"].strip()
     entity_key = f"{row['item_id'].strip()}:{entity}" if kind == "item-field" else entity
-    previous = [v for v in store.panel_verdicts(kind)
-                if v["entity_id"] == entity_key and v["reviewer"] == reviewer]
+    previous = store.panel_verdicts(kind, entity_key, reviewer)
     if previous and previous[-1]["verdict"] == verdict and \
             (previous[-1]["note"] or "") == (row.get("note") or "").strip():
         return "duplicate"
@@ -95,7 +95,7 @@ def import_sheet(store: Any, path: Path, report_date: str | None = None) -> Impo
         if not (row.get("verdict") or "").strip():
             result.blank += 1
             continue
-        problem = _check(row, f"{path}, line {number}")
+        problem = check_verdict(row, f"{path}, line {number}")
         if problem:
             result.errors.append(problem)
         filled.append(row)
@@ -124,20 +124,20 @@ def export_sheet(store: Any) -> str:
     return buffer.getvalue()
 
 
+def _newest_topic_verdicts(store: Any) -> dict[str, str]:
+    """Each topic's newest new-field verdict, whoever gave it."""
+    return {v["entity_id"]: v["verdict"] for v in store.panel_verdicts("topic-new-field")}
+
+
 def rejected_topics(store: Any) -> set[str]:
     """Topics whose newest verdict rejects them as a new-field candidate."""
-    latest: dict[str, str] = {}
-    for v in store.panel_verdicts("topic-new-field"):
-        latest[v["entity_id"]] = v["verdict"]
-    return {t for t, verdict in latest.items() if verdict == "reject"}
+    return {t for t, verdict in _newest_topic_verdicts(store).items() if verdict == "reject"}
 
 
 def accepted_topics(store: Any) -> list[str]:
     """Topics whose newest verdict accepts them as a new-field candidate."""
-    latest: dict[str, str] = {}
-    for v in store.panel_verdicts("topic-new-field"):
-        latest[v["entity_id"]] = v["verdict"]
-    return sorted(t for t, verdict in latest.items() if verdict == "accept")
+    return sorted(t for t, verdict in _newest_topic_verdicts(store).items()
+                  if verdict == "accept")
 
 
 def draft_taxonomy(taxonomy_path: Path, topics: Iterable[dict[str, Any]], taxonomy: Any,

@@ -129,14 +129,11 @@ class SignalTables:
             return int(self.db["panel_verdicts"].insert(
                 {**row, "created_at": row.get("created_at") or utcnow()}).last_pk)
 
-    def panel_verdicts(self, kind: str | None = None) -> list[dict[str, Any]]:
-        """Every panel verdict, oldest first (optionally of one kind)."""
-        if kind:
-            return list(self.db["panel_verdicts"].rows_where("kind = ?", [kind], order_by="id"))
-        return list(self.db["panel_verdicts"].rows_where(order_by="id"))
-
-    def latest_panel_verdict(self, kind: str, entity_id: str) -> dict[str, Any] | None:
-        """The newest verdict on one entity."""
-        rows = list(self.db["panel_verdicts"].rows_where(
-            "kind = ? AND entity_id = ?", [kind, entity_id], order_by="id DESC", limit=1))
-        return rows[0] if rows else None
+    def panel_verdicts(self, kind: str | None = None, entity_id: str | None = None,
+                       reviewer: str | None = None) -> list[dict[str, Any]]:
+        """Panel verdicts, oldest first; optionally of one kind, entity and reviewer."""
+        given = {"kind": kind, "entity_id": entity_id, "reviewer": reviewer}
+        where = {column: value for column, value in given.items() if value is not None}
+        return list(self.db["panel_verdicts"].rows_where(
+            " AND ".join(f"{column} = ?" for column in where) or None, list(where.values()),
+            order_by="id"))
