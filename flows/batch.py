@@ -1,7 +1,7 @@
 """Flows besides the nightly one: rescore stored items, backfill a dump, evaluate.
 
 Each is a few lines over scanner functions; each holds the store's run lock through
-begin_run/end_run and closes its run row whatever happens.
+pipeline.run_steps, which closes its run row whatever happens.
 """
 
 from __future__ import annotations
@@ -29,24 +29,6 @@ def backfill_import(config: Config, run_id: str, path: str, chunk_rows: int) -> 
     return pipeline.backfill_stage(config, run_id, path, chunk_rows, progress=print)
 
 
-def _run(kind: str, config: Config, day: str, params: dict[str, Any], steps: Any
-         ) -> dict[str, Any]:
-    run_id = pipeline.begin_run(config, kind, day, params)
-    stages: list[dict[str, Any]] = []
-    summary: dict[str, Any] = {"run_id": run_id, "run_date": day, "stages": stages}
-    status, error = "failed", None
-    try:
-        for step in steps:
-            stages.append(step(run_id))
-        status = "ok"
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        raise
-    finally:
-        pipeline.end_run(config, run_id, status, summary, error)
-    return summary
-
-
 @flow(name="rescore", log_prints=True)
 def rescore(run_date: str | None = None, config_path: str | None = None,
             db_path: str | None = None) -> dict[str, Any]:
@@ -54,7 +36,7 @@ def rescore(run_date: str | None = None, config_path: str | None = None,
     missing or stale (a new model or taxonomy), a full reclustering, signals, report."""
     config = load_config(config_path, {"db_path": db_path})
     day = pipeline.run_date_or_today(run_date)
-    return _run("rescore", config, day, {"config": config_path}, [
+    return pipeline.run_steps(config, "rescore", day, {"config": config_path}, [
         lambda run_id: embed(config, run_id), lambda run_id: assign(config, run_id),
         lambda run_id: topics_full(config, run_id, day),
         lambda run_id: signals(config, run_id, day), lambda run_id: report(config, run_id, day)])
@@ -66,6 +48,6 @@ def backfill(path: str, chunk_rows: int = 20_000, config_path: str | None = None
     """Import a dump in chunks, embedding as it goes, then assign; resumable."""
     config = load_config(config_path, {"db_path": db_path})
     day = pipeline.run_date_or_today(None)
-    return _run("backfill", config, day, {"path": path, "chunk_rows": chunk_rows}, [
+    return pipeline.run_steps(config, "backfill", day, {"path": path, "chunk_rows": chunk_rows}, [
         lambda run_id: backfill_import(config, run_id, path, chunk_rows),
         lambda run_id: assign(config, run_id)])

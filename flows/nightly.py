@@ -62,26 +62,10 @@ def nightly(
     """One nightly run; returns the run's summary (also stored in the runs table)."""
     config = load_config(config_path, {"db_path": db_path})
     day = pipeline.run_date_or_today(run_date)
-    run_id = pipeline.begin_run(
-        config, "nightly", day, {"sources": sources, "fetch": fetch, "config": config_path}
-    )
-    stages: list[dict[str, Any]] = []
-    summary: dict[str, Any] = {"run_id": run_id, "run_date": day, "stages": stages}
-    status, error = "failed", None
-    try:
-        if fetch:
-            stages.append(pull(config, run_id, sources))
-        else:
-            stages.append({"stage": "pull", "status": "skipped", "reason": "--no-fetch"})
-        stages.append(embed(config, run_id))
-        stages.append(assign(config, run_id))
-        stages.append(topics(config, run_id, day))
-        stages.append(signals(config, run_id, day))
-        stages.append(report(config, run_id, day))
-        status = "ok"
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        raise
-    finally:  # the run row is closed whatever happened, with the stages that finished
-        pipeline.end_run(config, run_id, status, summary, error)
-    return summary
+    skipped = {"stage": "pull", "status": "skipped", "reason": "--no-fetch"}
+    return pipeline.run_steps(config, "nightly", day, {"sources": sources, "fetch": fetch,
+                                                       "config": config_path}, [
+        (lambda run_id: pull(config, run_id, sources)) if fetch else (lambda run_id: skipped),
+        lambda run_id: embed(config, run_id), lambda run_id: assign(config, run_id),
+        lambda run_id: topics(config, run_id, day), lambda run_id: signals(config, run_id, day),
+        lambda run_id: report(config, run_id, day)])

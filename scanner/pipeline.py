@@ -7,7 +7,7 @@ returns a small JSON-able summary that ends up in the run's row.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -69,6 +69,29 @@ def end_run(
     finally:
         store.release_lock(RUN_LOCK, run_id)
         store.close()
+
+
+def run_steps(config: Config, kind: str, run_date: str, params: dict[str, Any],
+              steps: Sequence[Callable[[str], dict[str, Any]]]) -> dict[str, Any]:
+    """One run: take the lock, call each step with the run id, close the run row.
+
+    The row is closed whatever happens, with the stages that finished; a failing step
+    marks the run failed with its reason and the exception goes on to the caller.
+    """
+    run_id = begin_run(config, kind, run_date, params)
+    stages: list[dict[str, Any]] = []
+    summary: dict[str, Any] = {"run_id": run_id, "run_date": run_date, "stages": stages}
+    status, error = "failed", None
+    try:
+        for step in steps:
+            stages.append(step(run_id))
+        status = "ok"
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        end_run(config, run_id, status, summary, error)
+    return summary
 
 
 def pull_stage(
