@@ -144,11 +144,13 @@ def runs_list(ctx: click.Context, limit: int) -> None:
 @click.pass_context
 def runs_show(ctx: click.Context, run_id: str) -> None:
     """One run: parameters, stages with their figures, error."""
+    from sqlite_utils.db import NotFoundError
+
     store = _store(ctx)
     try:
         try:
             run = store.get_run(run_id)
-        except Exception as exc:
+        except NotFoundError as exc:
             raise click.ClickException(f"no run {run_id!r}; see `scanner runs list`") from exc
     finally:
         store.close()

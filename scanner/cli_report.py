@@ -18,18 +18,19 @@ from scanner.cli import _config, _store, cli, console
 def report_command(ctx: click.Context, run_date: str | None, run_id: str | None,
                    lang: str) -> None:
     """Write HTML, Markdown, JSON and CSV into <report_dir>/<date>/ and update `latest`."""
+    from sqlite_utils.db import NotFoundError
+
     from scanner.pipeline import report_stage
 
     config = _config(ctx)
     if run_id:
         store = _store(ctx)
         try:
-            run_date = next((r["run_date"] for r in store.recent_runs(10_000)
-                             if r["id"] == run_id), None)
+            run_date = store.get_run(run_id)["run_date"]
+        except NotFoundError as exc:
+            raise click.ClickException(f"no run {run_id!r}; see `scanner runs list`") from exc
         finally:
             store.close()
-        if run_date is None:
-            raise click.ClickException(f"no run {run_id!r}; see `scanner runs list`")
     result = report_stage(config, "cli", run_date, lang)
     console.print(f"Report written to {result['folder']} ({result['fields']} fields, "
                   f"{result['watchlist']} watchlist topics).")

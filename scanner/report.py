@@ -138,7 +138,6 @@ def build_report(store: Any, taxonomy: Any, run_date: str | None = None) -> dict
     fields = lists["fields"]
     moved = [r for r in fields if r["previous_rank"] is not None]
     run = store.latest_run_for(run_date)
-    events = {e["topic_id"]: e for e in store.topic_events()}
     for row in lists["topics"] + lists["watchlist"]:
         history = store.topic_history(row["entity_id"])
         row["lineage"] = [f"{e['run_date']} {e['kind']}" + (f" {e['other_id']}" if e["other_id"]
@@ -182,7 +181,6 @@ def build_report(store: Any, taxonomy: Any, run_date: str | None = None) -> dict
                                     if f.id not in {r["entity_id"] for r in fields}],
         "lists": lists,
         "suggestions": suggestions(fields, lists["watchlist"]),
-        "lineage_events": len(events),
     }
 
 

@@ -250,3 +250,6 @@ def test_report_command_for_a_date_or_a_run(tmp_path: Path) -> None:
     newest = runner.invoke(cli, ["--db", str(tmp_path / "s.db"), "report"], env=env)
     assert newest.exit_code == 0
     assert (tmp_path / "out" / "latest").resolve().name == "2025-12-31"
+    unknown = runner.invoke(cli, ["--db", str(tmp_path / "s.db"), "report", "--run", "nope"],
+                            env=env)
+    assert unknown.exit_code == 1 and "no run 'nope'" in unknown.output
