@@ -115,6 +115,7 @@ def indicators(entity: Entity, totals: dict[str, np.ndarray]) -> dict[str, Any]:
     bursts = kleinberg_bursts(np.round(counts), total)
     kinds = Counter(e["kind"] for e in entity.evidence)
     texts = [f"{e['title'] or ''} {e['summary'] or ''}" for e in entity.evidence]
+    cues = maturity_cues(texts)
     authors: set[str] = set()
     for e in entity.evidence:
         authors.update(json.loads(e["authors"] or "[]") if isinstance(e["authors"], str)
@@ -136,8 +137,8 @@ def indicators(entity: Entity, totals: dict[str, np.ndarray]) -> dict[str, Any]:
         "authors": len(authors),
         "venues": len({e["primary_category"] for e in entity.evidence if e["primary_category"]}),
         "evidence_mix": dict(sorted(kinds.items())),
-        "maturity_cues": maturity_cues(texts),
-        "stage": stage_estimate(maturity_cues(texts), len(texts), kinds),
+        "maturity_cues": cues,
+        "stage": stage_estimate(cues, len(texts), kinds),
         "technology_share": round(technology_share(texts, [e["kind"] for e in
                                                            entity.evidence]), 3),
         "series": [round(float(c), 2) for c in counts],
@@ -145,11 +146,16 @@ def indicators(entity: Entity, totals: dict[str, np.ndarray]) -> dict[str, Any]:
 
 
 def rank_entities(entities: Sequence[Entity], totals: dict[str, np.ndarray],
-                  settings: SignalSettings) -> list[dict[str, Any]]:
-    """Score one list of entities; rows sorted best first with rank, sub-scores, reasons."""
+                  settings: SignalSettings, known: dict[str, dict[str, Any]] | None = None
+                  ) -> list[dict[str, Any]]:
+    """Score one list of entities; rows sorted best first with rank, sub-scores, reasons.
+
+    `known` holds indicators already computed against the same totals, by entity id.
+    """
     if not entities:
         return []
-    facts = [indicators(e, totals) for e in entities]
+    known = known or {}
+    facts = [known[e.id] if e.id in known else indicators(e, totals) for e in entities]
     growth_parts = (
         percentile_ranks([math.log(f["growth_low"]) for f in facts]),
         percentile_ranks([f["escore"] for f in facts]),
@@ -298,10 +304,12 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
                       for t in topics]
     from scanner.review import rejected_topics
 
+    topic_entities = _with_items(topic_entities)
+    topic_facts = {e.id: indicators(e, topic_totals_map) for e in topic_entities}
     rejected = rejected_topics(store)  # the panel said no: off the watchlist
     watch = [Entity("watchlist", e.id, None, e.counts, e.evidence, e.novelty, e.extra)
              for e in topic_entities if e.extra["outside_taxonomy"] == 1 and e.id not in rejected
-             and _technology(e) >= WATCH_MIN_TECHNOLOGY]
+             and topic_facts[e.id]["technology_share"] >= WATCH_MIN_TECHNOLOGY]
 
     field_series = series_matrix(store.field_month_counts(taxonomy_key, model), periods,
                                  settings.period)
@@ -355,8 +363,8 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
     lists = {  # an entity without a single item in its periods has nothing to rank
         "fields": rank_entities(_with_items(field_entities), totals, settings),
         "pathways": rank_entities(_with_items(pathway_entities), totals, settings),
-        "topics": rank_entities(_with_items(topic_entities), topic_totals_map, settings),
-        "watchlist": rank_entities(_with_items(watch), topic_totals_map, settings),
+        "topics": rank_entities(topic_entities, topic_totals_map, settings, topic_facts),
+        "watchlist": rank_entities(watch, topic_totals_map, settings, topic_facts),
         "convergence": rank_entities(_with_items(pair_entities), topic_totals_map, settings),
     }
     for row in lists["fields"]:
@@ -374,11 +382,6 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
                                         else periods}})
     store.save_signals(run_date, rows)
     return lists
-
-
-def _technology(entity: Entity) -> float:
-    return technology_share([f"{e['title'] or ''} {e['summary'] or ''}" for e in entity.evidence],
-                            [e["kind"] for e in entity.evidence])
 
 
 def _with_items(entities: Sequence[Entity]) -> list[Entity]:
