@@ -17,11 +17,8 @@ from scanner.cli import _config, _store, cli, console, db
 @click.pass_context
 def db_check(ctx: click.Context, as_json: bool) -> None:
     """Integrity check, schema version and row counts; exit 1 when something is wrong."""
-    store = _store(ctx)
-    try:
+    with _store(ctx) as store:
         report = store.check()
-    finally:
-        store.close()
     healthy = report["integrity"] == ["ok"] and report["foreign_key_problems"] == 0 and \
         report["schema_version"] == report["schema_expected"]
     if as_json:
@@ -42,11 +39,8 @@ def db_check(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def db_backup(ctx: click.Context, target: Path) -> None:
     """A consistent copy of the live store (safe while a run writes)."""
-    store = _store(ctx)
-    try:
+    with _store(ctx) as store:
         path = store.backup(target)
-    finally:
-        store.close()
     console.print(f"backup written to {path} ({path.stat().st_size:,} bytes)")
 
 
@@ -56,11 +50,8 @@ def db_unlock(ctx: click.Context) -> None:
     """Remove the run lock (only when the run holding it is gone for good)."""
     from scanner.pipeline import RUN_LOCK
 
-    store = _store(ctx)
-    try:
+    with _store(ctx) as store:
         removed = store.force_unlock(RUN_LOCK)
-    finally:
-        store.close()
     console.print(f"removed the lock of run {removed['owner']} (pid {removed['pid']} on "
                   f"{removed['host']})" if removed else "no lock was held")
 
@@ -123,11 +114,8 @@ def runs_list(ctx: click.Context, limit: int) -> None:
     """The newest runs with their status and time per stage."""
     from rich.table import Table
 
-    store = _store(ctx)
-    try:
+    with _store(ctx) as store:
         rows = store.recent_runs(limit)
-    finally:
-        store.close()
     table = Table(title=f"{len(rows)} runs")
     for column in ("id", "kind", "date", "status", "started", "stages (s)", "error"):
         table.add_column(column)
@@ -146,12 +134,9 @@ def runs_show(ctx: click.Context, run_id: str) -> None:
     """One run: parameters, stages with their figures, error."""
     from sqlite_utils.db import NotFoundError
 
-    store = _store(ctx)
-    try:
+    with _store(ctx) as store:
         try:
             run = store.get_run(run_id)
         except NotFoundError as exc:
             raise click.ClickException(f"no run {run_id!r}; see `scanner runs list`") from exc
-    finally:
-        store.close()
     click.echo(json.dumps(run, indent=1, ensure_ascii=False))

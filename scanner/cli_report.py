@@ -24,13 +24,12 @@ def report_command(ctx: click.Context, run_date: str | None, run_id: str | None,
 
     config = _config(ctx)
     if run_id:
-        store = _store(ctx)
-        try:
-            run_date = store.get_run(run_id)["run_date"]
-        except NotFoundError as exc:
-            raise click.ClickException(f"no run {run_id!r}; see `scanner runs list`") from exc
-        finally:
-            store.close()
+        with _store(ctx) as store:
+            try:
+                run_date = store.get_run(run_id)["run_date"]
+            except NotFoundError as exc:
+                raise click.ClickException(f"no run {run_id!r}; see `scanner runs list`") \
+                    from exc
     result = report_stage(config, "cli", run_date, lang)
     console.print(f"Report written to {result['folder']} ({result['fields']} fields, "
                   f"{result['watchlist']} watchlist topics).")
@@ -49,11 +48,8 @@ def review_import(ctx: click.Context, path: Path, report_date: str | None) -> No
     """Import a filled-in review.csv (all rows are checked before any is stored)."""
     from scanner.review import import_sheet
 
-    store = _store(ctx)
-    try:
+    with _store(ctx) as store:
         result = import_sheet(store, path, report_date)
-    finally:
-        store.close()
     console.print(f"{result.added} verdicts added, {result.changed} changed (kept as new "
                   f"rows; the earlier ones stay), {result.duplicates} duplicates skipped, "
                   f"{result.blank} rows without a verdict.")
@@ -79,11 +75,8 @@ def review_add(ctx: click.Context, kind: str, entity_id: str, item_id: str, verd
     problem = check_verdict(row, "verdict")
     if problem:
         raise ConfigError(problem)
-    store = _store(ctx)
-    try:
+    with _store(ctx) as store:
         outcome = add_verdict(store, row)
-    finally:
-        store.close()
     console.print(f"verdict {outcome}.")
 
 
@@ -94,11 +87,8 @@ def review_export(ctx: click.Context, out: Path | None) -> None:
     """Every panel verdict as CSV (stdout or --out)."""
     from scanner.review import export_sheet
 
-    store = _store(ctx)
-    try:
+    with _store(ctx) as store:
         text = export_sheet(store)
-    finally:
-        store.close()
     if out:
         out.write_text(text, encoding="utf-8")
         console.print(f"written to {out}")
@@ -118,11 +108,8 @@ def review_draft(ctx: click.Context, out_dir: Path) -> None:
     from scanner.taxonomy import load_taxonomy
 
     config = _config(ctx)
-    store = _store(ctx)
-    try:
+    with _store(ctx) as store:
         topics = [t for t in (store.topic(i) for i in accepted_topics(store)) if t]
-    finally:
-        store.close()
     if not topics:
         raise click.ClickException("no topic has been accepted as a new field")
     path = draft_taxonomy(Path(config.taxonomy_file), topics,

@@ -31,16 +31,13 @@ def signals_command(ctx: click.Context, run_date: str | None, field_id: str | No
     if compute or (run_date is None and not field_id):
         run_date = run_date_or_today(run_date)
         signals_stage(config, "cli", run_date)
-    store = _store(ctx)
-    try:
+    with _store(ctx) as store:
         rows = store.ranked("fields", run_date, entity_id=field_id, limit=100)
         if field_id and not rows:
             raise click.ClickException(f"no signals for field {field_id!r}; run `scanner "
                                        "signals --compute` or check `scanner taxonomy show`")
         pathways = store.ranked("pathways", run_date, parent_id=field_id, limit=100) \
             if field_id else []
-    finally:
-        store.close()
     for row in rows:
         ind = row["indicators"]
         console.print(f"[bold]#{row['rank']} {escape(row['entity_id'])}[/] "
@@ -79,11 +76,8 @@ def signals_command(ctx: click.Context, run_date: str | None, field_id: str | No
 def rank_command(ctx: click.Context, list_name: str, run_date: str | None, limit: int,
                  as_json: bool) -> None:
     """A stored ranked list with rank changes and the reason for each rank."""
-    store = _store(ctx)
-    try:
+    with _store(ctx) as store:
         rows = store.ranked(list_name, run_date, limit=limit)
-    finally:
-        store.close()
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
@@ -139,15 +133,12 @@ def evaluate_backtest(ctx: click.Context, corpus_name: str, shared: Path, sample
     path = shared / relative
     if not path.is_file():
         raise click.ClickException(f"{path} is missing: the backtest reads the shared corpus")
-    store = _store(ctx)
-    try:
+    with _store(ctx) as store:
         corpus = load_corpus(
             store, path, preset, model, sample, seed,
             lambda: load_embedder(model, config.embed_threads or None, config.model_cache),
             progress=lambda done, total: console.print(f"embedded {done}/{total}")
             if done % 5120 == 0 or done == total else None)
-    finally:
-        store.close()
     results = []
     for cutoff in (cutoffs or default_cutoffs).split(","):
         result = backtest_cutoff(corpus, cutoff.strip(), horizon, months, periods,

@@ -51,11 +51,8 @@ def _keywords(topic: dict) -> str:
 def topics_list(ctx: click.Context, statuses: tuple[str, ...], outside: bool, limit: int,
                 as_json: bool) -> None:
     """Topics, largest first, with keywords and their best field."""
-    store = _store(ctx)
-    try:
+    with _store(ctx) as store:
         rows = store.list_topics(_config(ctx).model, statuses, limit, outside_only=outside)
-    finally:
-        store.close()
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1, default=str))
         return
@@ -76,15 +73,12 @@ def topics_list(ctx: click.Context, statuses: tuple[str, ...], outside: bool, li
 @click.pass_context
 def topics_show(ctx: click.Context, topic_id: str, n_items: int) -> None:
     """One topic: keywords, field and pathway affinity, members, series."""
-    store = _store(ctx)
-    try:
+    with _store(ctx) as store:
         topic = store.topic(topic_id)
         if topic is None:
             raise click.ClickException(f"no topic {topic_id!r}; see `scanner topics list`")
         members = store.topic_member_items(topic_id, n_items)
         series = store.topic_series(topic_id)
-    finally:
-        store.close()
     console.print(f"[bold]{topic['id']}[/] {escape(topic['label'] or '')} — {topic['status']}, "
                   f"{topic['size']} items, scope {topic['scope']}, model {topic['model']}, "
                   f"born {topic['born_run_date']}, last item {topic['last_item_date']}")
@@ -122,13 +116,10 @@ def topics_show(ctx: click.Context, topic_id: str, n_items: int) -> None:
 @click.pass_context
 def topics_history(ctx: click.Context, topic_id: str) -> None:
     """A topic's lineage events and size per run."""
-    store = _store(ctx)
-    try:
+    with _store(ctx) as store:
         if store.topic(topic_id) is None:
             raise click.ClickException(f"no topic {topic_id!r}; see `scanner topics list`")
         history = store.topic_history(topic_id)
-    finally:
-        store.close()
     table = Table(title=f"lineage of {topic_id}")
     for column in ("night", "event", "topic", "other", "detail"):
         table.add_column(column)

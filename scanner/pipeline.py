@@ -46,8 +46,7 @@ def begin_run(config: Config, kind: str, run_date: str, params: dict[str, Any]) 
     """
     from scanner.store import new_run_id
 
-    store = Store(config.db_path)
-    try:
+    with Store(config.db_path) as store:
         run_id = new_run_id(kind, run_date)
         note = store.acquire_lock(RUN_LOCK, run_id)
         try:
@@ -55,20 +54,17 @@ def begin_run(config: Config, kind: str, run_date: str, params: dict[str, Any]) 
         except BaseException:
             store.release_lock(RUN_LOCK, run_id)
             raise
-    finally:
-        store.close()
 
 
 def end_run(
     config: Config, run_id: str, status: str, summary: dict[str, Any], error: str | None = None
 ) -> None:
     """Close a run row with its outcome and give the run lock back."""
-    store = Store(config.db_path)
-    try:
-        store.finish_run(run_id, status, summary, error)
-    finally:
-        store.release_lock(RUN_LOCK, run_id)
-        store.close()
+    with Store(config.db_path) as store:
+        try:
+            store.finish_run(run_id, status, summary, error)
+        finally:
+            store.release_lock(RUN_LOCK, run_id)
 
 
 def run_steps(config: Config, kind: str, run_date: str, params: dict[str, Any],
@@ -103,11 +99,8 @@ def pull_stage(
     """Fetch the enabled (or the named) sources into the store."""
     started = time.monotonic()
     sources = select_sources(load_sources(config.sources_file, config.taxonomy_file), source_ids)
-    store = Store(config.db_path)
-    try:
+    with Store(config.db_path) as store:
         summary = pull_sources(store, sources, config.fetch, run_id=run_id, on_source=on_source)
-    finally:
-        store.close()
     return {"stage": "pull", "status": "ok", **summary.totals(),
             "seconds": round(time.monotonic() - started, 2)}
 
@@ -117,16 +110,13 @@ def embed_stage(config: Config, run_id: str, limit: int | None = None) -> dict[s
     from scanner.embed import embed_new_items, load_embedder
 
     started = time.monotonic()
-    store = Store(config.db_path)
-    try:
+    with Store(config.db_path) as store:
         if store.count_missing_embeddings(config.model) == 0:  # skip loading the model
             return {"stage": "embed", "status": "ok", "model": config.model, "embedded": 0,
                     "reused": store.count_embeddings(config.model), "items_per_s": 0.0,
                     "seconds": round(time.monotonic() - started, 2)}
         embedder = load_embedder(config.model, config.embed_threads or None, config.model_cache)
         result = embed_new_items(store, embedder, limit=limit)
-    finally:
-        store.close()
     return {"stage": "embed", "status": "ok", "model": result.model,
             "embedded": result.embedded, "reused": result.reused,
             "items_per_s": round(result.rate, 2),
@@ -147,16 +137,13 @@ def assign_stage(config: Config, run_id: str, limit: int | None = None) -> dict[
     if not path.is_file():
         raise ConfigError(f"no trained calibrator {path} for taxonomy {taxonomy.version} and "
                           f"model {config.model}: run `scanner evaluate assign --save`")
-    store = Store(config.db_path)
-    try:
+    with Store(config.db_path) as store:
         if store.count_items_needing_assignment(key, config.model) == 0:
             return {"stage": "assign", "status": "ok", "taxonomy": key, "assigned": 0,
                     "with_fields": 0, "seconds": round(time.monotonic() - started, 2)}
         embedder = load_embedder(config.model, config.embed_threads or None, config.model_cache)
         result = assign_items(store, Scorer(taxonomy, embedder), Calibrator.load(path), key,
                               limit=limit)
-    finally:
-        store.close()
     return {"stage": "assign", "status": "ok", "taxonomy": key, "assigned": result.assigned,
             "with_fields": result.with_fields, "verdict_fields": result.verdict_fields,
             "seconds": round(time.monotonic() - started, 2)}
@@ -173,12 +160,9 @@ def topics_stage(config: Config, run_id: str, run_date: str, full: bool = False
     key = taxonomy_key(taxonomy)
     vocabulary = [w for f in taxonomy.active_fields
                   for w in (f.zh, *f.keywords_zh, *f.aliases_zh)]
-    store = Store(config.db_path)
-    try:
+    with Store(config.db_path) as store:
         scopes = update_topics(store, config.topics, config.model, key, run_date, run_id, full,
                                vocabulary)
-    finally:
-        store.close()
     events: dict[str, int] = {}
     for scope in scopes:
         for kind, n in scope["events"].items():
@@ -198,12 +182,9 @@ def signals_stage(config: Config, run_id: str, run_date: str) -> dict[str, Any]:
 
     started = time.monotonic()
     taxonomy = load_taxonomy(config.taxonomy_file)
-    store = Store(config.db_path)
-    try:
+    with Store(config.db_path) as store:
         lists = compute_signals(store, taxonomy, taxonomy_key(taxonomy), config.model,
                                 config.signals, run_date, config.topics.window_days)
-    finally:
-        store.close()
     top = {name: [r["entity_id"] for r in rows[:3]] for name, rows in lists.items()}
     return {"stage": "signals", "status": "ok", "ranked": {k: len(v) for k, v in lists.items()},
             "top": top, "seconds": round(time.monotonic() - started, 2)}
@@ -216,11 +197,8 @@ def report_stage(config: Config, run_id: str, run_date: str | None, lang: str = 
     from scanner.taxonomy import load_taxonomy
 
     started = time.monotonic()
-    store = Store(config.db_path)
-    try:
+    with Store(config.db_path) as store:
         data = build_report(store, load_taxonomy(config.taxonomy_file), run_date)
-    finally:
-        store.close()
     folder = write_report(data, config.report_dir, lang)
     return {"stage": "report", "status": "ok", "folder": str(folder),
             "fields": len(data["lists"]["fields"]),
@@ -241,8 +219,7 @@ def backfill_stage(config: Config, run_id: str, path: str, chunk_rows: int = 20_
     started = time.monotonic()
     embedder = None
     rows = embedded = new = 0
-    store = Store(config.db_path)
-    try:
+    with Store(config.db_path) as store:
         while True:
             result = import_dump(store, path, max_rows=chunk_rows)
             rows, new = result.rows_read + result.rows_skipped_resume, new + result.counts.new
@@ -255,7 +232,5 @@ def backfill_stage(config: Config, run_id: str, path: str, chunk_rows: int = 20_
             if (result.rows_total is not None and rows >= result.rows_total) or \
                     result.rows_read < chunk_rows:
                 break
-    finally:
-        store.close()
     return {"stage": "backfill", "status": "ok", "path": path, "rows": rows, "new": new,
             "embedded": embedded, "seconds": round(time.monotonic() - started, 2)}

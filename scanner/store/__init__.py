@@ -121,6 +121,12 @@ class Store(TopicTables, SignalTables, AdminTables):
         """Close the connection."""
         self.db.close()
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     # -- sources ----------------------------------------------------------------
 
     def sync_sources(self, sources: Iterable[dict[str, Any]]) -> None:
