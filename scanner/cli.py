@@ -78,9 +78,8 @@ def sources_list(ctx: click.Context, show_all: bool) -> None:
     from scanner.sources import load_sources
 
     config = _config(ctx)
-    table = Table(title=f"Sources ({config.sources_file})")
-    for column in ("id", "kind", "item kind", "lang", "enabled", "url"):
-        table.add_column(column)
+    table = Table("id", "kind", "item kind", "lang", "enabled", "url",
+                  title=f"Sources ({config.sources_file})")
     for source in load_sources(config.sources_file, config.taxonomy_file):
         if source.enabled or show_all:
             table.add_row(source.id, source.kind, source.item_kind, source.language,
@@ -98,9 +97,8 @@ def sources_check(ctx: click.Context, source_ids: tuple[str, ...]) -> None:
     config = _config(ctx)
     chosen = _sources(config, list(source_ids) or None)
     throttle = HostThrottle(config.fetch.host_delay_s, config.fetch.default_host_delay_s)
-    table = Table(title="Source check (nothing stored)")
-    for column in ("id", "status", "http", "entries", "bozo", "seconds", "message"):
-        table.add_column(column)
+    table = Table("id", "status", "http", "entries", "bozo", "seconds", "message",
+                  title="Source check (nothing stored)")
     failed = 0
     with make_client(config.fetch) as client:
         for source in chosen:
@@ -119,9 +117,8 @@ def sources_check(ctx: click.Context, source_ids: tuple[str, ...]) -> None:
 
 
 def _print_pull(results: list[Any]) -> None:
-    table = Table(title="Fetch")
-    for column in ("source", "status", "http", "entries", "new", "changed", "bozo", "message"):
-        table.add_column(column)
+    table = Table("source", "status", "http", "entries", "new", "changed", "bozo", "message",
+                  title="Fetch")
     for r in results:
         table.add_row(r.source_id, r.status, str(r.http_code or "-"), str(r.entries),
                       str(r.counts.new), str(r.counts.changed), "yes" if r.bozo else "no",
@@ -236,9 +233,8 @@ def models_list() -> None:
     from scanner.embed import load_registry
 
     specs, default = load_registry()
-    table = Table(title="Embedding models")
-    for column in ("id", "loader", "dim", "max tokens", "languages", "licence"):
-        table.add_column(column)
+    table = Table("id", "loader", "dim", "max tokens", "languages", "licence",
+                  title="Embedding models")
     for spec in specs.values():
         mark = " (default)" if spec.id == default else ""
         table.add_row(spec.id + mark, spec.loader, str(spec.dimension), str(spec.max_tokens),
@@ -311,25 +307,21 @@ def evaluate_assign(ctx: click.Context, labels: Path | None, folds: int, seed: i
     from scanner.evaluate import crosslingual_matching
 
     report.details["crosslingual"] = crosslingual_matching(embedder, taxonomy, labelled, vectors)
-    table = Table(title=f"Field assignment, {folds}-fold out-of-fold ({labels.name})")
-    for column in ("items", "micro-F1", "macro-F1"):
-        table.add_column(column)
+    table = Table("items", "micro-F1", "macro-F1",
+                  title=f"Field assignment, {folds}-fold out-of-fold ({labels.name})")
     for group in ("all", "en", "zh"):
         table.add_row(f"{group} ({report.items[group]})", f"{report.micro_f1[group]:.3f}",
                       f"{report.macro_f1[group]:.3f}")
     console.print(table)
-    fields = Table(title="Per field")
-    for column in ("field", "support", "P", "R", "F1", "F1 en", "F1 zh"):
-        fields.add_column(column)
+    fields = Table("field", "support", "P", "R", "F1", "F1 en", "F1 zh", title="Per field")
     for row in report.per_field:
         fields.add_row(row["field"], str(row["support"]), f"{row['precision']:.2f}",
                        f"{row['recall']:.2f}", f"{row['f1']:.2f}",
                        "-" if row["f1_en"] is None else f"{row['f1_en']:.2f}",
                        "-" if row["f1_zh"] is None else f"{row['f1_zh']:.2f}")
     console.print(fields)
-    cross = Table(title="Cross-lingual matching (descriptions only, no keywords)")
-    for column in ("direction", "items", "top-1", "MRR"):
-        cross.add_column(column)
+    cross = Table("direction", "items", "top-1", "MRR",
+                  title="Cross-lingual matching (descriptions only, no keywords)")
     for direction, row in report.details["crosslingual"].items():
         cross.add_row(direction, str(row["items"]), f"{row['top1']:.3f}", f"{row['mrr']:.3f}")
     console.print(cross)
@@ -492,9 +484,7 @@ def run(ctx: click.Context, run_date: str | None, source_ids: str | None, field_
 
 
 def _print_run_summary(summary: dict[str, Any]) -> None:
-    table = Table(title=f"Run {summary['run_id']}")
-    for column in ("stage", "status", "seconds", "details"):
-        table.add_column(column)
+    table = Table("stage", "status", "seconds", "details", title=f"Run {summary['run_id']}")
     for stage in summary["stages"]:
         details = {k: v for k, v in stage.items()
                    if k not in ("stage", "status", "seconds", "failures")}

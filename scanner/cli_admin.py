@@ -116,9 +116,8 @@ def runs_list(ctx: click.Context, limit: int) -> None:
 
     with _store(ctx) as store:
         rows = store.recent_runs(limit)
-    table = Table(title=f"{len(rows)} runs")
-    for column in ("id", "kind", "date", "status", "started", "stages (s)", "error"):
-        table.add_column(column)
+    table = Table("id", "kind", "date", "status", "started", "stages (s)", "error",
+                  title=f"{len(rows)} runs")
     for r in rows:
         stages = ", ".join(f"{s['stage']} {s.get('seconds', '')}"
                            for s in r["summary"].get("stages", []))

@@ -55,9 +55,8 @@ def signals_command(ctx: click.Context, run_date: str | None, field_id: str | No
                 console.print(f"  - {item['date']} [{escape(item['source'] or '')}] "
                               f"{escape(item['title'] or '')} {escape(item['url'] or '')}")
     if pathways:
-        table = Table(title=f"pathways of {field_id}")
-        for column in ("rank", "change", "pathway", "score", "share x", "items", "why"):
-            table.add_column(column)
+        table = Table("rank", "change", "pathway", "score", "share x", "items", "why",
+                      title=f"pathways of {field_id}")
         for p in pathways:
             table.add_row(str(p["rank"]), rank_change(p), escape(p["entity_id"]),
                           f"{p['score']:.3f}",
@@ -84,10 +83,9 @@ def rank_command(ctx: click.Context, list_name: str, run_date: str | None, limit
     if not rows:
         raise click.ClickException("no signals stored yet: run `scanner run` or "
                                    "`scanner signals --compute`")
-    table = Table(title=f"{list_name} on {rows[0]['run_date']}")
-    for column in ("rank", "change", "id", "score", "growth", "novelty", "coherence",
-                   "impact", "confidence", "why"):
-        table.add_column(column)
+    table = Table("rank", "change", "id", "score", "growth", "novelty", "coherence", "impact",
+                  "confidence", "why",
+                  title=f"{list_name} on {rows[0]['run_date']}")
     for r in rows:
         s = r["subscores"]
         label = r["indicators"].get("label") or r["indicators"].get("name_en") or ""

@@ -56,9 +56,8 @@ def topics_list(ctx: click.Context, statuses: tuple[str, ...], outside: bool, li
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1, default=str))
         return
-    table = Table(title=f"{len(rows)} topics ({', '.join(statuses)})")
-    for column in ("id", "size", "status", "best field (share)", "keywords", "since"):
-        table.add_column(column)
+    table = Table("id", "size", "status", "best field (share)", "keywords", "since",
+                  title=f"{len(rows)} topics ({', '.join(statuses)})")
     for t in rows:
         field = "outside taxonomy" if t["outside_taxonomy"] == 1 else \
             f"{t['best_field']} ({t['best_share']:.0%})" if t["best_field"] else "not scored"
@@ -96,9 +95,7 @@ def topics_show(ctx: click.Context, topic_id: str, n_items: int) -> None:
     pathways = sorted((topic["pathway_affinity"] or {}).items(), key=lambda kv: -kv[1])[:5]
     if pathways and pathways[0][1] > 0:
         console.print("pathways: " + ", ".join(f"{p} {v:.2f}" for p, v in pathways if v > 0))
-    table = Table(title="members nearest the centroid")
-    for column in ("similarity", "date", "lang", "title", "id"):
-        table.add_column(column)
+    table = Table("similarity", "date", "lang", "title", "id", title="members nearest the centroid")
     for m in members:
         table.add_row(f"{m['similarity']:.3f}", (m["published"] or "")[:10], m["language"] or "",
                       escape((m["title"] or "")[:90]), escape(m["id"]))
@@ -120,9 +117,7 @@ def topics_history(ctx: click.Context, topic_id: str) -> None:
         if store.topic(topic_id) is None:
             raise click.ClickException(f"no topic {topic_id!r}; see `scanner topics list`")
         history = store.topic_history(topic_id)
-    table = Table(title=f"lineage of {topic_id}")
-    for column in ("night", "event", "topic", "other", "detail"):
-        table.add_column(column)
+    table = Table("night", "event", "topic", "other", "detail", title=f"lineage of {topic_id}")
     for e in history["events"]:
         table.add_row(e["run_date"], e["kind"], e["topic_id"], e["other_id"] or "",
                       escape(e["detail"] or ""))
