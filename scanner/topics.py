@@ -138,14 +138,13 @@ class Clusterer:
         """Drop outliers and small clusters, number clusters 0..m-1, compute centroids."""
         labels = labels.copy()
         for _ in range(2):  # outliers can shrink a cluster below the minimum size
-            for c in set(labels.tolist()) - {-1}:
-                rows = np.flatnonzero(labels == c)
-                if len(rows) < self.min_cluster_size:
-                    labels[rows] = -1
-                    continue
-                centre = _normalise(embeddings[rows].mean(axis=0, keepdims=True))[0]
-                sims = embeddings[rows] @ centre
-                labels[rows[sims < robust_floor(sims, self.outlier_mads)]] = -1
+            sizes = np.bincount(labels[labels >= 0], minlength=1)
+            labels[(labels >= 0) & (sizes[labels] < self.min_cluster_size)] = -1
+            if not (labels >= 0).any():
+                break
+            _, floors, sims = describe_geometry(embeddings, labels, int(labels.max()) + 1,
+                                                self.outlier_mads)
+            labels[(labels >= 0) & (sims < floors[labels])] = -1
         kept = sorted(set(labels.tolist()) - {-1})
         remap = {c: i for i, c in enumerate(kept)}
         self.labels_ = np.array([remap.get(c, -1) for c in labels.tolist()], dtype=np.int64)
