@@ -60,17 +60,14 @@ def run_ours(n: int, model: str) -> dict:
 
     from scanner.config import TopicSettings
     from scanner.keywords import ctfidf_keywords
-    from scanner.topics import Clusterer, auto_clusters
+    from scanner.topics import Clusterer
 
     started = time.monotonic()
     vectors = load_prefix(n, model)
     texts, _ = _texts_and_categories(n)
     loaded = _rss_mb()
     settings = TopicSettings()
-    clusterer = Clusterer(n_components=settings.n_components,
-                          n_clusters=auto_clusters(n, settings),
-                          min_cluster_size=settings.min_topic_size,
-                          outlier_mads=settings.outlier_mads, seed=settings.seed).fit(vectors)
+    clusterer = Clusterer.for_window(settings, n).fit(vectors)
     labels = clusterer.labels_.tolist()
     keywords = ctfidf_keywords([t[:1000] for t in texts], labels, ["en"] * n)
     return {"labels": labels, "seconds": time.monotonic() - started, "inputs_rss_mb": loaded,

@@ -27,7 +27,7 @@ import numpy as np
 
 from scanner.config import SignalSettings, TopicSettings
 from scanner.signals import Entity, rank_entities, topic_novelty
-from scanner.topics import Clusterer, attach, auto_clusters
+from scanner.topics import Clusterer, attach
 
 GROWTH_LABEL = 2.0
 
@@ -85,11 +85,7 @@ def backtest_cutoff(corpus: Corpus, cutoff: str, horizon_days: int, period_month
     past = np.flatnonzero(corpus.dates < cutoff)
     future = np.flatnonzero((corpus.dates >= cutoff) & (corpus.dates < horizon_end))
     vectors = corpus.vectors
-    clusterer = Clusterer(n_components=topic_settings.n_components,
-                          n_clusters=auto_clusters(len(past), topic_settings),
-                          min_cluster_size=topic_settings.min_topic_size,
-                          outlier_mads=topic_settings.outlier_mads, seed=seed)
-    clusterer.fit(vectors[past])
+    clusterer = Clusterer.for_window(topic_settings, len(past), seed).fit(vectors[past])
     labels = clusterer.labels_
     assert labels is not None and clusterer.centroids_ is not None and \
         clusterer.floors_ is not None

@@ -106,6 +106,16 @@ class Clusterer:
     floors_: np.ndarray | None = None
     similarities_: np.ndarray | None = None
 
+    @classmethod
+    def for_window(cls, settings: TopicSettings, n_items: int, seed: int | None = None
+                   ) -> Clusterer:
+        """The configured k-means clusterer for a window of `n_items` items."""
+        return cls(n_components=settings.n_components, method="kmeans",
+                   n_clusters=auto_clusters(n_items, settings),
+                   min_cluster_size=settings.min_topic_size,
+                   outlier_mads=settings.outlier_mads,
+                   seed=settings.seed if seed is None else seed)
+
     def fit(self, embeddings: np.ndarray, init_centroids: np.ndarray | None = None
             ) -> Clusterer:
         """Cluster normalised embeddings, starting from `init_centroids` when given."""
@@ -374,11 +384,7 @@ def _full(settings: TopicSettings, items: list[dict[str, Any]], vectors: np.ndar
         return _State([], labels, events, "full")
     live = sorted(previous, key=lambda t: -t["size"])
     init = np.stack([t["centroid"] for t in live]) if live else None
-    clusterer = Clusterer(n_components=settings.n_components, method="kmeans",
-                          n_clusters=auto_clusters(len(items), settings),
-                          min_cluster_size=settings.min_topic_size,
-                          outlier_mads=settings.outlier_mads, seed=settings.seed)
-    clusterer.fit(vectors, init)
+    clusterer = Clusterer.for_window(settings, len(items)).fit(vectors, init)
     labels = clusterer.labels_
     assert labels is not None and clusterer.centroids_ is not None
     in_window = {w["id"] for w in items}
