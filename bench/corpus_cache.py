@@ -26,12 +26,27 @@ SEED = 20100101
 
 def sample_rows(n: int) -> list[dict]:
     """n rows of the corpus in a fixed random order (the same for every n)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pq.read_table(CORPUS, columns=["arxiv_id", "created", "primary_cat",
-                                           "title", "abstract"])
-    order = np.random.default_rng(SEED).permutation(table.num_rows)[:n]
-    return table.take(order).to_pylist()
+    # read batch by batch and keep only the sample: reading the whole table at once held
+    # ~1 GB, which then counted in every benchmark's peak memory (the process high-water
+    # mark); the freed pages stayed in pyarrow's pool until released
+    corpus = pq.ParquetFile(CORPUS)
+    order = np.random.default_rng(SEED).permutation(corpus.metadata.num_rows)[:n]
+    rank = np.full(corpus.metadata.num_rows, -1, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    picked: list[tuple[int, dict]] = []
+    offset = 0
+    for batch in corpus.iter_batches(batch_size=20_000, columns=[
+            "arxiv_id", "created", "primary_cat", "title", "abstract"]):
+        ranks = rank[offset:offset + batch.num_rows]
+        rows = np.flatnonzero(ranks >= 0)
+        picked.extend(zip(ranks[rows].tolist(), batch.take(rows).to_pylist(), strict=True))
+        offset += batch.num_rows
+    del corpus, batch
+    pa.default_memory_pool().release_unused()
+    return [row for _, row in sorted(picked, key=lambda pair: pair[0])]
 
 
 def cache_path(model: str, n: int) -> Path:
