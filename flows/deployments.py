@@ -20,8 +20,12 @@ def deployments(config_path: str | None = None, db_path: str | None = None) -> l
 
     from flows.batch import backfill, rescore
     from flows.nightly import nightly
+    from flows.scale import on_runner
+    from scanner.config import load_config
 
-    common = {"config_path": config_path, "db_path": db_path}
+    dask = load_config(config_path, {"db_path": db_path}).dask
+    nightly, rescore, backfill = (on_runner(f, dask) for f in (nightly, rescore, backfill))
+    common = {"config_path": config_path, "db_path": db_path, "dask": dask or None}
     return [
         nightly.to_deployment(name="nightly", schedules=[Cron(NIGHTLY_CRON, timezone=TIMEZONE)],
                               parameters={**common, "sources": None, "fetch": True},

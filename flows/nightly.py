@@ -58,14 +58,22 @@ def nightly(
     fetch: bool = True,
     config_path: str | None = None,
     db_path: str | None = None,
+    dask: str | None = None,
 ) -> dict[str, Any]:
-    """One nightly run; returns the run's summary (also stored in the runs table)."""
-    config = load_config(config_path, {"db_path": db_path})
+    """One nightly run; returns the run's summary (also stored in the runs table).
+
+    With `dask` set (and the flow on scale.on_runner), embedding is mapped over Dask.
+    """
+    from flows.scale import embed_mapped
+
+    config = load_config(config_path, {"db_path": db_path, "dask": dask})
     day = pipeline.run_date_or_today(run_date)
     skipped = {"stage": "pull", "status": "skipped", "reason": "--no-fetch"}
     return pipeline.run_steps(config, "nightly", day, {"sources": sources, "fetch": fetch,
                                                        "config": config_path}, [
         (lambda run_id: pull(config, run_id, sources)) if fetch else (lambda run_id: skipped),
-        lambda run_id: embed(config, run_id), lambda run_id: assign(config, run_id),
+        (lambda run_id: embed_mapped(config, run_id)) if config.dask else
+        (lambda run_id: embed(config, run_id)),
+        lambda run_id: assign(config, run_id),
         lambda run_id: topics(config, run_id, day), lambda run_id: signals(config, run_id, day),
         lambda run_id: report(config, run_id, day)])

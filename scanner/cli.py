@@ -26,12 +26,42 @@ console = Console(highlight=False)
 def _config(ctx: click.Context) -> Config:
     obj = ctx.find_root().obj
     if "config" not in obj:
-        obj["config"] = load_config(obj["config_path"], {"db_path": obj["db"]})
+        obj["config"] = load_config(obj["config_path"], {"db_path": obj["db"],
+                                                         "dask": obj.get("dask")})
     return obj["config"]
+
+
+def dask_option(command: Any) -> Any:
+    """--dask ADDRESS: run batch stages on Dask (overrides the config's `dask`)."""
+    def remember(ctx: click.Context, _param: Any, value: str | None) -> str | None:
+        if value is not None:
+            ctx.find_root().obj["dask"] = value
+        return value
+
+    return click.option("--dask", help="Embed on Dask: 'local[:N]' or a scheduler address "
+                        "(needs a running Prefect server; docs/scaling.md).",
+                        callback=remember, expose_value=False, is_eager=True)(command)
+
+
+def _flow_on_runner(flow_object: Any, config: Config) -> Any:
+    from flows.scale import on_runner
+
+    return on_runner(flow_object, config.dask)
 
 
 def _store(ctx: click.Context) -> Store:
     return Store(_config(ctx).db_path)
+
+
+def _get_run(ctx: click.Context, run_id: str) -> dict[str, Any]:
+    """A stored run; a clear error when there is no such run."""
+    from sqlite_utils.db import NotFoundError
+
+    with _store(ctx) as store:
+        try:
+            return store.get_run(run_id)
+        except NotFoundError as exc:
+            raise click.ClickException(f"no run {run_id!r}; see `scanner runs list`") from exc
 
 
 def _sources(config: Config, ids: list[str] | None = None) -> list[Any]:
@@ -459,6 +489,7 @@ def taxonomy_diff(old: str, new: str) -> None:
 @click.option("--sources", "source_ids", help="Comma-separated source ids to pull.")
 @click.option("--field", "field_id", help="Pull only the arXiv searches built for this field.")
 @click.option("--no-fetch", is_flag=True, help="Skip fetching; work on stored items.")
+@dask_option
 @click.pass_context
 def run(ctx: click.Context, run_date: str | None, source_ids: str | None, field_id: str | None,
         no_fetch: bool) -> None:
@@ -477,9 +508,10 @@ def run(ctx: click.Context, run_date: str | None, source_ids: str | None, field_
     from flows.nightly import nightly
 
     console.print(f"Nightly run for {day} (Prefect, offline; the local server takes a moment)")
-    summary = nightly(run_date=day, sources=ids, fetch=not no_fetch,
-                      config_path=str(config.config_file) if config.config_file else None,
-                      db_path=str(Path(config.db_path).resolve()))
+    summary = _flow_on_runner(nightly, config)(
+        run_date=day, sources=ids, fetch=not no_fetch,
+        config_path=str(config.config_file) if config.config_file else None,
+        db_path=str(Path(config.db_path).resolve()), dask=config.dask or None)
     _print_run_summary(summary)
 
 

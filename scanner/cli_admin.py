@@ -9,7 +9,7 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from scanner.cli import _config, _store, cli, console, db
+from scanner.cli import _config, _get_run, _store, cli, console, dask_option, db
 
 
 @db.command("check")
@@ -70,31 +70,38 @@ def serve_command(ctx: click.Context) -> None:
 
 @cli.command("rescore")
 @click.option("--date", "run_date", help="Run date YYYY-MM-DD (default today, UTC).")
+@click.option("--run", "run_id", help="Rescore the date of this run (see `scanner runs list`).")
+@dask_option
 @click.pass_context
-def rescore_command(ctx: click.Context, run_date: str | None) -> None:
+def rescore_command(ctx: click.Context, run_date: str | None, run_id: str | None) -> None:
     """Recompute assignments, topics (full), signals and the report from stored items."""
     from flows.batch import rescore
-    from scanner.cli import _print_run_summary
+    from scanner.cli import _flow_on_runner, _print_run_summary
 
     config = _config(ctx)
-    summary = rescore(run_date=run_date, config_path=_config_path(config),
-                      db_path=str(Path(config.db_path).resolve()))
+    if run_id:
+        run_date = _get_run(ctx, run_id)["run_date"]
+    summary = _flow_on_runner(rescore, config)(
+        run_date=run_date, config_path=_config_path(config),
+        db_path=str(Path(config.db_path).resolve()), dask=config.dask or None)
     _print_run_summary(summary)
 
 
 @cli.command("backfill")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--chunk-rows", type=click.IntRange(100), default=20_000, show_default=True)
+@dask_option
 @click.pass_context
 def backfill_command(ctx: click.Context, path: str, chunk_rows: int) -> None:
     """Import a dump in chunks, embedding as it goes, then assign (resumable)."""
     from flows.batch import backfill
-    from scanner.cli import _print_run_summary
+    from scanner.cli import _flow_on_runner, _print_run_summary
 
     config = _config(ctx)
-    summary = backfill(path=str(Path(path).resolve()), chunk_rows=chunk_rows,
-                       config_path=_config_path(config),
-                       db_path=str(Path(config.db_path).resolve()))
+    summary = _flow_on_runner(backfill, config)(
+        path=str(Path(path).resolve()), chunk_rows=chunk_rows,
+        config_path=_config_path(config), db_path=str(Path(config.db_path).resolve()),
+        dask=config.dask or None)
     _print_run_summary(summary)
 
 
@@ -131,11 +138,4 @@ def runs_list(ctx: click.Context, limit: int) -> None:
 @click.pass_context
 def runs_show(ctx: click.Context, run_id: str) -> None:
     """One run: parameters, stages with their figures, error."""
-    from sqlite_utils.db import NotFoundError
-
-    with _store(ctx) as store:
-        try:
-            run = store.get_run(run_id)
-        except NotFoundError as exc:
-            raise click.ClickException(f"no run {run_id!r}; see `scanner runs list`") from exc
-    click.echo(json.dumps(run, indent=1, ensure_ascii=False))
+    click.echo(json.dumps(_get_run(ctx, run_id), indent=1, ensure_ascii=False))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from scanner.cli import _config, _store, cli, console
+from scanner.cli import _config, _get_run, _store, cli, console
 
 
 @cli.command("report")
@@ -18,18 +18,11 @@ from scanner.cli import _config, _store, cli, console
 def report_command(ctx: click.Context, run_date: str | None, run_id: str | None,
                    lang: str) -> None:
     """Write HTML, Markdown, JSON and CSV into <report_dir>/<date>/ and update `latest`."""
-    from sqlite_utils.db import NotFoundError
-
     from scanner.pipeline import report_stage
 
     config = _config(ctx)
     if run_id:
-        with _store(ctx) as store:
-            try:
-                run_date = store.get_run(run_id)["run_date"]
-            except NotFoundError as exc:
-                raise click.ClickException(f"no run {run_id!r}; see `scanner runs list`") \
-                    from exc
+        run_date = _get_run(ctx, run_id)["run_date"]
     result = report_stage(config, "cli", run_date, lang)
     console.print(f"Report written to {result['folder']} ({result['fields']} fields, "
                   f"{result['watchlist']} watchlist topics).")

@@ -21,6 +21,8 @@ from scanner.errors import ConfigError
 
 DEFAULT_CONFIG_NAME = "scanner.toml"
 DATA_DIR = PROJECT_ROOT / "data"
+_DASK_LOCAL = re.compile(r"local(:[1-9][0-9]*)?")
+_DASK_ADDRESS = re.compile(r"((tcp|tls|ucx)://)?[\w.\-\[\]:]+:[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ class Config:
     report_dir: Path = Path("reports")
     model_cache: Path = PROJECT_ROOT / ".cache" / "models"
     embed_threads: int = 0  # 0: one per CPU core
+    dask: str = ""  # "": in-process; "local[:N]": a LocalCluster; else a scheduler address
     fetch: FetchSettings = field(default_factory=FetchSettings)
     topics: TopicSettings = field(default_factory=TopicSettings)
     signals: SignalSettings = field(default_factory=SignalSettings)
@@ -98,6 +101,7 @@ _TOP_KEYS: dict[str, type] = {
     "report_dir": Path,
     "model_cache": Path,
     "embed_threads": int,
+    "dask": str,
 }
 _FETCH_KEYS: dict[str, type] = {
     "timeout_s": float,
@@ -278,6 +282,10 @@ def load_config(
         top[key] = _coerce(value if not isinstance(value, Path) else str(value),
                            _TOP_KEYS[key], f"option --{key.replace('_', '-')}")
 
+    dask = str(top.get("dask") or "")
+    if dask and not (_DASK_LOCAL if dask.startswith("local") else _DASK_ADDRESS).fullmatch(dask):
+        raise ConfigError(f"{config_file or 'configuration'}: dask {top['dask']!r} is neither "
+                          "'local', 'local:N' nor a scheduler address like tcp://host:8786")
     topics = replace(TopicSettings(), **sections["topics"])
     _check_topics(topics, config_file)
     signals = replace(SignalSettings(), **sections["signals"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from scanner.config import Config
@@ -123,6 +124,46 @@ def embed_stage(config: Config, run_id: str, limit: int | None = None) -> dict[s
             "seconds": round(time.monotonic() - started, 2)}
 
 
+# -- the embed stage in batches, for a cluster (flows/scale.py maps embed_batch) ----------
+
+
+def pending_embedding_batches(config: Config, batch_size: int = 256, max_batches: int = 16
+                              ) -> list[list[dict[str, Any]]]:
+    """The next texts without a vector for the configured model, cut into batches.
+
+    A wave holds at most max_batches batches, so memory stays bounded by the wave
+    whatever the backlog; call again after saving a wave to get the next one.
+    """
+    with Store(config.db_path) as store:
+        pending = store.missing_embeddings(config.model, batch_size * max_batches)
+    return [pending[i:i + batch_size] for i in range(0, len(pending), batch_size)]
+
+
+def embed_batch(config: Config, batch: Sequence[dict[str, Any]]) -> tuple[list[str], Any]:
+    """(content hashes, float32 vectors) of one batch; touches no store (runs on workers)."""
+    from scanner.embed import item_text
+
+    embedder = _process_embedder(config.model, config.embed_threads or None,
+                                 str(config.model_cache))
+    return [b["content_hash"] for b in batch], embedder.embed([item_text(b) for b in batch])
+
+
+@lru_cache(maxsize=2)
+def _process_embedder(model: str, threads: int | None, cache: str) -> Any:
+    """One loaded model per worker process, kept for the batches that follow."""
+    from pathlib import Path
+
+    from scanner.embed import load_embedder
+
+    return load_embedder(model, threads, Path(cache))
+
+
+def save_embedding_batch(config: Config, hashes: Sequence[str], vectors: Any) -> None:
+    """Store one batch's vectors (in one transaction)."""
+    with Store(config.db_path) as store:
+        store.save_embeddings(config.model, hashes, vectors)
+
+
 def assign_stage(config: Config, run_id: str, limit: int | None = None) -> dict[str, Any]:
     """Score embedded items against the taxonomy's fields (new or changed items only)."""
     from scanner.assign import Calibrator, Scorer, assign_items, calibrator_path
@@ -206,6 +247,18 @@ def report_stage(config: Config, run_id: str, run_date: str | None, lang: str = 
             "seconds": round(time.monotonic() - started, 2)}
 
 
+def import_chunk(config: Config, path: str, chunk_rows: int) -> dict[str, Any]:
+    """Import the dump's next chunk (its checkpoint says where); rows so far, new, done."""
+    from scanner.dumps import import_dump
+
+    with Store(config.db_path) as store:
+        result = import_dump(store, path, max_rows=chunk_rows)
+    rows = result.rows_read + result.rows_skipped_resume
+    done = (result.rows_total is not None and rows >= result.rows_total) or \
+        result.rows_read < chunk_rows
+    return {"rows": rows, "new": result.counts.new, "done": done}
+
+
 def backfill_stage(config: Config, run_id: str, path: str, chunk_rows: int = 20_000,
                    progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Import a dump chunk by chunk, embedding each chunk before the next.
@@ -213,24 +266,22 @@ def backfill_stage(config: Config, run_id: str, path: str, chunk_rows: int = 20_
     The import's checkpoint is committed with every batch and embeddings are stored
     per content hash, so a crashed backfill resumes where it stopped.
     """
-    from scanner.dumps import import_dump
     from scanner.embed import embed_new_items, load_embedder
 
     started = time.monotonic()
     embedder = None
-    rows = embedded = new = 0
-    with Store(config.db_path) as store:
-        while True:
-            result = import_dump(store, path, max_rows=chunk_rows)
-            rows, new = result.rows_read + result.rows_skipped_resume, new + result.counts.new
+    embedded = new = 0
+    while True:
+        chunk = import_chunk(config, path, chunk_rows)
+        new += chunk["new"]
+        with Store(config.db_path) as store:
             if store.count_missing_embeddings(config.model):
                 embedder = embedder or load_embedder(config.model, config.embed_threads or None,
                                                      config.model_cache)
                 embedded += embed_new_items(store, embedder).embedded
-            if progress:
-                progress(f"{rows} rows imported, {embedded} texts embedded")
-            if (result.rows_total is not None and rows >= result.rows_total) or \
-                    result.rows_read < chunk_rows:
-                break
-    return {"stage": "backfill", "status": "ok", "path": path, "rows": rows, "new": new,
-            "embedded": embedded, "seconds": round(time.monotonic() - started, 2)}
+        if progress:
+            progress(f"{chunk['rows']} rows imported, {embedded} texts embedded")
+        if chunk["done"]:
+            break
+    return {"stage": "backfill", "status": "ok", "path": path, "rows": chunk["rows"],
+            "new": new, "embedded": embedded, "seconds": round(time.monotonic() - started, 2)}

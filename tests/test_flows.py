@@ -78,3 +78,80 @@ def test_backfill_nightly_and_rescore_end_to_end_under_the_test_harness(tmp_path
         store.close()
     report = json.loads((tmp_path / "reports" / "latest" / "report.json").read_text())
     assert report["run_date"] == "2024-12-31" and report["coverage"]["items"] == len(rows)
+
+
+def _news_slice(tmp_path: Path, n: int) -> Path:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(shared_path("corpus", "news_zh_2022_2024.parquet"))
+    dump = tmp_path / "slice.parquet"  # a derived slice for this test only, in tmp
+    pq.write_table(table.slice(0, n), dump)
+    return dump
+
+
+def test_embedding_maps_over_a_dask_local_cluster_and_stores_what_in_process_would(
+        tmp_path: Path, monkeypatch) -> None:
+    """Two worker processes compute the vectors; the flow's process stores them, equal to
+    the in-process embedder's, once per text."""
+    import numpy as np
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterName
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+    from prefect_dask import DaskTaskRunner
+
+    from flows.scale import embed_mapped, on_runner
+    from scanner import pipeline
+    from scanner.config import load_config
+    from scanner.embed import item_text, load_embedder
+
+    db = str(tmp_path / "s.db")
+    config_file = tmp_path / "scanner.toml"
+    config_file.write_text(f'db_path = "{db}"\nmodel = "hashing-test"\n')
+    config = load_config(config_file)
+    dump = _news_slice(tmp_path, 150)
+    assert pipeline.import_chunk(config, str(dump), 1000)["done"]
+    with Store(db) as store:
+        pending = store.missing_embeddings("hashing-test", 10_000)
+
+    @flow(name="embed-on-dask")
+    def embed_only(config_path: str) -> dict:
+        return embed_mapped(load_config(config_path, {"dask": "local:2"}), "test",
+                            batch_size=20, wave_batches=4)
+
+    with prefect_test_harness(server_startup_timeout=180):
+        monkeypatch.setenv("PREFECT_API_URL", PREFECT_API_URL.value())  # workers inherit it
+        on_dask = on_runner(embed_only, "local:2")
+        assert isinstance(on_dask.task_runner, DaskTaskRunner)
+        summary = on_dask(str(config_file))
+
+        async def batch_runs() -> int:
+            async with get_client() as client:
+                return len(await client.read_task_runs(task_run_filter=TaskRunFilter(
+                    name=TaskRunFilterName(like_="embed-batch"))))
+
+        import asyncio
+
+        ran = asyncio.run(batch_runs())
+    with Store(db) as store:
+        assert store.count_missing_embeddings("hashing-test") == 0
+        stored = store.embeddings_for_hashes("hashing-test", [p["content_hash"] for p in pending])
+    assert summary["embedded"] == len(stored) == len(pending) > 100
+    assert summary["waves"] == 2 and ran == -(-len(pending) // 20)  # 20 a batch, 4 a wave
+    direct = load_embedder("hashing-test").embed([item_text(p) for p in pending])
+    assert np.array_equal(np.stack([stored[p["content_hash"]] for p in pending]), direct)
+
+
+def test_dask_without_a_running_prefect_server_is_refused_with_the_way_out(monkeypatch) -> None:
+    import pytest
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.scale import task_runner
+    from scanner.errors import ConfigError
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    with temporary_settings(updates={PREFECT_API_URL: None}), \
+            pytest.raises(ConfigError, match="prefect server start"):
+        task_runner("local:2")
+    assert task_runner("") is None
