@@ -486,14 +486,17 @@ def taxonomy_diff(old: str, new: str) -> None:
 
 @cli.command()
 @click.option("--date", "run_date", help="Run date YYYY-MM-DD (default today, UTC).")
+@click.option("--since", "since", help="Also run every night from this date up to --date, "
+              "oldest first (catch-up); only the first night fetches.")
 @click.option("--sources", "source_ids", help="Comma-separated source ids to pull.")
 @click.option("--field", "field_id", help="Pull only the arXiv searches built for this field.")
 @click.option("--no-fetch", is_flag=True, help="Skip fetching; work on stored items.")
 @dask_option
 @click.pass_context
-def run(ctx: click.Context, run_date: str | None, source_ids: str | None, field_id: str | None,
-        no_fetch: bool) -> None:
-    """Run the nightly flow once, now (through Prefect, offline)."""
+def run(ctx: click.Context, run_date: str | None, since: str | None, source_ids: str | None,
+        field_id: str | None, no_fetch: bool) -> None:
+    """Run the nightly flow once, now (through Prefect, offline), or for every night since
+    a date."""
     from scanner.pipeline import run_date_or_today
 
     config = _config(ctx)
@@ -505,14 +508,28 @@ def run(ctx: click.Context, run_date: str | None, source_ids: str | None, field_
             raise click.ClickException(f"no enabled source searches field {field_id!r}; "
                                        "see `scanner sources list`")
     day = run_date_or_today(run_date)
+    nights = _nights(run_date_or_today(since), day) if since else [day]
     from flows.nightly import nightly
 
-    console.print(f"Nightly run for {day} (Prefect, offline; the local server takes a moment)")
-    summary = _flow_on_runner(nightly, config)(
-        run_date=day, sources=ids, fetch=not no_fetch,
-        config_path=str(config.config_file) if config.config_file else None,
-        db_path=str(Path(config.db_path).resolve()), dask=config.dask or None)
-    _print_run_summary(summary)
+    flow_run = _flow_on_runner(nightly, config)
+    for number, night in enumerate(nights):
+        console.print(f"Nightly run for {night} ({number + 1} of {len(nights)}; Prefect, "
+                      "offline; the local server takes a moment)")
+        summary = flow_run(
+            run_date=night, sources=ids, fetch=not no_fetch and number == 0,
+            config_path=str(config.config_file) if config.config_file else None,
+            db_path=str(Path(config.db_path).resolve()), dask=config.dask or None)
+        _print_run_summary(summary)
+
+
+def _nights(first: str, last: str) -> list[str]:
+    """Every date from first to last, inclusive."""
+    from datetime import date, timedelta
+
+    start, end = date.fromisoformat(first), date.fromisoformat(last)
+    if start > end:
+        raise click.BadParameter(f"--since {first} is after the run date {last}")
+    return [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
 
 
 def _print_run_summary(summary: dict[str, Any]) -> None:

@@ -210,3 +210,32 @@ def test_a_failed_stage_marks_the_run_failed_and_keeps_earlier_work(
     stages = json.loads(run["summary"])["stages"]
     assert [s["stage"] for s in stages] == ["pull", "embed"]  # what finished is recorded
     assert store.db["items"].count == 20 and store.count_embeddings("hashing-test") == 20
+
+
+def test_run_since_runs_every_night_oldest_first_and_fetches_once(tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    import scanner.cli as cli_module
+
+    calls: list[dict] = []
+
+    def fake_flow(**kwargs: object) -> dict:
+        calls.append(kwargs)
+        return {"run_id": f"nightly-{kwargs['run_date']}", "stages": []}
+
+    seen_dask: list[str] = []
+    monkeypatch.setattr(cli_module, "_flow_on_runner",
+                        lambda flow, config: seen_dask.append(config.dask) or fake_flow)
+    runner = CliRunner()
+    db = str(tmp_path / "x.db")
+    result = runner.invoke(cli, ["--db", db, "run", "--since", "2025-02-27", "--date",
+                                 "2025-03-02", "--dask", "local:2"])
+    assert result.exit_code == 0, result.output
+    assert [c["run_date"] for c in calls] == ["2025-02-27", "2025-02-28", "2025-03-01",
+                                               "2025-03-02"]
+    assert [c["fetch"] for c in calls] == [True, False, False, False]
+    assert seen_dask == ["local:2"] and {c["dask"] for c in calls} == {"local:2"}
+    backwards = runner.invoke(cli, ["--db", db, "run", "--since", "2025-03-03", "--date",
+                                    "2025-03-02"])
+    assert backwards.exit_code == 2 and "after the run date" in backwards.output
+    bad = runner.invoke(cli, ["--db", db, "run", "--dask", "nowhere"])
+    assert bad.exit_code == 1 and "scheduler address" in bad.output
