@@ -40,7 +40,9 @@ def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path: Path) -> None:
         [sys.executable, "-c",
          "import sys, time; sys.path.insert(0, sys.argv[2]);"
          "from scanner.store import Store; s = Store(sys.argv[1]);"
-         "s.acquire_lock('pipeline', 'run-holder'); print('held', flush=True); time.sleep(60)",
+         "s.acquire_lock('pipeline', 'run-holder');"
+         "s.start_run('nightly', '2026-01-01', {}, 'run-holder');"
+         "print('held', flush=True); time.sleep(60)",
          str(db), str(REPO)], stdout=subprocess.PIPE, text=True)
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
     store = Store(db)
@@ -50,6 +52,9 @@ def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path: Path) -> None:
     holder.wait()
     note = store.acquire_lock(RUN_LOCK, "run-second")
     assert note is not None and "stale lock of run run-holder" in note and "process gone" in note
+    killed = store.get_run("run-holder")  # the killed run's row is closed as failed
+    assert killed["status"] == "failed" and "interrupted" in killed["error"] and \
+        "run-second" in killed["error"] and killed["finished_at"]
     store.close()
 
 

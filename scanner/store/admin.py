@@ -48,6 +48,13 @@ class AdminTables:
                         f"{holder_host}, last seen {beat}: "
                         f"{'process gone' if gone else 'not renewed'})")
             stamp = now.replace(microsecond=0).isoformat()
+            if row:  # the run that held it never closed its row: it ended here, failed
+                self.db.execute(
+                    "UPDATE runs SET status = 'failed', finished_at = ?, error = ? "
+                    "WHERE id = ? AND status = 'running'",
+                    [stamp, f"interrupted: its process ended without closing the run "
+                            f"({'process gone' if gone else 'lock not renewed'}; found when "
+                            f"run {owner} took over the lock)", holder])
             self.db.execute("INSERT OR REPLACE INTO locks (name, owner, pid, host, acquired_at, "
                             "heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)",
                             [name, owner, pid, host, stamp, stamp])
