@@ -75,10 +75,18 @@ class _Group(click.Group):
     """Turns ScannerError into a clear message and exit code 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        import sqlite3
+
         try:
             return super().invoke(ctx)
         except ScannerError as exc:
             raise click.ClickException(str(exc)) from exc
+        except sqlite3.DatabaseError as exc:  # disk full, read-only, locked, damaged
+            from scanner.store import explain_sqlite_error
+
+            obj = ctx.find_root().obj or {}
+            path = obj["config"].db_path if "config" in obj else obj.get("db") or "in use"
+            raise click.ClickException(explain_sqlite_error(exc, path)) from exc
 
 
 @click.group(cls=_Group)

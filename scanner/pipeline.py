@@ -6,6 +6,7 @@ returns a small JSON-able summary that ends up in the run's row.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
@@ -15,7 +16,7 @@ from typing import Any
 from scanner.config import Config
 from scanner.ingest import SourceResult, pull_sources
 from scanner.sources import load_sources, select_sources
-from scanner.store import Store
+from scanner.store import Store, explain_sqlite_error
 
 #: Stages of the nightly run, in order.
 STAGES: tuple[str, ...] = ("pull", "embed", "assign", "topics", "signals", "report")
@@ -83,11 +84,20 @@ def run_steps(config: Config, kind: str, run_date: str, params: dict[str, Any],
         for step in steps:
             stages.append(step(run_id))
         status = "ok"
+    except sqlite3.DatabaseError as exc:
+        error = f"{type(exc).__name__}: {explain_sqlite_error(exc, config.db_path)}"
+        raise
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        end_run(config, run_id, status, summary, error)
+        try:
+            end_run(config, run_id, status, summary, error)
+        except sqlite3.DatabaseError:
+            if status == "ok":
+                raise
+            # the store cannot take the failure either (disk full, read-only): the first
+            # error goes on; the next run's lock take-over closes this run's row
     return summary
 
 

@@ -98,4 +98,109 @@ def test_a_corrupted_store_gives_a_clear_error_and_check_fails(tmp_path: Path) -
     db.write_bytes(bytes(raw))
     result = CliRunner().invoke(cli, ["--db", str(db), "db", "check"])
     assert result.exit_code == 1
-    assert "cannot be used" in result.output or "not healthy" in result.output
+    assert "is damaged" in result.output or "not healthy" in result.output
+
+
+def _news_dump(tmp_path: Path, name: str, start: int, n: int) -> Path:
+    import pyarrow.parquet as pq
+
+    from tests.conftest import shared_path
+
+    table = pq.read_table(shared_path("corpus", "news_zh_2022_2024.parquet"))
+    path = tmp_path / name  # a derived slice for this test only, in tmp
+    pq.write_table(table.slice(start, n), path)
+    return path
+
+
+def test_a_full_disk_mid_import_loses_nothing_and_the_rerun_completes(tmp_path: Path) -> None:
+    """SQLite's own disk-full error (SQLITE_FULL, via max_page_count) in the middle of an
+    import: what was stored stays, the failed batch wrote nothing, and once there is room
+    the rerun ends equal to an import that never failed."""
+    import sqlite3
+
+    from scanner.dumps import import_dump
+    from scanner.store import explain_sqlite_error
+
+    first, second = _news_dump(tmp_path, "a.parquet", 0, 200), \
+        _news_dump(tmp_path, "b.parquet", 200, 1500)
+    reference = Store(tmp_path / "reference.db")
+    import_dump(reference, first)
+    import_dump(reference, second)
+    expected = reference.item_fingerprint()
+    reference.close()
+
+    store = Store(tmp_path / "s.db")
+    import_dump(store, first)
+    before = {r["id"]: r["record_hash"] for r in store.db["items"].rows}
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    store.db.execute(f"PRAGMA max_page_count = {pages + 200}")
+    with pytest.raises(sqlite3.OperationalError, match="full") as failure:
+        import_dump(store, second, batch_size=100)
+    message = explain_sqlite_error(failure.value, store.path)
+    assert "is full" in message and "rolled back" in message and "free space" in message
+    after = {r["id"]: r["record_hash"] for r in store.db["items"].rows}
+    assert before.items() <= after.items()  # nothing stored before was lost or changed
+    done = store.db.execute("SELECT rows_done FROM imports WHERE path = ?",
+                            [str(second)]).fetchone()[0]
+    assert done % 100 == 0 and 0 < done < 1500  # checkpoint: whole batches of b only
+    partial = Store(tmp_path / "partial.db")  # what those whole batches alone give
+    import_dump(partial, first)
+    import_dump(partial, _news_dump(tmp_path, "b-done.parquet", 200, done))
+    assert partial.item_fingerprint() == store.item_fingerprint() != expected
+    partial.close()
+    store.db.execute("PRAGMA max_page_count = 1073741823")  # room again
+    import_dump(store, second, batch_size=100)
+    assert store.item_fingerprint() == expected
+    assert store.check()["integrity"] == ["ok"]
+    store.close()
+
+
+def test_a_read_only_store_is_explained_and_nothing_is_written(tmp_path: Path) -> None:
+    import sqlite3
+
+    from scanner.store import explain_sqlite_error
+
+    db = tmp_path / "s.db"
+    store = Store(db)
+    store.db.execute("PRAGMA query_only = 1")  # what a read-only file or mount gives
+    with pytest.raises(sqlite3.OperationalError, match="readonly") as failure:
+        store.start_run("nightly", "2026-01-01", {})
+    assert "is read-only" in explain_sqlite_error(failure.value, db)
+    store.db.execute("PRAGMA query_only = 0")
+    assert store.recent_runs() == []
+    store.close()
+    if os.geteuid() == 0:
+        pytest.skip("root ignores file permissions: the command-line half needs a normal user "
+                    "(bench/reliability.py makes a read-only mount instead)")
+    dump = _news_dump(tmp_path, "a.parquet", 0, 50)
+    db.chmod(0o444)
+    tmp_path.chmod(0o555)
+    try:
+        result = CliRunner().invoke(cli, ["--db", str(db), "import", str(dump)])
+    finally:
+        tmp_path.chmod(0o755)
+        db.chmod(0o644)
+    assert result.exit_code == 1 and "read-only" in result.output, result.output
+    assert Store(db).item_fingerprint()[0] == 0
+
+
+def test_a_stage_failing_on_a_full_disk_marks_the_run_failed_with_the_way_out(
+        tmp_path: Path) -> None:
+    import sqlite3
+
+    from scanner.pipeline import run_steps
+
+    config = load_config(None, {"db_path": str(tmp_path / "s.db")}, environ={})
+
+    def full(run_id: str) -> dict:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    with pytest.raises(sqlite3.OperationalError):
+        run_steps(config, "nightly", "2026-01-01", {}, [
+            lambda run_id: {"stage": "pull", "status": "ok"}, full])
+    store = Store(config.db_path)
+    run = store.recent_runs(1)[0]
+    assert run["status"] == "failed" and "free space" in run["error"]
+    assert run["summary"]["stages"] == [{"stage": "pull", "status": "ok"}]
+    assert store.acquire_lock(RUN_LOCK, "next") is None  # the lock was given back
+    store.close()

@@ -78,7 +78,7 @@ def test_failed_transaction_keeps_earlier_rows(store: Store) -> None:
 def test_corrupted_file_gives_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "bad.db"
     path.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StoreError, match="restore it from a backup"):
+    with pytest.raises(StoreError, match=r"damaged .*restore the newest backup"):
         Store(path)
 
 

@@ -47,6 +47,28 @@ def utcnow() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
+def explain_sqlite_error(exc: BaseException, path: Path | str) -> str:
+    """What a SQLite error means for the store at `path`, and the way out."""
+    text = str(exc)
+    if "disk is full" in text or "disk I/O error" in text:
+        return (f"the disk holding the store {path} is full or failing ({text}): the step "
+                "that failed wrote nothing (its transaction was rolled back) and what was "
+                "stored before is intact; free space or move db_path, then rerun")
+    if "readonly" in text or "read-only" in text:
+        return (f"the store {path} is read-only ({text}): SQLite must write the file and "
+                f"its -wal and -shm files beside it; check the permissions of the file and "
+                "its folder, or the mount, or point db_path at a writable copy "
+                "(`scanner db backup`); nothing was written")
+    if "locked" in text:
+        return (f"the store {path} stayed locked by another writer for 30 s ({text}); "
+                "rerun when it is done (`scanner runs list` shows what is running)")
+    if "malformed" in text or "not a database" in text:
+        return (f"the store {path} is damaged ({text}): `scanner db check` tells what is "
+                "wrong; restore the newest backup (README, Storage) or move the file away "
+                "to start an empty store")
+    return f"the store {path} failed: {text}"
+
+
 @dataclass
 class UpsertCounts:
     """What an upsert of items did."""
@@ -82,10 +104,7 @@ class Store(TopicTables, SignalTables, AdminTables):
             self.db.execute("PRAGMA foreign_keys=ON")
             self.migrate()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"database {self.path} cannot be used: {exc}. If the file is corrupted, "
-                "restore it from a backup or move it away to start an empty store."
-            ) from exc
+            raise StoreError(f"cannot open: {explain_sqlite_error(exc, self.path)}") from exc
         except OSError as exc:
             raise StoreError(f"database {self.path} cannot be opened: {exc}") from exc
 
@@ -109,7 +128,7 @@ class Store(TopicTables, SignalTables, AdminTables):
         for version, name, step in MIGRATIONS:
             if version <= current:
                 continue
-            with self.db.conn:
+            with self.db.atomic():
                 step(self.db)
                 self.db["migrations"].insert(
                     {"version": version, "name": name, "applied_at": utcnow()}
@@ -131,7 +150,7 @@ class Store(TopicTables, SignalTables, AdminTables):
 
     def sync_sources(self, sources: Iterable[dict[str, Any]]) -> None:
         """Write source definitions, keeping each source's fetch state."""
-        with self.db.conn:
+        with self.db.atomic():
             for source in sources:
                 self.db["sources"].upsert(dict(source), pk="id", alter=True)
 
@@ -149,7 +168,7 @@ class Store(TopicTables, SignalTables, AdminTables):
                   run_id: str | None = None) -> str:
         """Create a run row in state 'running' and return its id."""
         run_id = run_id or new_run_id(kind, run_date)
-        with self.db.conn:
+        with self.db.atomic():
             self.db["runs"].insert(
                 {
                     "id": run_id, "kind": kind, "run_date": run_date, "status": "running",
@@ -163,7 +182,7 @@ class Store(TopicTables, SignalTables, AdminTables):
         error: str | None = None,
     ) -> None:
         """Close a run with its final status, summary and error (if any)."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db["runs"].update(
                 run_id,
                 {
@@ -207,7 +226,7 @@ class Store(TopicTables, SignalTables, AdminTables):
         All in one transaction: either the fetch row, its items and the source's
         validators are all written, or none are.
         """
-        with self.db.conn:
+        with self.db.atomic():
             counts = self._upsert_items(items)
             row = dict(fetch)
             row.update(
@@ -229,7 +248,7 @@ class Store(TopicTables, SignalTables, AdminTables):
 
     def upsert_items(self, items: Sequence[dict[str, Any]]) -> UpsertCounts:
         """Insert new items and update changed ones, in one transaction."""
-        with self.db.conn:
+        with self.db.atomic():
             return self._upsert_items(items)
 
     def _upsert_items(self, items: Sequence[dict[str, Any]]) -> UpsertCounts:
@@ -325,7 +344,7 @@ class Store(TopicTables, SignalTables, AdminTables):
         rows = [{"content_hash": h, "model": model, "dim": int(matrix.shape[1]),
                  "vector": matrix[i].tobytes(), "created_at": now}
                 for i, h in enumerate(hashes)]
-        with self.db.conn:
+        with self.db.atomic():
             self.db["embeddings"].upsert_all(rows, pk=("content_hash", "model"),
                                               batch_size=500)
 
@@ -390,7 +409,7 @@ class Store(TopicTables, SignalTables, AdminTables):
     def save_assignments(self, rows: Sequence[dict[str, Any]]) -> None:
         """Replace the assignments of these items (and their assigned-field rows) atomically."""
         now = utcnow()
-        with self.db.conn:
+        with self.db.atomic():
             for row in rows:
                 key = [row["item_id"], row["taxonomy"], row["model"]]
                 self.db.execute("DELETE FROM item_fields WHERE item_id = ? AND taxonomy = ? "
@@ -443,7 +462,7 @@ class Store(TopicTables, SignalTables, AdminTables):
     def add_verdict(self, item_id: str, field_id: str, relevant: bool, reviewer: str,
                     note: str = "") -> int:
         """Append an expert verdict; verdicts are never updated or deleted."""
-        with self.db.conn:
+        with self.db.atomic():
             return int(self.db["verdicts"].insert(
                 {"item_id": item_id, "field_id": field_id, "verdict": int(relevant),
                  "reviewer": reviewer, "note": note, "created_at": utcnow()}).last_pk)
@@ -470,7 +489,7 @@ class Store(TopicTables, SignalTables, AdminTables):
         rows_done: int, rows_total: int | None, finished: bool = False,
     ) -> UpsertCounts:
         """Store one batch of an import and move its checkpoint, atomically."""
-        with self.db.conn:
+        with self.db.atomic():
             counts = self._upsert_items(items)
             previous = self.import_progress(key)
             self.db["imports"].upsert(

@@ -66,14 +66,14 @@ class AdminTables:
 
     def release_lock(self, name: str, owner: str) -> None:
         """Give the lock back (only its owner can)."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute("DELETE FROM locks WHERE name = ? AND owner = ?", [name, owner])
 
     def force_unlock(self, name: str) -> dict[str, Any] | None:
         """Remove a lock whoever holds it; returns what was removed."""
         row = self.db.execute("SELECT owner, pid, host, acquired_at FROM locks WHERE name = ?",
                               [name]).fetchone()
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute("DELETE FROM locks WHERE name = ?", [name])
         return dict(zip(("owner", "pid", "host", "acquired_at"), row, strict=True)) if row \
             else None

@@ -73,7 +73,7 @@ class SignalTables:
 
     def save_signals(self, run_date: str, rows: Sequence[dict[str, Any]]) -> None:
         """Replace the ranked signals of one run date, atomically."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute("DELETE FROM signals WHERE run_date = ?", [run_date])
             self.db["signals"].insert_all(
                 [{**r, "subscores": json.dumps(r["subscores"]),
@@ -125,7 +125,7 @@ class SignalTables:
         """Append one verdict on a topic or field (never updates an earlier one)."""
         from scanner.store import utcnow
 
-        with self.db.conn:
+        with self.db.atomic():
             return int(self.db["panel_verdicts"].insert(
                 {**row, "created_at": row.get("created_at") or utcnow()}).last_pk)
 

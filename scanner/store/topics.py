@@ -86,7 +86,7 @@ class TopicTables:
         every live or dormant topic is taken.
         """
         key = [run["run_date"], run["model"], run["scope"]]
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute("DELETE FROM topic_events WHERE run_date = ? AND model = ? "
                             "AND scope = ?", key)
             self.db.execute("DELETE FROM topic_snapshots WHERE run_date = ? AND model = ? "
@@ -124,7 +124,7 @@ class TopicTables:
 
     def clear_topics(self, model: str) -> None:
         """Forget every topic of a model (for a replay from scratch); items stay."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute("DELETE FROM topic_series WHERE topic_id IN "
                             "(SELECT id FROM topics WHERE model = ?)", [model])
             for table in ("topic_members", "topic_runs", "topic_events", "topic_snapshots",
