@@ -572,4 +572,8 @@ import scanner.cli_signals  # noqa: E402
 import scanner.cli_topics  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # `python -m scanner.cli`: this file runs as __main__, and the command modules above
+    # registered themselves on the imported scanner.cli's group, not on this one
+    from scanner.cli import main as registered_main
+
+    sys.exit(registered_main())

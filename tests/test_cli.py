@@ -239,3 +239,11 @@ def test_run_since_runs_every_night_oldest_first_and_fetches_once(tmp_path: Path
     assert backwards.exit_code == 2 and "after the run date" in backwards.output
     bad = runner.invoke(cli, ["--db", db, "run", "--dask", "nowhere"])
     assert bad.exit_code == 1 and "scheduler address" in bad.output
+
+
+@pytest.mark.parametrize("module", ["scanner", "scanner.cli"])
+def test_python_dash_m_has_every_command(module: str) -> None:
+    """The commands kept in their own modules (db check, report, topics) are there too."""
+    result = subprocess.run([sys.executable, "-m", module, "db", "--help"], cwd=REPO,
+                            capture_output=True, text=True, check=True)
+    assert "check" in result.stdout and "backup" in result.stdout

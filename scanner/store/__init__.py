@@ -54,7 +54,7 @@ def explain_sqlite_error(exc: BaseException, path: Path | str) -> str:
         return (f"the disk holding the store {path} is full or failing ({text}): the step "
                 "that failed wrote nothing (its transaction was rolled back) and what was "
                 "stored before is intact; free space or move db_path, then rerun")
-    if "readonly" in text or "read-only" in text:
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
         return (f"the store {path} is read-only ({text}): SQLite must write the file and "
                 f"its -wal and -shm files beside it; check the permissions of the file and "
                 "its folder, or the mount, or point db_path at a writable copy "
