@@ -11,8 +11,10 @@ Run: .venv/bin/python bench/reliability.py [--kills 20] [--races 10]
 3. Races: two processes try to start a run on the same store at the same moment; the
    outcomes (one runs, one is refused) are counted, and any time both ran is a failure.
 
-Not covered yet (issue #9): kills inside every stage of a full nightly run, disk-full
-and read-only stores.
+4. Kills inside every stage of a nightly run (bench/stage_kills.py).
+5. Disk faults (root only): `scanner import` onto a 3 MB tmpfs until the disk is full,
+   then the store's mount made read-only; the messages, `scanner db check`, the rerun
+   after room is made and the unchanged store are checked.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 SHARED = REPO.parent / "shared" / "data"
 
 
@@ -175,16 +178,92 @@ def races(n: int) -> dict:
     return outcomes
 
 
+def _fingerprint(db: Path) -> tuple[int, str]:
+    from scanner.store import Store
+
+    with Store(db) as store:
+        return store.item_fingerprint()
+
+
+def _last_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1][:300] if lines else ""
+
+
+def disk_faults() -> dict:
+    """`scanner import` onto a 3 MB tmpfs (disk full), then the same store read-only.
+
+    Needs root (mount); the unit tests cover the same errors without it.
+    """
+    import pyarrow.parquet as pq
+
+    from scanner.store import Store
+
+    if os.geteuid() != 0:
+        return {"skipped": "needs root to mount a small tmpfs"}
+    out: dict = {}
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path, mnt = Path(tmp), Path(tmp) / "mnt"
+        mnt.mkdir()
+        table = pq.read_table(SHARED / "corpus" / "news_zh_2022_2024.parquet")
+        small, big = tmp_path / "small.parquet", tmp_path / "big.parquet"
+        pq.write_table(table.slice(0, 200), small)
+        pq.write_table(table.slice(200, 6000), big)
+        reference = Store(tmp_path / "reference.db")
+        from scanner.dumps import import_dump
+
+        import_dump(reference, small)
+        import_dump(reference, big)
+        expected = reference.item_fingerprint()
+        reference.close()
+
+        def scanner(*args: str) -> subprocess.CompletedProcess:
+            return subprocess.run([sys.executable, "-m", "scanner.cli", "--db",
+                                   str(mnt / "s.db"), *args], env=env, capture_output=True,
+                                  text=True)
+
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mnt)], check=True)
+        try:
+            scanner("import", str(small))
+            before = _fingerprint(mnt / "s.db")
+            full = scanner("import", str(big), "--batch-size", "500")
+            out["full_exit"] = full.returncode
+            out["full_message"] = _last_line(full.stderr)
+            check = scanner("db", "check")
+            out["full_check_ok"] = check.returncode == 0
+            out["full_check_said"] = _last_line(check.stdout + check.stderr)
+            subprocess.run(["mount", "-o", "remount,size=64m", str(mnt)], check=True)
+            rerun = scanner("import", str(big))
+            out["full_rerun_equal"] = rerun.returncode == 0 and \
+                _fingerprint(mnt / "s.db") == expected
+            out["full_before_kept"] = before[0] <= expected[0]
+            subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
+            readonly = scanner("import", str(small), "--restart")
+            out["ro_exit"] = readonly.returncode
+            out["ro_message"] = _last_line(readonly.stderr)
+            subprocess.run(["mount", "-o", "remount,rw", str(mnt)], check=True)
+            out["ro_unchanged"] = _fingerprint(mnt / "s.db") == expected
+        finally:
+            subprocess.run(["umount", str(mnt)], check=False)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--races", type=int, default=10)
+    parser.add_argument("--stage-kills", type=int, default=20)
     args = parser.parse_args()
     if not SHARED.is_dir():
         sys.exit(f"missing {SHARED}: the reliability checks read the shared data")
     bad = bad_inputs()
     killed = kills(args.kills)
     raced = races(args.races)
+    disk = disk_faults()
+    from stage_kills import stage_kills
+
+    staged = stage_kills(args.stage_kills, 150)
     print("\n| check | tried | handled / survived | failures |")
     print("| --- | ---: | ---: | ---: |")
     print(f"| bad inputs (shared feeds + {bad['hostile']} hostile) | {bad['tried']} | "
@@ -195,6 +274,24 @@ def main() -> None:
     print(f"| two runs started at once | {args.races} | "
           f"{raced['one ran, one refused']} one ran, one refused | "
           f"{raced['both ran']} both ran, {raced['other']} other |")
+    print(f"| SIGKILL inside a nightly stage, then rerun | {staged['tried']} | "
+          f"{staged['equal']} equal to uninterrupted | "
+          f"{staged['tried'] - staged['equal']} mismatches |")
+    if "skipped" in disk:
+        print(f"| disk full / read-only store | - | - | skipped: {disk['skipped']} |")
+    else:
+        full_ok = disk["full_exit"] == 1 and disk["full_check_ok"] and disk["full_rerun_equal"]
+        print(f"| disk full during import (3 MB tmpfs) | 1 | {int(full_ok)}"
+              f" clear error, store intact, rerun equal | "
+              f"{int(not disk['full_rerun_equal'])} lost |")
+        print(f"| read-only store (remounted ro) | 1 | "
+              f"{int(disk['ro_exit'] == 1 and disk['ro_unchanged'])} clear error, nothing "
+              f"written | {int(not disk['ro_unchanged'])} changed |")
+        print(f"\ndisk full said: {disk['full_message']}\nread-only said: {disk['ro_message']}")
+    print(f"kills by stage: {staged['by_stage']}; reference stage seconds: "
+          f"{staged['reference_stages']}")
+    for problem in staged["problems"]:
+        print("stage kill:", problem)
     print(f"\nslowest input: {bad['slowest'][0]} {bad['slowest'][1]:.2f} s; largest allocation "
           f"peak: {bad['peak'][0]} {bad['peak'][1] / 2**20:.1f} MiB; kills that landed "
           f"mid-import: {killed['killed_mid_import']} of {killed['tried']}")
