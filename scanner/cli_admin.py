@@ -62,10 +62,11 @@ def serve_command(ctx: click.Context) -> None:
     """Serve the deployments (nightly at 02:00 Asia/Shanghai) from this process."""
     from flows.deployments import NIGHTLY_CRON, TIMEZONE, serve
 
-    obj = ctx.find_root().obj
     console.print(f"Serving nightly ({NIGHTLY_CRON}, {TIMEZONE}), rescore and backfill; "
                   "Ctrl-C stops.")
-    serve(obj["config_path"], str(Path(obj["db"]).resolve()) if obj["db"] else None)
+    config = _config(ctx)  # fail here on a bad config, not at 02:00
+    # absolute paths: a deployment's parameters outlive this working directory
+    serve(_config_path(config), str(Path(config.db_path).resolve()))
 
 
 @cli.command("rescore")
