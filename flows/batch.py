@@ -44,12 +44,32 @@ def rescore(run_date: str | None = None, config_path: str | None = None,
         lambda run_id: signals(config, run_id, day), lambda run_id: report(config, run_id, day)])
 
 
+@task(name="backfill-range", retries=1, retry_delay_seconds=60, cache_policy=NO_CACHE)
+def backfill_range(config: Config, run_id: str, date_from: str, date_to: str,
+                   sources: list[str] | None) -> dict[str, Any]:
+    """Page through the arXiv API sources over a submission-date range."""
+    return pipeline.backfill_range_stage(config, run_id, date_from, date_to, sources)
+
+
 @flow(name="backfill", log_prints=True)
-def backfill(path: str, chunk_rows: int = 20_000, config_path: str | None = None,
-             db_path: str | None = None, dask: str | None = None) -> dict[str, Any]:
-    """Import a dump in chunks, embedding as it goes, then assign; resumable."""
+def backfill(path: str | None = None, chunk_rows: int = 20_000, config_path: str | None = None,
+             db_path: str | None = None, dask: str | None = None,
+             date_from: str | None = None, date_to: str | None = None,
+             sources: list[str] | None = None) -> dict[str, Any]:
+    """Import a dump in chunks, embedding as it goes, then assign; resumable. Or, with
+    date_from and date_to instead of a path, fetch the arXiv API sources' submissions of
+    that range, then embed and assign."""
     config = load_config(config_path, {"db_path": db_path, "dask": dask})
     day = pipeline.run_date_or_today(None)
+    if path is None:
+        if not (date_from and date_to):
+            raise ValueError("backfill needs a dump path, or date_from and date_to")
+        return pipeline.run_steps(config, "backfill", day, {
+            "from": date_from, "to": date_to, "sources": sources, "dask": config.dask}, [
+            lambda run_id: backfill_range(config, run_id, date_from, date_to, sources),
+            (lambda run_id: embed_mapped(config, run_id)) if config.dask else
+            (lambda run_id: embed(config, run_id)),
+            lambda run_id: assign(config, run_id)])
     params = {"path": path, "chunk_rows": chunk_rows, "dask": config.dask}
     return pipeline.run_steps(config, "backfill", day, params, [
         (lambda run_id: backfill_mapped(config, run_id, path, chunk_rows)) if config.dask else

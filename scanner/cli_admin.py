@@ -89,20 +89,31 @@ def rescore_command(ctx: click.Context, run_date: str | None, run_id: str | None
 
 
 @cli.command("backfill")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--from", "date_from", help="With --to instead of PATH: fetch the arXiv API "
+              "sources' submissions of this date range (YYYY-MM-DD).")
+@click.option("--to", "date_to", help="Last day of the range, inclusive.")
+@click.option("--sources", "source_ids", help="Comma-separated arXiv API source ids "
+              "(default: every enabled one).")
 @click.option("--chunk-rows", type=click.IntRange(100), default=20_000, show_default=True)
 @dask_option
 @click.pass_context
-def backfill_command(ctx: click.Context, path: str, chunk_rows: int) -> None:
-    """Import a dump in chunks, embedding as it goes, then assign (resumable)."""
+def backfill_command(ctx: click.Context, path: str | None, date_from: str | None,
+                     date_to: str | None, source_ids: str | None, chunk_rows: int) -> None:
+    """Import a dump in chunks (resumable), or fetch a date range from the arXiv API;
+    embedding as it goes, then assign."""
     from flows.batch import backfill
     from scanner.cli import _flow_on_runner, _print_run_summary
 
+    if (path is None) == (date_from is None and date_to is None) or \
+            (path is None and not (date_from and date_to)):
+        raise click.UsageError("give a dump PATH, or --from and --to (not both)")
     config = _config(ctx)
+    ids = [s.strip() for s in source_ids.split(",") if s.strip()] if source_ids else None
     summary = _flow_on_runner(backfill, config)(
-        path=str(Path(path).resolve()), chunk_rows=chunk_rows,
+        path=str(Path(path).resolve()) if path else None, chunk_rows=chunk_rows,
         config_path=_config_path(config), db_path=str(Path(config.db_path).resolve()),
-        dask=config.dask or None)
+        dask=config.dask or None, date_from=date_from, date_to=date_to, sources=ids)
     _print_run_summary(summary)
 
 

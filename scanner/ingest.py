@@ -15,7 +15,7 @@ import httpx
 from scanner.config import FetchSettings
 from scanner.fetch import FetchOutcome, HostThrottle, fetch_url, make_client
 from scanner.parse import ParsedFeed, parse_feed
-from scanner.sources import Source
+from scanner.sources import Source, arxiv_range_url
 from scanner.store import Store, UpsertCounts
 
 
@@ -148,5 +148,53 @@ def pull_sources(
                 on_source(result)
     finally:
         if own_client:
+            http.close()
+    return summary
+
+
+def pull_date_range(
+    store: Store,
+    sources: Sequence[Source],
+    settings: FetchSettings,
+    date_from: str,
+    date_to: str,
+    *,
+    run_id: str | None = None,
+    page_size: int = 200,
+    max_pages: int = 100,
+    client: httpx.Client | None = None,
+    on_page: Callable[[SourceResult], None] | None = None,
+) -> PullSummary:
+    """Page through each arXiv API source's query over a submission-date range.
+
+    A source's pages end at the first short or failed page, or after `max_pages`; each
+    page is a fetch row (unconditional, the source's validators untouched) with its items.
+    """
+    throttle = HostThrottle(settings.host_delay_s, settings.default_host_delay_s)
+    http = client or make_client(settings)
+    summary = PullSummary()
+    try:
+        for source in (s for s in sources if s.kind == "arxiv_api"):
+            store.sync_sources([source.as_row()])
+            for page in range(max_pages):
+                url = arxiv_range_url(source.url, date_from, date_to, page * page_size,
+                                      page_size)
+                outcome = fetch_url(http, url, settings, throttle=throttle)
+                status, parsed, message = parse_outcome(outcome, source)
+                row = _fetch_row(outcome, source, status, parsed, message, run_id)
+                items = parsed.items if parsed and status == "ok" else []
+                _, counts = store.record_fetch(row, items, keep_validators=True)
+                result = SourceResult(
+                    source_id=source.id, status=status, http_code=outcome.http_code,
+                    entries=row["entries"], counts=counts, bozo=bool(row["bozo"]),
+                    message=message, duration_s=outcome.duration_s,
+                )
+                summary.results.append(result)
+                if on_page:
+                    on_page(result)
+                if status != "ok" or row["entries"] < page_size:
+                    break
+    finally:
+        if client is None:
             http.close()
     return summary

@@ -59,6 +59,22 @@ def arxiv_query_url(query: str, max_results: int = 100) -> str:
     return f"{ARXIV_API}?{urlencode(params)}"
 
 
+def arxiv_range_url(source_url: str, date_from: str, date_to: str, start: int,
+                    page_size: int) -> str:
+    """One page of an arXiv API source's query restricted to submissions in a date range
+    (YYYY-MM-DD, inclusive), oldest first, on the source's own endpoint."""
+    from urllib.parse import parse_qs
+
+    parts = urlsplit(source_url)
+    query = (parse_qs(parts.query).get("search_query") or ["all:*"])[0]
+    days = f"[{date_from.replace('-', '')}0000 TO {date_to.replace('-', '')}2359]"
+    params = {
+        "search_query": f"({query}) AND submittedDate:{days}", "start": start,
+        "max_results": page_size, "sortBy": "submittedDate", "sortOrder": "ascending",
+    }
+    return f"{parts.scheme}://{parts.netloc}{parts.path}?{urlencode(params)}"
+
+
 def field_query(keywords: list[str], max_terms: int = MAX_QUERY_TERMS) -> str:
     """An arXiv search over abstracts for a field's English keywords.
 

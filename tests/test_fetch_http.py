@@ -169,3 +169,66 @@ def test_failed_fetch_keeps_what_was_stored(feed_server: FeedServer, store: Stor
     assert store.db["sources"].get("flaky")["last_status"] == "not_a_feed"
     assert store.db["sources"].get("flaky")["last_ok_at"]
 
+
+
+def test_a_date_range_backfill_pages_through_the_arxiv_api_until_a_short_page(
+        feed_server: FeedServer, store: Store) -> None:
+    """Six recorded pages of ten arXiv entries, then an empty page: 60 items, seven fetch
+    rows, the query restricted to the range; the source's ETag for the nightly is kept."""
+    import json
+    from urllib.parse import parse_qs, urlsplit
+
+    from scanner.ingest import pull_date_range
+    from scanner.sources import arxiv_range_url
+
+    source = Source(id="arxiv-testing", name="t", kind="arxiv_api", language="en",
+                    item_kind="paper",
+                    url=feed_server.url("/api/query?search_query=testing&start=0"))
+    store.sync_sources([source.as_row()])
+    store.db["sources"].update(source.id, {"etag": '"nightly"'})
+    for page in range(6):
+        recorded = json.loads(shared_path("feeds", "arxiv_api_responses").glob(
+            f"q_testing_s{page * 10}_m10_*.json").__next__().read_text())
+        url = arxiv_range_url(source.url, "2016-01-01", "2016-12-31", page * 10, 10)
+        feed_server.route(url[len(feed_server.base):], body(recorded["body"].encode(),
+                                                            "application/atom+xml"))
+    empty = (b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">'
+             b"<title>arXiv Query</title></feed>")
+    last = arxiv_range_url(source.url, "2016-01-01", "2016-12-31", 60, 10)
+    feed_server.route(last[len(feed_server.base):], body(empty, "application/atom+xml"))
+
+    summary = pull_date_range(store, [source], SETTINGS, "2016-01-01", "2016-12-31",
+                              page_size=10, max_pages=20)
+    assert [r.entries for r in summary.results] == [10] * 6 + [0]
+    assert summary.totals()["items_new"] == store.db["items"].count == 60
+    query = parse_qs(urlsplit(last).query)
+    assert query["search_query"] == ["(testing) AND submittedDate:[201601010000 TO "
+                                     "201612312359]"] and query["sortOrder"] == ["ascending"]
+    assert store.source_state(source.id)["etag"] == '"nightly"'
+
+    capped = pull_date_range(store, [source], SETTINGS, "2016-01-01", "2016-12-31",
+                             page_size=10, max_pages=2)
+    assert len(capped.results) == 2 and capped.totals()["items_new"] == 0  # nothing twice
+
+
+def test_backfill_takes_a_dump_or_a_date_range(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from scanner.cli import cli
+    from scanner.config import load_config
+    from scanner.errors import ConfigError
+    from scanner.pipeline import backfill_range_stage
+
+    runner = CliRunner()
+    neither = runner.invoke(cli, ["--db", str(tmp_path / "s.db"), "backfill", "--from",
+                                  "2016-01-01"])
+    assert neither.exit_code == 2 and "--from and --to" in neither.output
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[[source]]\nid = "feed-a"\nname = "a"\nkind = "feed"\n'
+                       'url = "http://127.0.0.1:9/x"\nlanguage = "en"\nitem_kind = "news"\n')
+    config = load_config(None, {"db_path": str(tmp_path / "s.db"),
+                                "sources_file": str(sources)}, environ={})
+    with pytest.raises(ConfigError, match="and none is enabled"):
+        backfill_range_stage(config, "r", "2016-01-01", "2016-12-31")
+    with pytest.raises(ConfigError, match="is after"):
+        backfill_range_stage(config, "r", "2017-01-01", "2016-12-31")

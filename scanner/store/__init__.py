@@ -219,12 +219,14 @@ class Store(TopicTables, SignalTables, AdminTables):
     # -- fetches and items ----------------------------------------------------------
 
     def record_fetch(
-        self, fetch: dict[str, Any], items: Sequence[dict[str, Any]] = ()
+        self, fetch: dict[str, Any], items: Sequence[dict[str, Any]] = (),
+        keep_validators: bool = False,
     ) -> tuple[int, UpsertCounts]:
         """Store one fetch attempt, the items it produced and the source's new state.
 
         All in one transaction: either the fetch row, its items and the source's
-        validators are all written, or none are.
+        validators are all written, or none are. `keep_validators`: a fetch of another
+        URL of the source (a backfill page) leaves its ETag and Last-Modified alone.
         """
         with self.db.atomic():
             counts = self._upsert_items(items)
@@ -239,7 +241,7 @@ class Store(TopicTables, SignalTables, AdminTables):
             }
             if row.get("status") in ("ok", "not_modified"):
                 state["last_ok_at"] = row.get("started_at")
-            if row.get("status") == "ok":
+            if row.get("status") == "ok" and not keep_validators:
                 state["etag"] = row.get("etag")
                 state["last_modified"] = row.get("last_modified")
             if self.db["sources"].count_where("id = ?", [row["source_id"]]):
