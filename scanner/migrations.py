@@ -159,6 +159,17 @@ def _m007_locks(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m008_topic_restore(db: sqlite_utils.Database) -> None:
+    # each scope's topics and members as they were before its newest night, so that a
+    # rerun of that night starts from the same state as its first run
+    db.execute("CREATE TABLE topic_restore_topics AS SELECT '' AS restore_date, * "
+               "FROM topics WHERE 0")
+    db.execute("CREATE TABLE topic_restore_members AS SELECT '' AS restore_date, * "
+               "FROM topic_members WHERE 0")
+    db["topic_restore_runs"].create({"run_date": str, "model": str, "scope": str},
+                                    pk=("model", "scope"))
+
+
 #: Numbered schema migrations; append, never edit one that has shipped.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "sources, runs, fetches, items, imports", _m001_initial),
@@ -168,4 +179,5 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (5, "ranked signals per run", _m005_signals),
     (6, "panel verdicts on topics and fields", _m006_panel_verdicts),
     (7, "run lock", _m007_locks),
+    (8, "topic state before each scope's newest night, for reruns", _m008_topic_restore),
 ]

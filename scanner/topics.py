@@ -340,6 +340,7 @@ def _update_scope(store: Any, settings: TopicSettings, scope: str, kinds: tuple[
                   model: str, taxonomy_key: str, run_date: str, run_id: str | None,
                   full: bool, vocabulary: tuple[str, ...]) -> dict[str, Any]:
     started = time.monotonic()
+    store.restore_state_before(run_date, model, scope)  # a rerun starts where the first did
     since = (date.fromisoformat(run_date) - timedelta(days=settings.window_days)).isoformat()
     window = store.window_items(since, run_date, kinds)
     embedded_ids, matrix = store.item_embeddings(model, [w["id"] for w in window])

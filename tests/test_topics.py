@@ -156,12 +156,35 @@ def test_a_night_stores_topics_members_series_and_is_idempotent(store: Store) ->
         series = store.topic_series(topic["id"])
         assert sum(s["count"] for s in series) == topic["size"]
         assert all(s["total"] == 150 and s["period"] == "2026-01" for s in series)
-    events_before = len(store.topic_events())
+    events_before = store.topic_events()
     again = _night(store, "2026-01-10")  # a rerun of the same night replaces, not adds
-    assert again["events"] == {"continued": 5}
+    assert again["events"] == first["events"] == {"born": 5}  # it starts where the first did
     assert sorted(t["id"] for t in store.list_topics(MODEL)) == sorted(t["id"] for t in live)
-    assert len(store.topic_events()) == events_before  # the night's events were replaced
+    assert store.topic_memberships(MODEL, "all") == members
+    assert [(e["kind"], e["topic_id"]) for e in store.topic_events()] == \
+        [(e["kind"], e["topic_id"]) for e in events_before]  # replaced, not added
     assert len(store.topic_runs()) == 1
+
+
+def test_a_rerun_of_an_incremental_night_ends_as_its_first_run_did(store: Store) -> None:
+    x, ids = _blobs(CENTRES[:5], 30, seed=1)
+    _add(store, x, ids, "2026-01-10")
+    _night(store, "2026-01-10")
+    y, new_ids = _blobs(CENTRES[:6], 12, seed=2)  # a sixth blob: a birth from the pool
+    _add(store, y, [f"n{i}" for i in new_ids], "2026-01-11")
+
+    def state() -> tuple:
+        topics = sorted((t["id"], t["size"], t["status"]) for t in
+                        store.list_topics(MODEL, ("live", "dormant", "died"), limit=100))
+        events = sorted((e["run_date"], e["kind"], e["topic_id"], e["other_id"] or "")
+                        for e in store.topic_events())
+        return topics, store.topic_memberships(MODEL, "all"), events
+
+    first = _night(store, "2026-01-11")
+    assert first["mode"] == "incremental" and first["events"].get("born")
+    after_first = state()
+    again = _night(store, "2026-01-11")
+    assert again["events"] == first["events"] and state() == after_first
 
 
 def test_incremental_nights_attach_hold_and_give_birth(store: Store) -> None:

@@ -87,6 +87,7 @@ class TopicTables:
         """
         key = [run["run_date"], run["model"], run["scope"]]
         with self.db.atomic():
+            self._keep_state_before(*key)
             self.db.execute("DELETE FROM topic_events WHERE run_date = ? AND model = ? "
                             "AND scope = ?", key)
             self.db.execute("DELETE FROM topic_snapshots WHERE run_date = ? AND model = ? "
@@ -122,13 +123,55 @@ class TopicTables:
                                 f"({','.join('?' * len(chunk))})", [series_from, *chunk])
             self.db["topic_series"].insert_all(series, batch_size=1000)
 
+    def _keep_state_before(self, run_date: str, model: str, scope: str) -> None:
+        """Copy the scope's topics and members aside before the first run of a new night
+        (a rerun of the same night keeps the copy taken before its first run)."""
+        kept = self.db.execute("SELECT run_date FROM topic_restore_runs WHERE model = ? AND "
+                               "scope = ?", [model, scope]).fetchone()
+        if kept and kept[0] == run_date:
+            return
+        for table, source in (("topic_restore_topics", "topics"),
+                              ("topic_restore_members", "topic_members")):
+            columns = ", ".join(self.db[source].columns_dict)
+            self.db.execute(f"DELETE FROM {table} WHERE model = ? AND scope = ?",
+                            [model, scope])
+            self.db.execute(f"INSERT INTO {table} (restore_date, {columns}) SELECT ?, "
+                            f"{columns} FROM {source} WHERE model = ? AND scope = ?",
+                            [run_date, model, scope])
+        self.db["topic_restore_runs"].upsert({"run_date": run_date, "model": model,
+                                              "scope": scope}, pk=("model", "scope"))
+
+    def restore_state_before(self, run_date: str, model: str, scope: str) -> bool:
+        """Put back the scope's topics and members as they were before its newest night,
+        when `run_date` is that night (a rerun); True when something was restored.
+
+        Topics born in the first run of the night go, ids and all: the rerun numbers its
+        own births from the same point.
+        """
+        kept = self.db.execute("SELECT run_date FROM topic_restore_runs WHERE model = ? AND "
+                               "scope = ?", [model, scope]).fetchone()
+        if not kept or kept[0] != run_date:
+            return False
+        with self.db.atomic():
+            for table, source in (("topic_restore_topics", "topics"),
+                                  ("topic_restore_members", "topic_members")):
+                columns = ", ".join(self.db[source].columns_dict)
+                self.db.execute(f"DELETE FROM {source} WHERE model = ? AND scope = ?",
+                                [model, scope])
+                self.db.execute(f"INSERT INTO {source} ({columns}) SELECT {columns} FROM "
+                                f"{table} WHERE model = ? AND scope = ?", [model, scope])
+            self.db.execute("DELETE FROM topic_series WHERE topic_id NOT IN "
+                            "(SELECT id FROM topics)")
+        return True
+
     def clear_topics(self, model: str) -> None:
         """Forget every topic of a model (for a replay from scratch); items stay."""
         with self.db.atomic():
             self.db.execute("DELETE FROM topic_series WHERE topic_id IN "
                             "(SELECT id FROM topics WHERE model = ?)", [model])
             for table in ("topic_members", "topic_runs", "topic_events", "topic_snapshots",
-                          "topics"):
+                          "topics", "topic_restore_topics", "topic_restore_members",
+                          "topic_restore_runs"):
                 self.db.execute(f"DELETE FROM {table} WHERE model = ?", [model])
 
     # -- reading ------------------------------------------------------------------------
