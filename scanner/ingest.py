@@ -103,6 +103,20 @@ def _fetch_row(
     }
 
 
+def _store_outcome(store: Store, source: Source, outcome: FetchOutcome, run_id: str | None,
+                   keep_validators: bool = False) -> SourceResult:
+    """Parse one fetch, store its row and items in one transaction, say what happened."""
+    status, parsed, message = parse_outcome(outcome, source)
+    row = _fetch_row(outcome, source, status, parsed, message, run_id)
+    items = parsed.items if parsed and status == "ok" else []
+    _, counts = store.record_fetch(row, items, keep_validators=keep_validators)
+    return SourceResult(
+        source_id=source.id, status=status, http_code=outcome.http_code,
+        entries=row["entries"], counts=counts, bozo=bool(row["bozo"]),
+        message=message, duration_s=outcome.duration_s,
+    )
+
+
 def pull_sources(
     store: Store,
     sources: Sequence[Source],
@@ -134,15 +148,7 @@ def pull_sources(
                 http, source.url, settings, etag=state.get("etag"),
                 last_modified=state.get("last_modified"), throttle=throttle,
             )
-            status, parsed, message = parse_outcome(outcome, source)
-            row = _fetch_row(outcome, source, status, parsed, message, run_id)
-            items = parsed.items if parsed and status == "ok" else []
-            _, counts = store.record_fetch(row, items)
-            result = SourceResult(
-                source_id=source.id, status=status, http_code=outcome.http_code,
-                entries=row["entries"], counts=counts, bozo=bool(row["bozo"]),
-                message=message, duration_s=outcome.duration_s,
-            )
+            result = _store_outcome(store, source, outcome, run_id)
             summary.results.append(result)
             if on_source:
                 on_source(result)
@@ -180,19 +186,11 @@ def pull_date_range(
                 url = arxiv_range_url(source.url, date_from, date_to, page * page_size,
                                       page_size)
                 outcome = fetch_url(http, url, settings, throttle=throttle)
-                status, parsed, message = parse_outcome(outcome, source)
-                row = _fetch_row(outcome, source, status, parsed, message, run_id)
-                items = parsed.items if parsed and status == "ok" else []
-                _, counts = store.record_fetch(row, items, keep_validators=True)
-                result = SourceResult(
-                    source_id=source.id, status=status, http_code=outcome.http_code,
-                    entries=row["entries"], counts=counts, bozo=bool(row["bozo"]),
-                    message=message, duration_s=outcome.duration_s,
-                )
+                result = _store_outcome(store, source, outcome, run_id, keep_validators=True)
                 summary.results.append(result)
                 if on_page:
                     on_page(result)
-                if status != "ok" or row["entries"] < page_size:
+                if result.status != "ok" or result.entries < page_size:
                     break
     finally:
         if client is None:
