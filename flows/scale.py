@@ -73,7 +73,17 @@ def embed_batch(config: Config, batch: list[dict[str, Any]]) -> tuple[list[str],
 
 def embed_mapped(config: Config, run_id: str, batch_size: int = 256, wave_batches: int = 16
                  ) -> dict[str, Any]:
-    """The embed stage as batches mapped over the runner's workers, wave by wave."""
+    """The embed stage as batches mapped over the runner's workers, wave by wave.
+
+    A flow that was not put on Dask (on_runner) embeds in-process instead, and says so:
+    mapping torch batches over threads of one process would only oversubscribe it.
+    """
+    from prefect.context import FlowRunContext
+
+    context = FlowRunContext.get()
+    if context is None or type(context.task_runner).__name__ != "DaskTaskRunner":
+        summary = pipeline.embed_stage(config, run_id)
+        return {**summary, "runner": "in-process (the flow is not on a Dask task runner)"}
     started = time.monotonic()
     if config.dask.startswith("local") and not config.embed_threads:
         # the workers share this machine: split its cores instead of each taking all

@@ -156,3 +156,28 @@ def test_dask_without_a_running_prefect_server_is_refused_with_the_way_out(monke
             pytest.raises(ConfigError, match="prefect server start"):
         task_runner("local:2")
     assert task_runner("") is None
+
+
+def test_dask_set_on_a_flow_that_is_not_on_dask_embeds_in_process(tmp_path: Path) -> None:
+    from prefect import flow
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.scale import embed_mapped
+    from scanner import pipeline
+    from scanner.config import load_config
+
+    config_file = tmp_path / "scanner.toml"
+    config_file.write_text(f'db_path = "{tmp_path / "s.db"}"\nmodel = "hashing-test"\n'
+                           'dask = "local:2"\n')
+    config = load_config(config_file)
+    pipeline.import_chunk(config, str(_news_slice(tmp_path, 30)), 1000)
+
+    @flow(name="plain")
+    def plain() -> dict:
+        return embed_mapped(config, "test")
+
+    with prefect_test_harness(server_startup_timeout=180):
+        summary = plain()
+    assert summary["runner"].startswith("in-process") and summary["embedded"] > 0
+    with Store(config.db_path) as store:
+        assert store.count_missing_embeddings("hashing-test") == 0
