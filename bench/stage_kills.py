@@ -12,8 +12,9 @@ multilingual-e5-small-fast (its calibrator is committed).
 1. Reference: one uninterrupted night on a copy of the base store; the child reports when
    each stage starts, which gives each stage's time window.
 2. Each kill: a fresh copy of the base store, a night started and SIGKILLed at a random
-   moment inside a stage (the stages are taken in turn, so every stage is hit), then
-   the same night rerun to the end (it must take over the dead run's lock).
+   moment inside a stage: once the child says the stage started, after a random part of
+   that stage's reference length (the stages are taken in turn, so every stage is hit);
+   then the same night rerun to the end (it must take over the dead run's lock).
 3. The store after the rerun is compared with the reference: items, embeddings (vectors
    within 1e-5), assignments, topics and members, the night's lineage events and ranked
    lists, the report's files; plus duplicates and orphans.
@@ -142,8 +143,10 @@ def _config(work: Path, name: str, sources: Path) -> Path:
     return config
 
 
-def _night(config: Path, kill_at: float | None = None) -> tuple[list[tuple[str, float]], bool]:
-    """Run the night; returns (stage, seconds since start) as reported, and whether killed."""
+def _night(config: Path, kill_in: tuple[str, float] | None = None
+           ) -> tuple[list[tuple[str, float]], bool]:
+    """Run the night, SIGKILLed `kill_in` = (stage, seconds) after that stage starts when
+    given; returns (stage, seconds since start) as reported, and whether it was killed."""
     import threading
 
     started = time.monotonic()
@@ -160,11 +163,12 @@ def _night(config: Path, kill_at: float | None = None) -> tuple[list[tuple[str, 
     reader.start()
     killed = False
     while child.poll() is None:
-        if kill_at is not None and time.monotonic() - started >= kill_at:
+        stage_start = next((t for name, t in seen if kill_in and name == kill_in[0]), None)
+        if stage_start is not None and time.monotonic() - started >= stage_start + kill_in[1]:
             child.send_signal(signal.SIGKILL)
             killed = True
             break
-        time.sleep(0.01)
+        time.sleep(0.005)
     child.wait()
     reader.join(timeout=5)
     if not killed and child.returncode != 0:
@@ -218,7 +222,7 @@ def stage_kills(n: int, items: int, seed: int = 11) -> dict:
                 target = STAGES[attempt % len(STAGES)]
                 low, high = windows[target]
                 config = fresh(f"k{attempt}")
-                seen, killed = _night(config, rng.uniform(low, high))
+                seen, killed = _night(config, (target, rng.uniform(0, high - low)))
                 hit = seen[-1][0] if seen else "start"
                 outcome["tried"] += 1
                 if killed and hit in outcome["by_stage"]:
