@@ -75,3 +75,34 @@ def backfill(path: str | None = None, chunk_rows: int = 20_000, config_path: str
         (lambda run_id: backfill_mapped(config, run_id, path, chunk_rows)) if config.dask else
         (lambda run_id: backfill_import(config, run_id, path, chunk_rows)),
         lambda run_id: assign(config, run_id)])
+
+
+@task(name="evaluate-assign", cache_policy=NO_CACHE)
+def evaluate_assign(config: Config, run_id: str, labels: str) -> dict[str, Any]:
+    """Out-of-fold field-assignment figures on a labelled file."""
+    return pipeline.evaluate_assignment_stage(config, run_id, labels)
+
+
+@task(name="evaluate-backtest", cache_policy=NO_CACHE)
+def evaluate_backtest(config: Config, run_id: str, corpus: str, shared: str,
+                      sample: int) -> dict[str, Any]:
+    """The emergence backtest of one protocol."""
+    return pipeline.backtest_stage(config, run_id, corpus, shared, sample)
+
+
+@flow(name="evaluate", log_prints=True)
+def evaluate(labels: str | None = None, backtest: str | None = "arxiv",
+             shared: str = "../shared/data", sample: int = 100_000,
+             config_path: str | None = None, db_path: str | None = None) -> dict[str, Any]:
+    """The assignment evaluation (labels: a labelled JSONL) and the emergence backtest
+    (backtest: arxiv or news; None to skip), figures in the run's summary."""
+    config = load_config(config_path, {"db_path": db_path})
+    day = pipeline.run_date_or_today(None)
+    steps = []
+    if labels:
+        steps.append(lambda run_id: evaluate_assign(config, run_id, labels))
+    if backtest:
+        steps.append(lambda run_id: evaluate_backtest(config, run_id, backtest, shared,
+                                                      sample))
+    return pipeline.run_steps(config, "evaluate", day, {"labels": labels,
+                                                        "backtest": backtest}, steps)

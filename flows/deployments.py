@@ -18,7 +18,7 @@ def deployments(config_path: str | None = None, db_path: str | None = None) -> l
     """The runner deployments of every flow: nightly on its schedule, the rest on demand."""
     from prefect.schedules import Cron
 
-    from flows.batch import backfill, rescore
+    from flows.batch import backfill, evaluate, rescore
     from flows.nightly import nightly
     from flows.scale import on_runner
     from scanner.config import load_config
@@ -33,6 +33,9 @@ def deployments(config_path: str | None = None, db_path: str | None = None) -> l
                               concurrency_limit=1),
         rescore.to_deployment(name="rescore", parameters=common, concurrency_limit=1),
         backfill.to_deployment(name="backfill", parameters=common, concurrency_limit=1),
+        evaluate.to_deployment(name="evaluate", parameters={"config_path": config_path,
+                                                            "db_path": db_path},
+                               concurrency_limit=1),
     ]
 
 

@@ -32,6 +32,15 @@ from scanner.topics import Clusterer, attach
 GROWTH_LABEL = 2.0
 
 
+#: The protocols of issue #6: corpus preset, file under the shared data folder, cut-offs,
+#: horizon in days, period length in months.
+PROTOCOLS: dict[str, tuple[str, str, str, int, int]] = {
+    "arxiv": ("arxiv-2010-2019", "corpus/arxiv_2010_2019.parquet",
+              "2014-01-01,2015-01-01,2016-01-01,2017-01-01", 730, 6),
+    "news": ("news-zh", "corpus/news_zh_2022_2024.parquet", "2024-01-01", 366, 1),
+}
+
+
 @dataclass
 class Corpus:
     """Items for a backtest: vectors, publication dates, and a venue per item."""

@@ -326,25 +326,13 @@ def evaluate_assign(ctx: click.Context, labels: Path | None, folds: int, seed: i
                     write_doc: Path | None) -> None:
     """Cross-validated field-assignment figures (micro/macro F1, per field, en/zh)."""
     from scanner import PROJECT_ROOT
-    from scanner.assign import Scorer, calibrator_path
-    from scanner.embed import load_embedder
-    from scanner.evaluate import evaluate_assignment, load_labels
-    from scanner.taxonomy import load_taxonomy
+    from scanner.assign import calibrator_path
+    from scanner.pipeline import assignment_evaluation
 
     config = _config(ctx)
     labels = labels or PROJECT_ROOT.parent / "shared" / "data" / "labels" / "dev.jsonl"
-    if not labels.is_file():
-        raise click.ClickException(f"labels file {labels} not found; pass --labels")
-    taxonomy = load_taxonomy(config.taxonomy_file)
-    embedder = load_embedder(config.model, config.embed_threads or None, config.model_cache)
-    labelled = load_labels(labels, [f.id for f in taxonomy.active_fields])
-    with console.status(f"embedding {len(labelled.texts)} labelled items"):
-        vectors = embedder.embed(labelled.texts)
-    report, calibrator = evaluate_assignment(Scorer(taxonomy, embedder), labelled, vectors,
-                                             folds=folds, seed=seed)
-    from scanner.evaluate import crosslingual_matching
-
-    report.details["crosslingual"] = crosslingual_matching(embedder, taxonomy, labelled, vectors)
+    with console.status(f"embedding the labelled items of {labels.name} and scoring them"):
+        report, calibrator, taxonomy = assignment_evaluation(config, str(labels), folds, seed)
     table = Table("items", "micro-F1", "macro-F1",
                   title=f"Field assignment, {folds}-fold out-of-fold ({labels.name})")
     for group in ("all", "en", "zh"):

@@ -12,6 +12,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
+from scanner.backtest import PROTOCOLS
 from scanner.cli import _config, _store, cli, console, evaluate
 from scanner.report import rank_change
 from scanner.signals import LISTS
@@ -96,16 +97,8 @@ def rank_command(ctx: click.Context, list_name: str, run_date: str | None, limit
     console.print(table)
 
 
-#: The protocols of issue #6: corpus preset, file, cut-offs, horizon, period length.
-BACKTESTS = {
-    "arxiv": ("arxiv-2010-2019", "corpus/arxiv_2010_2019.parquet",
-              "2014-01-01,2015-01-01,2016-01-01,2017-01-01", 730, 6),
-    "news": ("news-zh", "corpus/news_zh_2022_2024.parquet", "2024-01-01", 366, 1),
-}
-
-
 @evaluate.command("backtest")
-@click.option("--corpus", "corpus_name", type=click.Choice(sorted(BACKTESTS)), default="arxiv",
+@click.option("--corpus", "corpus_name", type=click.Choice(sorted(PROTOCOLS)), default="arxiv",
               show_default=True)
 @click.option("--shared", type=click.Path(file_okay=False, path_type=Path),
               default=Path("../shared/data"), show_default=True)
@@ -122,34 +115,16 @@ def evaluate_backtest(ctx: click.Context, corpus_name: str, shared: Path, sample
                       cutoffs: str | None, model: str | None, periods: int, seed: int,
                       write: Path | None) -> None:
     """Does the emergence ranking predict which topics grow? Against baselines."""
-    from scanner.backtest import backtest_cutoff, format_table, load_corpus
-    from scanner.embed import load_embedder
+    from dataclasses import replace
+
+    from scanner.pipeline import backtest_run
 
     config = _config(ctx)
-    model = model or config.model
-    preset, relative, default_cutoffs, horizon, months = BACKTESTS[corpus_name]
-    path = shared / relative
-    if not path.is_file():
-        raise click.ClickException(f"{path} is missing: the backtest reads the shared corpus")
+    config = replace(config, model=model or config.model)
     with _store(ctx) as store:
-        corpus = load_corpus(
-            store, path, preset, model, sample, seed,
-            lambda: load_embedder(model, config.embed_threads or None, config.model_cache),
-            progress=lambda done, total: console.print(f"embedded {done}/{total}")
-            if done % 5120 == 0 or done == total else None)
-    results = []
-    for cutoff in (cutoffs or default_cutoffs).split(","):
-        result = backtest_cutoff(corpus, cutoff.strip(), horizon, months, periods,
-                                 config.topics, config.signals)
-        results.append(result)
-        console.print(f"{cutoff}: {result['items_before']} items before, "
-                      f"{result['items_after']} in the {horizon}-day horizon "
-                      f"({result['future_unattached']:.1%} unattached), "
-                      f"{result['topics']} topics, {result['grew_2x']} grew 2x")
-    table = format_table(results)
-    header = (f"Backtest on {relative} ({len(corpus.dates)} items, sample seed {seed}), "
-              f"model {model}, periods of {months} months x {periods}, horizon {horizon} d.")
-    click.echo(f"\n{header}\n\n{table}")
+        _, table = backtest_run(config, store, corpus_name, str(shared), sample, cutoffs,
+                                periods, seed, progress=console.print)
+    click.echo(f"\n{table}")
     if write:
-        write.write_text(f"{header}\n\n{table}\n", encoding="utf-8")
+        write.write_text(f"{table}\n", encoding="utf-8")
         console.print(f"written to {write}")

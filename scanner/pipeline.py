@@ -323,3 +323,95 @@ def backfill_stage(config: Config, run_id: str, path: str, chunk_rows: int = 20_
             break
     return {"stage": "backfill", "status": "ok", "path": path, "rows": chunk["rows"],
             "new": new, "embedded": embedded, "seconds": round(time.monotonic() - started, 2)}
+
+
+# -- evaluation (the `evaluate` flow and `scanner evaluate`) -------------------------------
+
+
+def assignment_evaluation(config: Config, labels: str, folds: int = 5, seed: int = 0
+                          ) -> tuple[Any, Any, Any]:
+    """(report with cross-lingual figures, calibrator fitted on all labels, taxonomy)."""
+    from pathlib import Path
+
+    from scanner.assign import Scorer
+    from scanner.embed import load_embedder
+    from scanner.errors import ConfigError
+    from scanner.evaluate import crosslingual_matching, evaluate_assignment, load_labels
+    from scanner.taxonomy import load_taxonomy
+
+    if not Path(labels).is_file():
+        raise ConfigError(f"labels file {labels} not found; pass --labels")
+    taxonomy = load_taxonomy(config.taxonomy_file)
+    embedder = load_embedder(config.model, config.embed_threads or None, config.model_cache)
+    labelled = load_labels(Path(labels), [f.id for f in taxonomy.active_fields])
+    vectors = embedder.embed(labelled.texts)
+    report, calibrator = evaluate_assignment(Scorer(taxonomy, embedder), labelled, vectors,
+                                             folds=folds, seed=seed)
+    report.details["crosslingual"] = crosslingual_matching(embedder, taxonomy, labelled,
+                                                           vectors)
+    return report, calibrator, taxonomy
+
+
+def evaluate_assignment_stage(config: Config, run_id: str, labels: str, folds: int = 5,
+                              seed: int = 0) -> dict[str, Any]:
+    """Out-of-fold assignment figures as a run stage (nothing is saved)."""
+    started = time.monotonic()
+    report, _, taxonomy = assignment_evaluation(config, labels, folds, seed)
+    return {"stage": "evaluate-assign", "status": "ok", "labels": labels,
+            "model": config.model, "taxonomy": taxonomy.version, "items": report.items,
+            "micro_f1": {k: round(v, 4) for k, v in report.micro_f1.items()},
+            "macro_f1": {k: round(v, 4) for k, v in report.macro_f1.items()},
+            "crosslingual": report.details["crosslingual"],
+            "seconds": round(time.monotonic() - started, 2)}
+
+
+def backtest_run(config: Config, store: Store, corpus_name: str, shared: str, sample: int,
+                 cutoffs: str | None = None, periods: int = 8, seed: int = 20100101,
+                 progress: Callable[[str], None] | None = None) -> tuple[list[dict], str]:
+    """The emergence backtest of one protocol (scanner.backtest.PROTOCOLS); (results per
+    cut-off, the table with its header)."""
+    from pathlib import Path
+
+    from scanner.backtest import PROTOCOLS, backtest_cutoff, format_table, load_corpus
+    from scanner.embed import load_embedder
+    from scanner.errors import ConfigError
+
+    preset, relative, default_cutoffs, horizon, months = PROTOCOLS[corpus_name]
+    path = Path(shared) / relative
+    if not path.is_file():
+        raise ConfigError(f"{path} is missing: the backtest reads the shared corpus")
+    corpus = load_corpus(
+        store, path, preset, config.model, sample, seed,
+        lambda: load_embedder(config.model, config.embed_threads or None, config.model_cache),
+        progress=(lambda done, total: progress(f"embedded {done}/{total}")
+                  if done % 5120 == 0 or done == total else None) if progress else None)
+    results = []
+    for cutoff in (cutoffs or default_cutoffs).split(","):
+        result = backtest_cutoff(corpus, cutoff.strip(), horizon, months, periods,
+                                 config.topics, config.signals)
+        results.append(result)
+        if progress:
+            progress(f"{cutoff}: {result['items_before']} items before, "
+                     f"{result['items_after']} in the {horizon}-day horizon "
+                     f"({result['future_unattached']:.1%} unattached), "
+                     f"{result['topics']} topics, {result['grew_2x']} grew 2x")
+    header = (f"Backtest on {relative} ({len(corpus.dates)} items, sample seed {seed}), "
+              f"model {config.model}, periods of {months} months x {periods}, "
+              f"horizon {horizon} d.")
+    return results, f"{header}\n\n{format_table(results)}"
+
+
+def backtest_stage(config: Config, run_id: str, corpus_name: str, shared: str, sample: int,
+                   db: str | None = None) -> dict[str, Any]:
+    """The backtest of one protocol as a run stage, in a store of its own (default
+    backtest-<corpus>.db beside the configured one): the corpus never mixes with the
+    items the nightly runs rank."""
+    from pathlib import Path
+
+    started = time.monotonic()
+    db = db or str(Path(config.db_path).with_name(f"backtest-{corpus_name}.db"))
+    with Store(db) as store:
+        results, table = backtest_run(config, store, corpus_name, shared, sample)
+    return {"stage": "evaluate-backtest", "status": "ok", "corpus": corpus_name,
+            "sample": sample, "store": db, "cutoffs": len(results), "table": table,
+            "seconds": round(time.monotonic() - started, 2)}

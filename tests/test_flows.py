@@ -18,7 +18,7 @@ def test_nightly_deployment_runs_at_two_in_shanghai_in_code_and_in_prefect_yaml(
     from flows.deployments import NIGHTLY_CRON, TIMEZONE, deployments
 
     registered = {d.name: d for d in deployments()}
-    assert set(registered) == {"nightly", "rescore", "backfill"}
+    assert set(registered) == {"nightly", "rescore", "backfill", "evaluate"}
     schedule = registered["nightly"].schedules[0].schedule
     assert (schedule.cron, schedule.timezone) == ("0 2 * * *", "Asia/Shanghai")
     assert not registered["rescore"].schedules
@@ -181,3 +181,24 @@ def test_dask_set_on_a_flow_that_is_not_on_dask_embeds_in_process(tmp_path: Path
     assert summary["runner"].startswith("in-process") and summary["embedded"] > 0
     with Store(config.db_path) as store:
         assert store.count_missing_embeddings("hashing-test") == 0
+
+
+def test_the_evaluate_flow_puts_the_assignment_figures_in_its_run(tmp_path: Path) -> None:
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.batch import evaluate
+
+    lines = shared_path("labels", "dev.jsonl").read_text(encoding="utf-8").splitlines()
+    labels = tmp_path / "labels.jsonl"  # a derived subset for this test only, in tmp
+    labels.write_text("\n".join(lines[:120]) + "\n", encoding="utf-8")
+    config = tmp_path / "scanner.toml"
+    config.write_text(f'db_path = "{tmp_path / "s.db"}"\nmodel = "hashing-test"\n')
+    with prefect_test_harness(server_startup_timeout=180):
+        summary = evaluate(labels=str(labels), backtest=None, config_path=str(config))
+    stage = summary["stages"][0]
+    assert stage["stage"] == "evaluate-assign" and stage["items"]["all"] == 120
+    assert 0 <= stage["macro_f1"]["all"] <= 1 and set(stage["crosslingual"])
+    with Store(tmp_path / "s.db") as store:
+        run = store.get_run(summary["run_id"])
+    assert run["kind"] == "evaluate" and run["status"] == "ok"
+    assert run["summary"]["stages"][0]["micro_f1"] == stage["micro_f1"]
