@@ -204,3 +204,24 @@ def test_a_stage_failing_on_a_full_disk_marks_the_run_failed_with_the_way_out(
     assert run["summary"]["stages"] == [{"stage": "pull", "status": "ok"}]
     assert store.acquire_lock(RUN_LOCK, "next") is None  # the lock was given back
     store.close()
+
+
+def test_readers_are_not_blocked_by_a_writer_holding_its_transaction(tmp_path: Path) -> None:
+    """WAL: while a run holds an open write transaction, the CLI's readers see the last
+    committed state at once (they would wait up to 30 s and fail on a rollback journal)."""
+    db = tmp_path / "s.db"
+    writer = Store(db)
+    run_id = writer.start_run("nightly", "2026-01-01", {})
+    writer.db.execute("BEGIN IMMEDIATE")
+    writer.db.execute("UPDATE runs SET status = 'writing' WHERE id = ?", [run_id])
+    try:
+        reader = Store(db)
+        reader.db.conn.execute("PRAGMA busy_timeout = 0")  # fail at once if it had to wait
+        assert [r["status"] for r in reader.recent_runs()] == ["running"]
+        assert reader.stats()["items"] == 0
+        reader.close()
+        listed = CliRunner().invoke(cli, ["--db", str(db), "runs", "list"])
+        assert listed.exit_code == 0 and "1 runs" in listed.output
+    finally:
+        writer.db.execute("ROLLBACK")
+        writer.close()
