@@ -123,12 +123,16 @@ class TopicTables:
                                 f"({','.join('?' * len(chunk))})", [series_from, *chunk])
             self.db["topic_series"].insert_all(series, batch_size=1000)
 
+    def _kept_state_date(self, model: str, scope: str) -> str | None:
+        """The night whose prior state is kept for a scope, if any."""
+        row = self.db.execute("SELECT run_date FROM topic_restore_runs WHERE model = ? AND "
+                              "scope = ?", [model, scope]).fetchone()
+        return row[0] if row else None
+
     def _keep_state_before(self, run_date: str, model: str, scope: str) -> None:
         """Copy the scope's topics and members aside before the first run of a new night
         (a rerun of the same night keeps the copy taken before its first run)."""
-        kept = self.db.execute("SELECT run_date FROM topic_restore_runs WHERE model = ? AND "
-                               "scope = ?", [model, scope]).fetchone()
-        if kept and kept[0] == run_date:
+        if self._kept_state_date(model, scope) == run_date:
             return
         for table, source in (("topic_restore_topics", "topics"),
                               ("topic_restore_members", "topic_members")):
@@ -148,9 +152,7 @@ class TopicTables:
         Topics born in the first run of the night go, ids and all: the rerun numbers its
         own births from the same point.
         """
-        kept = self.db.execute("SELECT run_date FROM topic_restore_runs WHERE model = ? AND "
-                               "scope = ?", [model, scope]).fetchone()
-        if not kept or kept[0] != run_date:
+        if self._kept_state_date(model, scope) != run_date:
             return False
         with self.db.atomic():
             for table, source in (("topic_restore_topics", "topics"),
