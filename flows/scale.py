@@ -106,15 +106,7 @@ def embed_mapped(config: Config, run_id: str, batch_size: int = 256, wave_batche
 def backfill_mapped(config: Config, run_id: str, path: str, chunk_rows: int
                     ) -> dict[str, Any]:
     """Backfill with the embedding of each imported chunk mapped over the workers."""
-    started = time.monotonic()
-    new = embedded = 0
-    while True:
-        chunk = pipeline.import_chunk(config, path, chunk_rows)
-        new += chunk["new"]
-        embedded += embed_mapped(config, run_id)["embedded"]
-        print(f"{chunk['rows']} rows imported, {embedded} texts embedded")
-        if chunk["done"]:
-            break
-    return {"stage": "backfill", "status": "ok", "path": path, "rows": chunk["rows"],
-            "new": new, "embedded": embedded, "runner": config.dask,
-            "seconds": round(time.monotonic() - started, 2)}
+    summary = pipeline.backfill_stage(
+        config, run_id, path, chunk_rows, progress=print,
+        embed_chunk=lambda: embed_mapped(config, run_id)["embedded"])
+    return {**summary, "runner": config.dask}

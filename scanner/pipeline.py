@@ -298,25 +298,33 @@ def import_chunk(config: Config, path: str, chunk_rows: int) -> dict[str, Any]:
 
 
 def backfill_stage(config: Config, run_id: str, path: str, chunk_rows: int = 20_000,
-                   progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+                   progress: Callable[[str], None] | None = None,
+                   embed_chunk: Callable[[], int] | None = None) -> dict[str, Any]:
     """Import a dump chunk by chunk, embedding each chunk before the next.
 
     The import's checkpoint is committed with every batch and embeddings are stored
-    per content hash, so a crashed backfill resumes where it stopped.
+    per content hash, so a crashed backfill resumes where it stopped. `embed_chunk`
+    embeds what is missing and returns how many texts it did (default: in-process).
     """
     from scanner.embed import embed_new_items, load_embedder
 
-    started = time.monotonic()
     embedder = None
+
+    def in_process() -> int:
+        nonlocal embedder
+        with Store(config.db_path) as store:
+            if not store.count_missing_embeddings(config.model):
+                return 0
+            embedder = embedder or load_embedder(config.model, config.embed_threads or None,
+                                                 config.model_cache)
+            return embed_new_items(store, embedder).embedded
+
+    started = time.monotonic()
     embedded = new = 0
     while True:
         chunk = import_chunk(config, path, chunk_rows)
         new += chunk["new"]
-        with Store(config.db_path) as store:
-            if store.count_missing_embeddings(config.model):
-                embedder = embedder or load_embedder(config.model, config.embed_threads or None,
-                                                     config.model_cache)
-                embedded += embed_new_items(store, embedder).embedded
+        embedded += (embed_chunk or in_process)()
         if progress:
             progress(f"{chunk['rows']} rows imported, {embedded} texts embedded")
         if chunk["done"]:
