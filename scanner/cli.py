@@ -334,7 +334,8 @@ def evaluate_assign(ctx: click.Context, labels: Path | None, folds: int, seed: i
     with console.status(f"embedding the labelled items of {labels.name} and scoring them"):
         report, calibrator, taxonomy = assignment_evaluation(config, str(labels), folds, seed)
     table = Table("items", "micro-F1", "macro-F1",
-                  title=f"Field assignment, {folds}-fold out-of-fold ({labels.name})")
+                  title=f"Field assignment, {folds}-fold out-of-fold ({labels.name})",
+                  caption="macro-F1: mean over the fields with a positive in the group")
     for group in ("all", "en", "zh"):
         table.add_row(f"{group} ({report.items[group]})", f"{report.micro_f1[group]:.3f}",
                       f"{report.macro_f1[group]:.3f}")
