@@ -27,7 +27,7 @@ def topics_full(config: Config, run_id: str, run_date: str) -> dict[str, Any]:
 @task(name="backfill-import", cache_policy=NO_CACHE)
 def backfill_import(config: Config, run_id: str, path: str, chunk_rows: int) -> dict[str, Any]:
     """Import and embed a dump chunk by chunk (resumable)."""
-    return pipeline.backfill_stage(config, run_id, path, chunk_rows, progress=print)
+    return pipeline.backfill_stage(config, run_id, path, chunk_rows)
 
 
 @flow(name="rescore", log_prints=True)

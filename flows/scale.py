@@ -22,7 +22,7 @@ from prefect import task, unmapped
 from prefect.cache_policies import NO_CACHE
 
 import flows  # noqa: F401  (offline Prefect settings, before prefect is imported)
-from scanner import pipeline
+from scanner import pipeline, progress
 from scanner.config import Config
 from scanner.errors import ConfigError
 
@@ -90,12 +90,15 @@ def embed_mapped(config: Config, run_id: str, batch_size: int = 256, wave_batche
         config = replace(config, embed_threads=max(
             1, (os.cpu_count() or 1) // local_workers(config.dask)))
     embedded = waves = 0
+    pending = pipeline.count_pending_embeddings(config)
+    progress.report("embed", 0, pending)
     while batches := pipeline.pending_embedding_batches(config, batch_size, wave_batches):
         waves += 1
         for future in embed_batch.map(unmapped(config), batches):
             hashes, vectors = future.result()
             pipeline.save_embedding_batch(config, hashes, vectors)
             embedded += len(hashes)
+            progress.report("embed", embedded, max(pending, embedded))
     seconds = time.monotonic() - started
     return {"stage": "embed", "status": "ok", "model": config.model, "runner": config.dask,
             "embedded": embedded, "waves": waves,
@@ -107,6 +110,6 @@ def backfill_mapped(config: Config, run_id: str, path: str, chunk_rows: int
                     ) -> dict[str, Any]:
     """Backfill with the embedding of each imported chunk mapped over the workers."""
     summary = pipeline.backfill_stage(
-        config, run_id, path, chunk_rows, progress=print,
+        config, run_id, path, chunk_rows,
         embed_chunk=lambda: embed_mapped(config, run_id)["embedded"])
     return {**summary, "runner": config.dask}

@@ -44,9 +44,39 @@ def dask_option(command: Any) -> Any:
 
 
 def _flow_on_runner(flow_object: Any, config: Config) -> Any:
+    """The flow (on Dask when configured), called with live bars for its stages."""
     from flows.scale import on_runner
 
-    return on_runner(flow_object, config.dask)
+    runnable = on_runner(flow_object, config.dask)
+
+    def call(**parameters: Any) -> Any:
+        from scanner import progress
+
+        with Progress(TextColumn("{task.description:>8}"), BarColumn(),
+                      MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bars, \
+                progress.listening(StageBars(bars)):
+            return runnable(**parameters)
+
+    return call
+
+
+class StageBars:
+    """A rich bar per stage of a run, fed by scanner.progress reports."""
+
+    def __init__(self, bars: Progress) -> None:
+        self.bars = bars
+        self.tasks: dict[str, Any] = {}
+
+    def __call__(self, step: Any) -> None:
+        task = self.tasks.get(step.stage)
+        if task is None:
+            task = self.tasks[step.stage] = self.bars.add_task(step.stage, total=step.total)
+        if step.finished:
+            shown = self.bars.tasks[task]
+            end = shown.total if shown.total is not None else max(shown.completed, 1)
+            self.bars.update(task, total=end, completed=end)
+        else:
+            self.bars.update(task, completed=step.done, total=step.total)
 
 
 def _store(ctx: click.Context) -> Store:

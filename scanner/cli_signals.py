@@ -123,7 +123,7 @@ def evaluate_backtest(ctx: click.Context, corpus_name: str, shared: Path, sample
     config = replace(config, model=model or config.model)
     with _store(ctx) as store:
         _, table = backtest_run(config, store, corpus_name, str(shared), sample, cutoffs,
-                                periods, seed, progress=console.print)
+                                periods, seed, say=console.print)
     click.echo(f"\n{table}")
     if write:
         write.write_text(f"{table}\n", encoding="utf-8")

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
+from scanner import progress
 from scanner.config import Config
 from scanner.ingest import SourceResult, pull_sources
 from scanner.sources import load_sources, select_sources
@@ -76,13 +77,19 @@ def run_steps(config: Config, kind: str, run_date: str, params: dict[str, Any],
     The row is closed whatever happens, with the stages that finished; a failing step
     marks the run failed with its reason and the exception goes on to the caller.
     """
+    from contextlib import nullcontext
+
     run_id = begin_run(config, kind, run_date, params)
+    # nobody watching (a deployment's run): progress goes to the log, a line per tenth
+    watching = nullcontext() if progress.is_heard() else progress.listening(progress.printer())
     stages: list[dict[str, Any]] = []
     summary: dict[str, Any] = {"run_id": run_id, "run_date": run_date, "stages": stages}
     status, error = "failed", None
     try:
-        for step in steps:
-            stages.append(step(run_id))
+        with watching:
+            for step in steps:
+                stages.append(step(run_id))
+                progress.finish(str(stages[-1].get("stage", "")))
         status = "ok"
     except sqlite3.DatabaseError as exc:
         error = f"{type(exc).__name__}: {explain_sqlite_error(exc, config.db_path)}"
@@ -110,8 +117,19 @@ def pull_stage(
     """Fetch the enabled (or the named) sources into the store."""
     started = time.monotonic()
     sources = select_sources(load_sources(config.sources_file, config.taxonomy_file), source_ids)
+    pulled = 0
+
+    def after_source(result: SourceResult) -> None:
+        nonlocal pulled
+        pulled += 1
+        progress.report("pull", pulled, len(sources))
+        if on_source:
+            on_source(result)
+
+    progress.report("pull", 0, len(sources))
     with Store(config.db_path) as store:
-        summary = pull_sources(store, sources, config.fetch, run_id=run_id, on_source=on_source)
+        summary = pull_sources(store, sources, config.fetch, run_id=run_id,
+                               on_source=after_source)
     return {"stage": "pull", "status": "ok", **summary.totals(),
             "seconds": round(time.monotonic() - started, 2)}
 
@@ -121,13 +139,15 @@ def embed_stage(config: Config, run_id: str, limit: int | None = None) -> dict[s
     from scanner.embed import embed_new_items, load_embedder
 
     started = time.monotonic()
+    progress.report("embed", 0)
     with Store(config.db_path) as store:
         if store.count_missing_embeddings(config.model) == 0:  # skip loading the model
             return {"stage": "embed", "status": "ok", "model": config.model, "embedded": 0,
                     "reused": store.count_embeddings(config.model), "items_per_s": 0.0,
                     "seconds": round(time.monotonic() - started, 2)}
         embedder = load_embedder(config.model, config.embed_threads or None, config.model_cache)
-        result = embed_new_items(store, embedder, limit=limit)
+        result = embed_new_items(store, embedder, limit=limit,
+                                 progress=lambda done, total: progress.report("embed", done, total))
     return {"stage": "embed", "status": "ok", "model": result.model,
             "embedded": result.embedded, "reused": result.reused,
             "items_per_s": round(result.rate, 2),
@@ -147,6 +167,12 @@ def pending_embedding_batches(config: Config, batch_size: int = 256, max_batches
     with Store(config.db_path) as store:
         pending = store.missing_embeddings(config.model, batch_size * max_batches)
     return [pending[i:i + batch_size] for i in range(0, len(pending), batch_size)]
+
+
+def count_pending_embeddings(config: Config) -> int:
+    """How many stored texts have no vector for the configured model."""
+    with Store(config.db_path) as store:
+        return int(store.count_missing_embeddings(config.model))
 
 
 def embed_batch(config: Config, batch: Sequence[dict[str, Any]]) -> tuple[list[str], Any]:
@@ -182,6 +208,7 @@ def assign_stage(config: Config, run_id: str, limit: int | None = None) -> dict[
     from scanner.taxonomy import load_taxonomy, taxonomy_key
 
     started = time.monotonic()
+    progress.report("assign", 0)
     taxonomy = load_taxonomy(config.taxonomy_file)
     key = taxonomy_key(taxonomy)
     path = calibrator_path(taxonomy.version, config.model)
@@ -194,7 +221,8 @@ def assign_stage(config: Config, run_id: str, limit: int | None = None) -> dict[
                     "with_fields": 0, "seconds": round(time.monotonic() - started, 2)}
         embedder = load_embedder(config.model, config.embed_threads or None, config.model_cache)
         result = assign_items(store, Scorer(taxonomy, embedder), Calibrator.load(path), key,
-                              limit=limit)
+                              limit=limit,
+                              progress=lambda done, total: progress.report("assign", done, total))
     return {"stage": "assign", "status": "ok", "taxonomy": key, "assigned": result.assigned,
             "with_fields": result.with_fields, "verdict_fields": result.verdict_fields,
             "seconds": round(time.monotonic() - started, 2)}
@@ -207,6 +235,7 @@ def topics_stage(config: Config, run_id: str, run_date: str, full: bool = False
     from scanner.topics import update_topics
 
     started = time.monotonic()
+    progress.report("topics", 0)
     taxonomy = load_taxonomy(config.taxonomy_file)
     key = taxonomy_key(taxonomy)
     vocabulary = [w for f in taxonomy.active_fields
@@ -232,6 +261,7 @@ def signals_stage(config: Config, run_id: str, run_date: str) -> dict[str, Any]:
     from scanner.taxonomy import load_taxonomy, taxonomy_key
 
     started = time.monotonic()
+    progress.report("signals", 0)
     taxonomy = load_taxonomy(config.taxonomy_file)
     with Store(config.db_path) as store:
         lists = compute_signals(store, taxonomy, taxonomy_key(taxonomy), config.model,
@@ -248,6 +278,7 @@ def report_stage(config: Config, run_id: str, run_date: str | None, lang: str = 
     from scanner.taxonomy import load_taxonomy
 
     started = time.monotonic()
+    progress.report("report", 0)
     with Store(config.db_path) as store:
         data = build_report(store, load_taxonomy(config.taxonomy_file), run_date)
     folder = write_report(data, config.report_dir, lang)
@@ -294,11 +325,11 @@ def import_chunk(config: Config, path: str, chunk_rows: int) -> dict[str, Any]:
     rows = result.rows_read + result.rows_skipped_resume
     done = (result.rows_total is not None and rows >= result.rows_total) or \
         result.rows_read < chunk_rows
-    return {"rows": rows, "new": result.counts.new, "done": done}
+    return {"rows": rows, "total": result.rows_total, "new": result.counts.new, "done": done}
 
 
 def backfill_stage(config: Config, run_id: str, path: str, chunk_rows: int = 20_000,
-                   progress: Callable[[str], None] | None = None,
+                   say: Callable[[str], None] | None = None,
                    embed_chunk: Callable[[], int] | None = None) -> dict[str, Any]:
     """Import a dump chunk by chunk, embedding each chunk before the next.
 
@@ -317,16 +348,18 @@ def backfill_stage(config: Config, run_id: str, path: str, chunk_rows: int = 20_
                 return 0
             embedder = embedder or load_embedder(config.model, config.embed_threads or None,
                                                  config.model_cache)
-            return embed_new_items(store, embedder).embedded
+            return embed_new_items(store, embedder, progress=lambda done, total:
+                                   progress.report("embed", done, total)).embedded
 
     started = time.monotonic()
     embedded = new = 0
     while True:
         chunk = import_chunk(config, path, chunk_rows)
         new += chunk["new"]
+        progress.report("import", chunk["rows"], chunk.get("total"))
         embedded += (embed_chunk or in_process)()
-        if progress:
-            progress(f"{chunk['rows']} rows imported, {embedded} texts embedded")
+        if say:
+            say(f"{chunk['rows']} rows imported, {embedded} texts embedded")
         if chunk["done"]:
             break
     return {"stage": "backfill", "status": "ok", "path": path, "rows": chunk["rows"],
@@ -375,7 +408,7 @@ def evaluate_assignment_stage(config: Config, run_id: str, labels: str, folds: i
 
 def backtest_run(config: Config, store: Store, corpus_name: str, shared: str, sample: int,
                  cutoffs: str | None = None, periods: int = 8, seed: int = 20100101,
-                 progress: Callable[[str], None] | None = None) -> tuple[list[dict], str]:
+                 say: Callable[[str], None] | None = None) -> tuple[list[dict], str]:
     """The emergence backtest of one protocol (scanner.backtest.PROTOCOLS); (results per
     cut-off, the table with its header)."""
     from pathlib import Path
@@ -391,15 +424,15 @@ def backtest_run(config: Config, store: Store, corpus_name: str, shared: str, sa
     corpus = load_corpus(
         store, path, preset, config.model, sample, seed,
         lambda: load_embedder(config.model, config.embed_threads or None, config.model_cache),
-        progress=(lambda done, total: progress(f"embedded {done}/{total}")
-                  if done % 5120 == 0 or done == total else None) if progress else None)
+        progress=(lambda done, total: say(f"embedded {done}/{total}")
+                  if done % 5120 == 0 or done == total else None) if say else None)
     results = []
     for cutoff in (cutoffs or default_cutoffs).split(","):
         result = backtest_cutoff(corpus, cutoff.strip(), horizon, months, periods,
                                  config.topics, config.signals)
         results.append(result)
-        if progress:
-            progress(f"{cutoff}: {result['items_before']} items before, "
+        if say:
+            say(f"{cutoff}: {result['items_before']} items before, "
                      f"{result['items_after']} in the {horizon}-day horizon "
                      f"({result['future_unattached']:.1%} unattached), "
                      f"{result['topics']} topics, {result['grew_2x']} grew 2x")

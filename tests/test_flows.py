@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import flows  # noqa: F401  (offline settings first)
+from scanner import progress
+from scanner.progress import Step
 from scanner.store import Store
 from tests.conftest import shared_path
 
@@ -54,7 +56,9 @@ def test_backfill_nightly_and_rescore_end_to_end_under_the_test_harness(tmp_path
         assert [s["stage"] for s in filled["stages"]] == ["backfill", "assign"]
         assert filled["stages"][0]["rows"] == len(rows) and filled["stages"][1]["assigned"] == \
             len(rows)
-        first = nightly(run_date="2024-12-31", fetch=False, config_path=config)
+        heard: list[Step] = []
+        with progress.listening(heard.append):
+            first = nightly(run_date="2024-12-31", fetch=False, config_path=config)
         store = Store(db)
         topics_before = {t["id"] for t in store.list_topics(limit=500)}
         events_before = len(store.topic_events())
@@ -62,6 +66,9 @@ def test_backfill_nightly_and_rescore_end_to_end_under_the_test_harness(tmp_path
         again = nightly(run_date="2024-12-31", fetch=False, config_path=config)
         rescored = rescore(run_date="2024-12-31", config_path=config)
     assert [s["status"] for s in first["stages"]] == ["skipped", "ok", "ok", "ok", "ok", "ok"]
+    # the stages told how far they got, and each said it ended, in order
+    assert [s.stage for s in heard if s.finished] == [s["stage"] for s in first["stages"]]
+    assert {s.stage for s in heard if not s.finished} >= {"embed", "topics", "signals", "report"}
     # the rerun starts from the state the first run started from, and ends as it did
     assert again["stages"][3]["events"] == first["stages"][3]["events"]
     store = Store(db)

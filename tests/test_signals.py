@@ -229,6 +229,8 @@ def test_backtest_scores_a_steadily_growing_topic_above_flat_ones() -> None:
     # the one topic that grew is ranked first: the top 10% flagged is exactly it
     assert ours["p@10"] == pytest.approx(0.1) and ours["threat"] == 1.0
     assert result["methods"]["random"]["threat"] < 0.2
+    # the top tenth of realised growth (1 of 12 topics) is that same topic
+    assert ours["threat_top"] == 1.0 and result["methods"]["random"]["threat_top"] < 0.2
     assert "| 2014-01-01 | 12 | 1 | emergence score (ours) |" in format_table([result])
 
 
