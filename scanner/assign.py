@@ -31,9 +31,12 @@ from scanner.taxonomy import Field, Taxonomy
 #: Feature names, in column order, of the calibrator's input.
 FEATURES = ("cos_top4", "cos_item_centred", "cos_margin", "cos_field_z", "kw_title", "kw_body",
             "kw_any", "kw_lead", "kw_share", "fields_hit", "is_zh", "is_zh_x_cos_margin",
-            "is_zh_x_kw_any")
+            "is_zh_x_kw_any", "kw_headline")
 #: Characters of the body that count as its lead (where a story says what it is about).
 LEAD_CHARS = 300
+#: A body line this short, in a body of three lines or more, is a sub-headline: news
+#: briefs (国内联播快讯) are a headline per sub-story, each followed by its paragraph.
+HEADLINE_CHARS = 40
 #: A field's similarity is the mean of its this many best prototypes: one best match can
 #: be a single ambiguous term ("scaffold"), several agreeing ones are not (measured in
 #: docs/evaluation.md: 0.81 -> 0.84 macro-F1 against the best prototype alone).
@@ -127,6 +130,14 @@ class KeywordMatcher:
         return found
 
 
+def sub_headlines(body: str) -> list[str]:
+    """The short lines of a body of three lines or more (a brief's sub-story headlines)."""
+    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    if len(lines) < 3:
+        return []
+    return [line for line in lines if len(line) <= HEADLINE_CHARS]
+
+
 # -- prototypes and similarity ---------------------------------------------------------------
 
 
@@ -188,13 +199,16 @@ class Evidence:
     is_zh: np.ndarray  # [items]
     vectors: np.ndarray  # [items x dim], the items' embeddings
     nearest: np.ndarray | None = None  # [items x fields x k] indices of the best prototypes
+    headline_hits: list[dict[str, list[str]]] | None = None  # keywords in sub-headlines
 
     def subset(self, index: Sequence[int]) -> Evidence:
         """The evidence of some items only."""
         return Evidence(self.similarity[index], [self.title_hits[i] for i in index],
                         [self.body_hits[i] for i in index], [self.lead_hits[i] for i in index],
                         self.is_zh[index], self.vectors[index],
-                        None if self.nearest is None else self.nearest[index])
+                        None if self.nearest is None else self.nearest[index],
+                        None if self.headline_hits is None
+                        else [self.headline_hits[i] for i in index])
 
 
 def field_statistics(evidence: Evidence) -> tuple[np.ndarray, np.ndarray]:
@@ -238,6 +252,10 @@ def build_features(evidence: Evidence, field_ids: Sequence[str], field_mean: np.
     out[:, :, 10] = evidence.is_zh[:, None]
     out[:, :, 11] = out[:, :, 10] * out[:, :, 2]
     out[:, :, 12] = out[:, :, 10] * out[:, :, 6]
+    if evidence.headline_hits is not None:
+        for i, hits in enumerate(evidence.headline_hits):
+            for j, fid in enumerate(field_ids):
+                out[i, j, 13] = float(fid in hits)
     return out
 
 
@@ -377,6 +395,8 @@ class Scorer:
             body_hits=body_hits,
             lead_hits=[self.matcher.hits(b[:LEAD_CHARS]) if hits else {}
                        for b, hits in zip(bodies, body_hits, strict=True)],
+            headline_hits=[self.matcher.hits("\n".join(sub_headlines(b))) if hits else {}
+                           for b, hits in zip(bodies, body_hits, strict=True)],
             is_zh=np.array([bool(_CJK.search(f"{t} {b}"[:400])) for t, b in
                             zip(titles, bodies, strict=True)], dtype=np.float32),
             vectors=np.asarray(vectors, dtype=np.float32),
@@ -509,6 +529,8 @@ def assign_items(store: Any, scorer: Scorer, calibrator: Calibrator, taxonomy_ke
                 "evidence": {f: {"similarity": round(float(evidence.similarity[i, j]), 4),
                                  "prototypes": scorer.nearest_prototypes(evidence, i, j),
                                  "keywords_title": evidence.title_hits[i].get(f, []),
+                                 "keywords_headline": (evidence.headline_hits[i].get(f, [])
+                                                       if evidence.headline_hits else []),
                                  "keywords_body": evidence.body_hits[i].get(f, [])}
                              for j, f in enumerate(field_ids)
                              if f in chosen or f in evidence.title_hits[i]

@@ -17,6 +17,7 @@ from scanner.assign import (
     assign_items,
     calibrator_path,
     field_prototypes,
+    sub_headlines,
     top_k_similarity,
 )
 from scanner.embed import embed_new_items, load_embedder
@@ -174,6 +175,26 @@ def test_top_k_similarity_averages_each_owners_best_prototypes() -> None:
     assert best[1, 2] == -1.0 and list(index[1, 2]) == [-1, -1]
     one, _ = top_k_similarity(items, protos, owners, ["a"], k=1)
     assert one[1, 0] == pytest.approx(0.8)
+
+
+def test_sub_headlines_of_a_news_brief_are_evidence_of_their_own() -> None:
+    brief = ("央视网消息（新闻联播）：\n三季度我国银行业保险业运行健康稳健\n"
+             "银保监会最新数据显示，三季度末，我国银行业总资产373.9万亿元，同比增长10.2%。\n"
+             "我国成功发射云海三号卫星\n今天6时52分，我国在太原卫星发射中心使用长征六号改运载火箭"
+             "成功将云海三号卫星发射升空，卫星顺利进入预定轨道。")
+    assert sub_headlines(brief) == ["央视网消息（新闻联播）：",
+                                    "三季度我国银行业保险业运行健康稳健",
+                                    "我国成功发射云海三号卫星"]
+    # a story in one or two paragraphs has no sub-headlines, however short its lines
+    assert sub_headlines("短标题\n卫星发射成功") == []
+    scorer = Scorer(TAXONOMY, load_embedder("hashing-test"))
+    feature = "a feature about the economy\n" + "卫星 is named once in a long paragraph. " * 3
+    bodies = [brief, feature]
+    evidence = scorer.evidence(["国内联播快讯", "经济观察"], bodies,
+                               scorer.embedder.embed(bodies))
+    assert evidence.headline_hits is not None
+    assert evidence.headline_hits[0] == {"aerospace": ["卫星"]}
+    assert "aerospace" in evidence.body_hits[1] and evidence.headline_hits[1] == {}
 
 
 def test_group_macro_f1_leaves_out_fields_without_positives() -> None:
