@@ -109,3 +109,43 @@ def review_draft(ctx: click.Context, out_dir: Path) -> None:
                           load_taxonomy(config.taxonomy_file), out_dir,
                           datetime.now(UTC).date().isoformat())
     console.print(f"draft taxonomy with {len(topics)} proposed field(s): {path}")
+
+
+@cli.command("explain")
+@click.argument("item_id")
+@click.option("--top", type=click.IntRange(1, 23), default=3, show_default=True,
+              help="Fields to show, best score first.")
+@click.pass_context
+def explain_command(ctx: click.Context, item_id: str, top: int) -> None:
+    """Why an item got its fields: scores, nearest prototypes, keywords, pathways."""
+    from rich.markup import escape
+
+    from scanner.taxonomy import load_taxonomy, taxonomy_key
+
+    config = _config(ctx)
+    key = taxonomy_key(load_taxonomy(config.taxonomy_file))
+    with _store(ctx) as store:
+        item = store.item(item_id)
+        row = store.assignment(item_id, key, config.model)
+    if item is None:
+        raise click.ClickException(f"no item {item_id!r}")
+    if row is None:
+        raise click.ClickException(f"item {item_id} has no assignment under taxonomy {key} and "
+                                   f"model {config.model}: run `scanner assign`")
+    console.print(f"[bold]{escape(item['title'] or '')}[/] ({escape(item['source_id'])}, "
+                  f"{(item['published'] or '')[:10]})")
+    console.print(f"fields: {', '.join(row['fields']) or 'none'} (taxonomy {key}, "
+                  f"{row['method']})")
+    for field_id, score in sorted(row["scores"].items(), key=lambda kv: -kv[1])[:top]:
+        evidence = row["evidence"].get(field_id, {})
+        chosen = "assigned" if field_id in row["fields"] else "not assigned"
+        console.print(f"\n[bold]{field_id}[/] p={score:.2f} ({chosen}); similarity "
+                      f"{evidence.get('similarity', '-')}")
+        for part in ("prototypes", "keywords_title", "keywords_headline", "keywords_body"):
+            if evidence.get(part):
+                words = "; ".join(escape(str(w)) for w in evidence[part])
+                console.print(f"  {part.replace('_', ' ')}: {words}")
+        pathways = row["pathways"].get(field_id) or {}
+        if pathways:
+            best = sorted(pathways.items(), key=lambda kv: -kv[1])[:3]
+            console.print("  pathways: " + ", ".join(f"{p} {s:.2f}" for p, s in best))

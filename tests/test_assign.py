@@ -110,6 +110,34 @@ def test_verdict_classifier_needs_enough_verdicts() -> None:
     assert adjusted[0, 1] == 0.5
 
 
+def test_explain_shows_an_items_evidence_with_feed_text_escaped(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from scanner.cli import cli
+
+    scorer, _, labels, titles = _evidence_fixture()
+    calibrator = Calibrator(threshold=0.5).fit(
+        scorer.evidence(titles, [""] * len(titles), scorer.embedder.embed(titles)), labels,
+        scorer.field_ids)
+    db = tmp_path / "s.db"
+    title = "[red]6G[/red] terahertz channel sounding with reconfigurable intelligent surfaces"
+    item = make_item(source_id="s", kind="paper", title=title, summary="", fetched_at=NOW,
+                     url="https://example.org/x", published=NOW)
+    with Store(db) as store:
+        store.upsert_items([item])
+        embed_new_items(store, scorer.embedder)
+        assign_items(store, scorer, calibrator, taxonomy_key(TAXONOMY))
+    runner = CliRunner()
+    env = {"SCANNER_MODEL": "hashing-test"}
+    shown = runner.invoke(cli, ["--db", str(db), "explain", item["id"]], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "[red]6G[/red] terahertz" in shown.output  # markup shown as text, not obeyed
+    assert "6g p=" in shown.output and "keywords title: 6G" in shown.output
+    assert "prototypes: " in shown.output
+    missing = runner.invoke(cli, ["--db", str(db), "explain", "nope"], env=env)
+    assert missing.exit_code == 1 and "no item 'nope'" in missing.output
+
+
 def test_assign_stage_stores_scores_once_and_redoes_changed_items(store: Store) -> None:
     scorer, _, labels, titles = _evidence_fixture()
     embedder = scorer.embedder
