@@ -53,8 +53,8 @@ def _flow_on_runner(flow_object: Any, config: Config) -> Any:
         from scanner import progress
 
         with Progress(TextColumn("{task.description:>8}"), BarColumn(),
-                      MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bars, \
-                progress.listening(StageBars(bars)):
+                      TextColumn("{task.fields[count]}"), TimeElapsedColumn(),
+                      console=console) as bars, progress.listening(StageBars(bars)):
             return runnable(**parameters)
 
     return call
@@ -70,13 +70,17 @@ class StageBars:
     def __call__(self, step: Any) -> None:
         task = self.tasks.get(step.stage)
         if task is None:
-            task = self.tasks[step.stage] = self.bars.add_task(step.stage, total=step.total)
+            task = self.tasks[step.stage] = self.bars.add_task(step.stage, total=step.total,
+                                                               count="")
         if step.finished:
             shown = self.bars.tasks[task]
             end = shown.total if shown.total is not None else max(shown.completed, 1)
-            self.bars.update(task, total=end, completed=end)
+            count = shown.fields.get("count") or "done"  # a stage with nothing counted
+            self.bars.update(task, total=end, completed=end, count=count)
         else:
-            self.bars.update(task, completed=step.done, total=step.total)
+            count = f"{step.done:,}/{step.total:,}" if step.total else \
+                (f"{step.done:,}" if step.done else "")
+            self.bars.update(task, completed=step.done, total=step.total, count=count)
 
 
 def _store(ctx: click.Context) -> Store:

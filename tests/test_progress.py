@@ -90,4 +90,5 @@ def test_stage_bars_follow_the_reports() -> None:
         listen(Step("embed", finished=True))
         shown = {t.description: t for t in bars.tasks}
     assert shown["embed"].completed == 300 and shown["embed"].total == 300
-    assert shown["topics"].finished
+    assert shown["embed"].fields["count"] == "256/300"  # the last count the stage gave
+    assert shown["topics"].finished and shown["topics"].fields["count"] == "done"
