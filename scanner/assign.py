@@ -57,14 +57,40 @@ def _english_pattern(keyword: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![A-Za-z0-9_]){escaped}(?:s|es)?(?![A-Za-z0-9_])", flags)
 
 
+#: Non-ASCII letters that `re.IGNORECASE` matches to ASCII ones but str.lower() keeps apart
+#: (or, for İ, lowers to two characters): folded before a probe is looked for.
+_ASCII_FOLDS = str.maketrans({"\u0131": "i", "\u0130": "i", "\u017f": "s", "\u212a": "k"})
+
+
+def _fold(text: str) -> str:
+    """The text lower-cased as IGNORECASE sees ASCII letters."""
+    return text.lower() if text.isascii() else text.translate(_ASCII_FOLDS).lower()
+
+
+def _probe(keyword: str) -> tuple[str, bool] | None:
+    """A plain substring every match of the keyword's pattern contains (its first word,
+    lower-cased unless it is a case-sensitive acronym), and whether to look for it in the
+    text as is; None when there is no safe one (non-ASCII). A cheap `in` test before the
+    regex: most texts lack most keywords, and the regex scan is what assignment costs."""
+    first = re.split(r"[\s-]+", keyword.strip())[0]
+    if not first or not first.isascii():
+        return None
+    pattern = _english_pattern(keyword)
+    case_sensitive = not pattern.flags & re.IGNORECASE
+    return (first if case_sensitive else first.lower()), case_sensitive
+
+
 @dataclass
 class KeywordMatcher:
     """Finds each field's keywords in English and Chinese text."""
 
     taxonomy: Taxonomy
-    _english: dict[str, list[tuple[str, re.Pattern[str]]]] = field(default_factory=dict)
+    prefilter: bool = True  # skip a regex when its probe substring is absent (same result)
+    _english: dict[str, list[tuple[str, re.Pattern[str], tuple[str, bool] | None]]] = \
+        field(default_factory=dict)
     _chinese: dict[str, set[str]] = field(default_factory=dict)
-    _exclude_en: dict[str, list[re.Pattern[str]]] = field(default_factory=dict)
+    _exclude_en: dict[str, list[tuple[re.Pattern[str], tuple[str, bool] | None]]] = \
+        field(default_factory=dict)
     _exclude_zh: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -74,11 +100,16 @@ class KeywordMatcher:
             # as patterns like English keywords; the Chinese path takes Han words only.
             words = [*f.keywords_en, *f.aliases_en,
                      *(w for w in chinese_list if not _CJK.search(w))]
-            self._english[f.id] = [(w, _english_pattern(w)) for w in dict.fromkeys(words)]
+            self._english[f.id] = [(w, _english_pattern(w), self._probe_of(w))
+                                   for w in dict.fromkeys(words)]
             self._chinese[f.id] = {w for w in chinese_list if _CJK.search(w)}
             # Same rule as keywords: the exclusion "GAN" (the network) must not erase "GaN".
-            self._exclude_en[f.id] = [_english_pattern(x) for x in f.exclude_en]
+            self._exclude_en[f.id] = [(_english_pattern(x), self._probe_of(x))
+                                      for x in f.exclude_en]
             self._exclude_zh[f.id] = f.exclude_zh
+
+    def _probe_of(self, keyword: str) -> tuple[str, bool] | None:
+        return _probe(keyword) if self.prefilter else None
 
     @cached_property
     def _segmenter(self) -> Any:
@@ -115,13 +146,21 @@ class KeywordMatcher:
         tokens: set[str] = set()
         if _CJK.search(text):
             tokens = self._suffixes(text)
+        lowered = _fold(text)
+
+        def absent(probe: tuple[str, bool] | None, within: str, within_lower: str) -> bool:
+            return probe is not None and probe[0] not in (within if probe[1] else within_lower)
+
         for fid, patterns in self._english.items():
             field_text = text
-            for exclude in self._exclude_en[fid]:
-                field_text = exclude.sub(" ", field_text)
+            for exclude, probe in self._exclude_en[fid]:
+                if not absent(probe, text, lowered):
+                    field_text = exclude.sub(" ", field_text)
             for phrase in self._exclude_zh[fid]:
                 field_text = field_text.replace(phrase, " ")
-            words = [w for w, pattern in patterns if pattern.search(field_text)]
+            field_lower = lowered if field_text is text else _fold(field_text)
+            words = [w for w, pattern, probe in patterns
+                     if not absent(probe, field_text, field_lower) and pattern.search(field_text)]
             if tokens:
                 field_tokens = tokens if field_text == text else self._suffixes(field_text)
                 words += [w for w in self._chinese[fid] if w in field_tokens]

@@ -61,6 +61,21 @@ def test_keyword_evidence(matcher: KeywordMatcher, text: str, field: str,
     assert (field in matcher.hits(text)) is expected, matcher.hits(text)
 
 
+def test_the_probe_prefilter_finds_exactly_what_the_full_regex_scan_finds() -> None:
+    import json as _json
+
+    rows = [_json.loads(line) for line in
+            shared_path("labels", "dev.jsonl").read_text(encoding="utf-8").splitlines()]
+    texts = [t for r in rows for t in (r["title"], r["text"])]
+    # letters IGNORECASE matches to ASCII that str.lower() does not; acronym case rules
+    texts += ["\u017fcaffold for t\u0131ssue engineering", "\u0130on-trap quantum computer",
+              "a GAN makes images of GaN HEMTs", "\u212aelvin-scale tokamak", "",
+              "E. coli production of PHA", "bio manufacturing at scale"]
+    fast, slow = KeywordMatcher(TAXONOMY), KeywordMatcher(TAXONOMY, prefilter=False)
+    assert [fast.hits(t) for t in texts] == [slow.hits(t) for t in texts]
+    assert fast.hits("\u017fcaffold for t\u0131ssue engineering")  # found, not skipped
+
+
 def _evidence_fixture(n: int = 120) -> tuple[Scorer, np.ndarray, np.ndarray, list[str]]:
     """Synthetic items: each names one field in its title, so labels are learnable."""
     embedder = load_embedder("hashing-test")
