@@ -413,7 +413,13 @@ def backtest_run(config: Config, store: Store, corpus_name: str, shared: str, sa
     cut-off, the table with its header)."""
     from pathlib import Path
 
-    from scanner.backtest import PROTOCOLS, backtest_cutoff, format_table, load_corpus
+    from scanner.backtest import (
+        PROTOCOLS,
+        backtest_cutoff,
+        format_field_table,
+        format_table,
+        load_corpus,
+    )
     from scanner.embed import load_embedder
     from scanner.errors import ConfigError
 
@@ -421,11 +427,15 @@ def backtest_run(config: Config, store: Store, corpus_name: str, shared: str, sa
     path = Path(shared) / relative
     if not path.is_file():
         raise ConfigError(f"{path} is missing: the backtest reads the shared corpus")
+    def embedder() -> Any:
+        return load_embedder(config.model, config.embed_threads or None, config.model_cache)
+
     corpus = load_corpus(
-        store, path, preset, config.model, sample, seed,
-        lambda: load_embedder(config.model, config.embed_threads or None, config.model_cache),
+        store, path, preset, config.model, sample, seed, embedder,
         progress=(lambda done, total: say(f"embedded {done}/{total}")
-                  if done % 5120 == 0 or done == total else None) if say else None)
+                  if done % 5120 == 0 or done == total else None) if say else None,
+        assign=lambda titles, bodies, vectors: assign_fields(config, embedder(), titles,
+                                                             bodies, vectors))
     results = []
     for cutoff in (cutoffs or default_cutoffs).split(","):
         result = backtest_cutoff(corpus, cutoff.strip(), horizon, months, periods,
@@ -439,7 +449,35 @@ def backtest_run(config: Config, store: Store, corpus_name: str, shared: str, sa
     header = (f"Backtest on {relative} ({len(corpus.dates)} items, sample seed {seed}), "
               f"model {config.model}, periods of {months} months x {periods}, "
               f"horizon {horizon} d.")
-    return results, f"{header}\n\n{format_table(results)}"
+    fields = format_field_table(results)
+    with_fields = int(corpus.fields.any(axis=1).sum()) if corpus.fields is not None else 0
+    field_part = (f"\n\nFields ({with_fields} of the {len(corpus.dates)} items have one or "
+                  f"more, assigned by the shipped calibrator):\n\n{fields}" if fields else "")
+    return results, f"{header}\n\nTopics:\n\n{format_table(results)}{field_part}"
+
+
+def assign_fields(config: Config, embedder: Any, titles: Sequence[str], bodies: Sequence[str],
+                  vectors: Any, chunk: int = 5000) -> tuple[list[str], Any]:
+    """(field ids, [items x fields] bool): the fields the shipped calibrator assigns to
+    texts whose vectors are given (nothing stored; the backtest's corpus)."""
+    import numpy as np
+
+    from scanner.assign import Calibrator, Scorer, calibrator_path
+    from scanner.errors import ConfigError
+    from scanner.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy(config.taxonomy_file)
+    path = calibrator_path(taxonomy.version, config.model)
+    if not path.is_file():
+        raise ConfigError(f"no trained calibrator {path}: run `scanner evaluate assign --save`")
+    calibrator = Calibrator.load(path)
+    scorer = Scorer(taxonomy, embedder)
+    out = np.zeros((len(titles), len(scorer.field_ids)), dtype=bool)
+    for start in range(0, len(titles), chunk):
+        end = start + chunk
+        evidence = scorer.evidence(titles[start:end], bodies[start:end], vectors[start:end])
+        out[start:end] = calibrator.predict_proba(evidence) >= calibrator.threshold
+    return scorer.field_ids, out
 
 
 def backtest_stage(config: Config, run_id: str, corpus_name: str, shared: str, sample: int,

@@ -205,11 +205,11 @@ def test_rank_and_signals_commands_show_reasons(tmp_path: Path) -> None:
 
 
 def test_backtest_scores_a_steadily_growing_topic_above_flat_ones() -> None:
-    from scanner.backtest import Corpus, backtest_cutoff, format_table
+    from scanner.backtest import Corpus, backtest_cutoff, format_field_table, format_table
 
     rng = np.random.default_rng(1)
     centres = rng.normal(size=(12, 24))
-    vectors, dates = [], []
+    vectors, dates, truth = [], [], []
     for month in range(48):  # 2012-01 .. 2015-12
         day = f"{2012 + month // 12}-{month % 12 + 1:02d}-10"
         for c in range(12):
@@ -219,8 +219,11 @@ def test_backtest_scores_a_steadily_growing_topic_above_flat_ones() -> None:
                 v = centres[c] + 0.15 * rng.normal(size=24)
                 vectors.append(v / np.linalg.norm(v))
                 dates.append(day)
+                truth.append(c)
+    # three fields: the growing topic's, and two flat topics'
+    fields = np.array([[c == 0, c == 1, c == 2] for c in truth])
     corpus = Corpus(np.array(vectors, dtype=np.float32), np.array(dates),
-                    ["cs.X"] * len(dates))
+                    ["cs.X"] * len(dates), fields=fields, field_ids=["grow", "flat1", "flat2"])
     result = backtest_cutoff(corpus, "2014-01-01", 730, 6, 8,
                              TopicSettings(n_clusters=12, n_components=10, min_topic_size=5),
                              SignalSettings())
@@ -232,6 +235,11 @@ def test_backtest_scores_a_steadily_growing_topic_above_flat_ones() -> None:
     # the top tenth of realised growth (1 of 12 topics) is that same topic
     assert ours["threat_top"] == 1.0 and result["methods"]["random"]["threat_top"] < 0.2
     assert "| 2014-01-01 | 12 | 1 | emergence score (ours) |" in format_table([result])
+    # the field made of the growing topic grew, and it is the one the ranking flags
+    by_field = result["fields"]
+    assert by_field["judged"] == 3 and by_field["grew_2x"] == 1
+    assert by_field["methods"]["emergence score (ours)"]["threat"] == 1.0
+    assert "| 2014-01-01 | 3 | 1 | emergence score (ours) |" in format_field_table([result])
 
 
 def test_general_news_is_not_technology_but_papers_and_tech_news_are() -> None:
