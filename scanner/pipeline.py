@@ -430,12 +430,20 @@ def backtest_run(config: Config, store: Store, corpus_name: str, shared: str, sa
     def embedder() -> Any:
         return load_embedder(config.model, config.embed_threads or None, config.model_cache)
 
+    from scanner.assign import calibrator_path
+    from scanner.taxonomy import load_taxonomy
+
+    calibrated = calibrator_path(load_taxonomy(config.taxonomy_file).version,
+                                 config.model).is_file()
+    if not calibrated and say:
+        say(f"no trained calibrator for {config.model}: fields are not ranked, topics only")
     corpus = load_corpus(
         store, path, preset, config.model, sample, seed, embedder,
         progress=(lambda done, total: say(f"embedded {done}/{total}")
                   if done % 5120 == 0 or done == total else None) if say else None,
-        assign=lambda titles, bodies, vectors: assign_fields(config, embedder(), titles,
-                                                             bodies, vectors))
+        assign=(lambda titles, bodies, vectors: assign_fields(config, embedder(), titles,
+                                                              bodies, vectors))
+        if calibrated else None)
     results = []
     for cutoff in (cutoffs or default_cutoffs).split(","):
         result = backtest_cutoff(corpus, cutoff.strip(), horizon, months, periods,

@@ -25,6 +25,7 @@ from scanner.signals import Entity, fold_period, period_sequence, rank_entities
 from scanner.store import Store
 from scanner.taxonomy import load_taxonomy, taxonomy_key
 from scanner.topics import update_topics
+from tests.conftest import shared_path
 
 
 def test_share_growth_uses_shares_and_gives_a_wider_interval_for_few_items() -> None:
@@ -250,3 +251,22 @@ def test_general_news_is_not_technology_but_papers_and_tech_news_are() -> None:
     assert technology_share(news, ["news"] * 4) == 0.25
     assert technology_share(["A note on sets"], ["paper"]) == 1.0
     assert technology_share([], []) == 0.0
+
+
+def test_backtest_command_runs_a_protocol_on_the_shared_news_corpus(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from scanner.cli import cli
+
+    shared_path("corpus", "news_zh_2022_2024.parquet")
+    result = CliRunner().invoke(cli, [
+        "--db", str(tmp_path / "bt.db"), "evaluate", "backtest", "--corpus", "news",
+        "--shared", str(shared_path()), "--sample", "1500", "--model", "hashing-test",
+        "--write", str(tmp_path / "bt.md")])
+    assert result.exit_code == 0, result.output
+    table = (tmp_path / "bt.md").read_text(encoding="utf-8")
+    assert "Topics:" in table and "| 2024-01-01 |" in table
+    methods = {"emergence score (ours)", "naive count growth", "last-period share", "random"}
+    assert all(f"| {m} |" in table for m in methods)
+    # no calibrator is trained for the test model: fields are left out, and it says so
+    assert "Fields (" not in table and "fields are not ranked" in result.output
