@@ -222,6 +222,9 @@ def _field_backtest(corpus: Corpus, past: np.ndarray, future: np.ndarray,
     realised = ((after + 0.5) / (len(future) + 1)) / ((before + 0.5) / (len(before_rows) + 1))
     judged = np.flatnonzero(before >= MIN_FIELD_ITEMS)
     grew = realised[judged] >= GROWTH_LABEL
+    if len(judged) < 2:  # nothing to rank
+        return {"fields": len(entities), "judged": len(judged), "grew_2x": int(grew.sum()),
+                "methods": {}}
     return {"fields": len(entities), "judged": len(judged), "grew_2x": int(grew.sum()),
             "methods": {"emergence score (ours)": _metrics(ours[judged], realised[judged], grew),
                         **_baseline_metrics(counts[judged], totals, realised[judged], grew,

@@ -241,6 +241,13 @@ def test_backtest_scores_a_steadily_growing_topic_above_flat_ones() -> None:
     assert by_field["judged"] == 3 and by_field["grew_2x"] == 1
     assert by_field["methods"]["emergence score (ours)"]["threat"] == 1.0
     assert "| 2014-01-01 | 3 | 1 | emergence score (ours) |" in format_field_table([result])
+    # fields too thin to judge are left out, and none left means no figures, not an error
+    thin = Corpus(corpus.vectors, corpus.dates, corpus.venues, fields=fields[:, :1] & False,
+                  field_ids=["empty"])
+    sparse = backtest_cutoff(thin, "2014-01-01", 730, 6, 8,
+                             TopicSettings(n_clusters=12, n_components=10, min_topic_size=5),
+                             SignalSettings())
+    assert sparse["fields"]["judged"] == 0 and sparse["fields"]["methods"] == {}
 
 
 def test_general_news_is_not_technology_but_papers_and_tech_news_are() -> None:
