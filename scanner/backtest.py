@@ -130,36 +130,28 @@ def backtest_cutoff(corpus: Corpus, cutoff: str, horizon_days: int, period_month
 
     edges = _period_edges(cut, period_months, periods)
     past_dates = corpus.dates[past]
+    in_periods = [(past_dates >= start.isoformat()) & (past_dates < end.isoformat())
+                  for start, end in edges]
+    totals = np.array([in_period.sum() for in_period in in_periods], dtype=float)
     counts = np.zeros((n_topics, periods))
-    totals = np.zeros(periods)
-    for p, (start, end) in enumerate(edges):
-        in_period = (past_dates >= start.isoformat()) & (past_dates < end.isoformat())
-        totals[p] = in_period.sum()
+    for p, in_period in enumerate(in_periods):
         assigned = labels[in_period]
         counts[:, p] = np.bincount(assigned[assigned >= 0], minlength=n_topics)
-    active_start = edges[round(0.3 * periods)][0].isoformat()
-    recent_venues: list[list[str | None]] = [[] for _ in range(n_topics)]
-    for row, label in zip(past, labels, strict=True):
-        if label >= 0 and corpus.dates[row] >= active_start:
-            recent_venues[label].append(corpus.venues[row])
+    # the active window of the series (Carley's last 70%): the items impact is judged on
+    in_active = past_dates >= edges[round(0.3 * periods)][0].isoformat()
+    active, active_labels = past[in_active], labels[in_active]
     topics = [{"id": str(c), "centroid": clusterer.centroids_[c]} for c in range(n_topics)]
     series = {str(c): {corpus.kind: counts[c]} for c in range(n_topics)}
     novelty = topic_novelty(topics, series, round(0.3 * periods))
     entities = [Entity("topics", str(c), None, series[str(c)],
-                       [{"kind": corpus.kind, "source_id": "corpus", "authors": "[]",
-                         "primary_category": v, "title": "", "summary": ""}
-                        for v in recent_venues[c]], novelty[str(c)])
+                       _venue_evidence(corpus, active[active_labels == c]), novelty[str(c)])
                 for c in range(n_topics)]
-    ranked = rank_entities(entities, {corpus.kind: totals}, signal_settings)
-    ours = np.zeros(n_topics)
-    for row in ranked:
-        ours[int(row["entity_id"])] = row["score"]
+    ours = _scores(entities, totals, corpus.kind, signal_settings)
 
-    recent_mask = corpus.dates[past] >= recent_start
-    recent_labels = labels[recent_mask]
-    before = np.bincount(recent_labels[recent_labels >= 0], minlength=n_topics).astype(float)
-    after = np.bincount(future_labels[future_labels >= 0], minlength=n_topics).astype(float)
-    realised = ((after + 0.5) / (len(future) + 1)) / ((before + 0.5) / (recent_mask.sum() + 1))
+    recent_labels = labels[past_dates >= recent_start]
+    before = np.bincount(recent_labels[recent_labels >= 0], minlength=n_topics)
+    after = np.bincount(future_labels[future_labels >= 0], minlength=n_topics)
+    realised = _realised_growth(before, after, len(recent_labels), len(future))
     grew = realised >= GROWTH_LABEL
 
     result: dict[str, Any] = {
@@ -171,8 +163,29 @@ def backtest_cutoff(corpus: Corpus, cutoff: str, horizon_days: int, period_month
     result["methods"].update(_baseline_metrics(counts, totals, realised, grew, seed))
     if corpus.fields is not None:
         result["fields"] = _field_backtest(
-            corpus, past, future, labels, edges, recent_start, novelty, signal_settings, seed)
+            corpus, past, future, labels, in_periods, totals, active, recent_start, novelty,
+            signal_settings, seed)
     return result
+
+
+def _venue_evidence(corpus: Corpus, rows: np.ndarray) -> list[dict[str, Any]]:
+    """Evidence rows for the impact sub-score: one per item, with its venue."""
+    return [{"kind": corpus.kind, "source_id": "corpus", "authors": "[]",
+             "primary_category": corpus.venues[i], "title": "", "summary": ""} for i in rows]
+
+
+def _scores(entities: Sequence[Entity], totals: np.ndarray, kind: str,
+            settings: SignalSettings) -> np.ndarray:
+    """The composite emergence score of each entity, in the entities' order."""
+    by_id = {row["entity_id"]: row["score"]
+             for row in rank_entities(entities, {kind: totals}, settings)}
+    return np.array([by_id[e.id] for e in entities])
+
+
+def _realised_growth(before: np.ndarray, after: np.ndarray, n_before: int, n_after: int
+                     ) -> np.ndarray:
+    """Share in the horizon over share in the same length before (smoothed by a half)."""
+    return ((after + 0.5) / (n_after + 1)) / ((before + 0.5) / (n_before + 1))
 
 
 def _baseline_metrics(counts: np.ndarray, totals: np.ndarray, realised: np.ndarray,
@@ -188,38 +201,29 @@ def _baseline_metrics(counts: np.ndarray, totals: np.ndarray, realised: np.ndarr
 
 
 def _field_backtest(corpus: Corpus, past: np.ndarray, future: np.ndarray,
-                    topic_labels: np.ndarray, edges: Sequence[tuple[date, date]],
-                    recent_start: str, topic_novelties: dict[str, float],
-                    settings: SignalSettings, seed: int) -> dict[str, Any]:
-    """The fields' ranking at one cut-off against their realised share growth."""
+                    topic_labels: np.ndarray, in_periods: Sequence[np.ndarray],
+                    totals: np.ndarray, active: np.ndarray, recent_start: str,
+                    topic_novelties: dict[str, float], settings: SignalSettings, seed: int
+                    ) -> dict[str, Any]:
+    """The fields' ranking at one cut-off against their realised share growth (periods,
+    their totals and the active window's items as the topics' ranking had them)."""
     assert corpus.fields is not None
     fields = corpus.fields
-    past_dates = corpus.dates[past]
-    counts = np.zeros((fields.shape[1], len(edges)))
-    totals = np.zeros(len(edges))
-    for p, (start, end) in enumerate(edges):
-        in_period = (past_dates >= start.isoformat()) & (past_dates < end.isoformat())
-        totals[p] = in_period.sum()
-        counts[:, p] = fields[past[in_period]].sum(axis=0)
-    active_start = edges[round(0.3 * len(edges))][0].isoformat()
-    recent = past[past_dates >= active_start]
+    counts = np.stack([fields[past[in_period]].sum(axis=0) for in_period in in_periods],
+                      axis=1).astype(float)
     entities = []
     for j, field_id in enumerate(corpus.field_ids):
         member_topics = topic_labels[fields[past, j]]
         weights = {str(c): float((member_topics == c).sum())
                    for c in np.unique(member_topics[member_topics >= 0])}
-        evidence = [{"kind": corpus.kind, "source_id": "corpus", "authors": "[]",
-                     "primary_category": corpus.venues[i], "title": "", "summary": ""}
-                    for i in recent[fields[recent, j]]]
-        entities.append(Entity("fields", field_id, None, {corpus.kind: counts[j]}, evidence,
+        entities.append(Entity("fields", field_id, None, {corpus.kind: counts[j]},
+                               _venue_evidence(corpus, active[fields[active, j]]),
                                weighted_novelty(weights, topic_novelties)))
-    ours = np.zeros(len(entities))
-    for row in rank_entities(entities, {corpus.kind: totals}, settings):
-        ours[list(corpus.field_ids).index(row["entity_id"])] = row["score"]
-    before_rows = past[past_dates >= recent_start]
-    before = fields[before_rows].sum(axis=0).astype(float)
-    after = fields[future].sum(axis=0).astype(float)
-    realised = ((after + 0.5) / (len(future) + 1)) / ((before + 0.5) / (len(before_rows) + 1))
+    ours = _scores(entities, totals, corpus.kind, settings)
+    before_rows = past[corpus.dates[past] >= recent_start]
+    before = fields[before_rows].sum(axis=0)
+    realised = _realised_growth(before, fields[future].sum(axis=0), len(before_rows),
+                                len(future))
     judged = np.flatnonzero(before >= MIN_FIELD_ITEMS)
     grew = realised[judged] >= GROWTH_LABEL
     if len(judged) < 2:  # nothing to rank
