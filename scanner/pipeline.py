@@ -200,21 +200,30 @@ def save_embedding_batch(config: Config, hashes: Sequence[str], vectors: Any) ->
         store.save_embeddings(config.model, hashes, vectors)
 
 
+def shipped_calibrator_file(config: Config, taxonomy: Any) -> Any:
+    """The trained calibrator of the taxonomy's version and the configured model; a
+    ConfigError saying how to train it when there is none."""
+    from scanner.assign import calibrator_path
+    from scanner.errors import ConfigError
+
+    path = calibrator_path(taxonomy.version, config.model)
+    if not path.is_file():
+        raise ConfigError(f"no trained calibrator {path} for taxonomy {taxonomy.version} and "
+                          f"model {config.model}: run `scanner evaluate assign --save`")
+    return path
+
+
 def assign_stage(config: Config, run_id: str, limit: int | None = None) -> dict[str, Any]:
     """Score embedded items against the taxonomy's fields (new or changed items only)."""
-    from scanner.assign import Calibrator, Scorer, assign_items, calibrator_path
+    from scanner.assign import Calibrator, Scorer, assign_items
     from scanner.embed import load_embedder
-    from scanner.errors import ConfigError
     from scanner.taxonomy import load_taxonomy, taxonomy_key
 
     started = time.monotonic()
     progress.report("assign", 0)
     taxonomy = load_taxonomy(config.taxonomy_file)
     key = taxonomy_key(taxonomy)
-    path = calibrator_path(taxonomy.version, config.model)
-    if not path.is_file():
-        raise ConfigError(f"no trained calibrator {path} for taxonomy {taxonomy.version} and "
-                          f"model {config.model}: run `scanner evaluate assign --save`")
+    path = shipped_calibrator_file(config, taxonomy)
     with Store(config.db_path) as store:
         if store.count_items_needing_assignment(key, config.model) == 0:
             return {"stage": "assign", "status": "ok", "taxonomy": key, "assigned": 0,
@@ -329,7 +338,6 @@ def import_chunk(config: Config, path: str, chunk_rows: int) -> dict[str, Any]:
 
 
 def backfill_stage(config: Config, run_id: str, path: str, chunk_rows: int = 20_000,
-                   say: Callable[[str], None] | None = None,
                    embed_chunk: Callable[[], int] | None = None) -> dict[str, Any]:
     """Import a dump chunk by chunk, embedding each chunk before the next.
 
@@ -358,8 +366,6 @@ def backfill_stage(config: Config, run_id: str, path: str, chunk_rows: int = 20_
         new += chunk["new"]
         progress.report("import", chunk["rows"], chunk.get("total"))
         embedded += (embed_chunk or in_process)()
-        if say:
-            say(f"{chunk['rows']} rows imported, {embedded} texts embedded")
         if chunk["done"]:
             break
     return {"stage": "backfill", "status": "ok", "path": path, "rows": chunk["rows"],
@@ -413,6 +419,7 @@ def backtest_run(config: Config, store: Store, corpus_name: str, shared: str, sa
     cut-off, the table with its header)."""
     from pathlib import Path
 
+    from scanner.assign import Calibrator, Scorer
     from scanner.backtest import (
         PROTOCOLS,
         backtest_cutoff,
@@ -422,28 +429,30 @@ def backtest_run(config: Config, store: Store, corpus_name: str, shared: str, sa
     )
     from scanner.embed import load_embedder
     from scanner.errors import ConfigError
+    from scanner.taxonomy import load_taxonomy
 
     preset, relative, default_cutoffs, horizon, months = PROTOCOLS[corpus_name]
     path = Path(shared) / relative
     if not path.is_file():
         raise ConfigError(f"{path} is missing: the backtest reads the shared corpus")
+
     def embedder() -> Any:
         return load_embedder(config.model, config.embed_threads or None, config.model_cache)
 
-    from scanner.assign import calibrator_path
-    from scanner.taxonomy import load_taxonomy
-
-    calibrated = calibrator_path(load_taxonomy(config.taxonomy_file).version,
-                                 config.model).is_file()
-    if not calibrated and say:
-        say(f"no trained calibrator for {config.model}: fields are not ranked, topics only")
+    taxonomy = load_taxonomy(config.taxonomy_file)
+    try:
+        calibrator: Any = Calibrator.load(shipped_calibrator_file(config, taxonomy))
+    except ConfigError:
+        calibrator = None
+        if say:
+            say(f"no trained calibrator for {config.model}: fields are not ranked, topics only")
     corpus = load_corpus(
         store, path, preset, config.model, sample, seed, embedder,
         progress=(lambda done, total: say(f"embedded {done}/{total}")
                   if done % 5120 == 0 or done == total else None) if say else None,
-        assign=(lambda titles, bodies, vectors: assign_fields(config, embedder(), titles,
-                                                              bodies, vectors))
-        if calibrated else None)
+        assign=(lambda titles, bodies, vectors: assign_fields(
+            Scorer(taxonomy, embedder()), calibrator, titles, bodies, vectors))
+        if calibrator else None)
     results = []
     for cutoff in (cutoffs or default_cutoffs).split(","):
         result = backtest_cutoff(corpus, cutoff.strip(), horizon, months, periods,
@@ -451,9 +460,9 @@ def backtest_run(config: Config, store: Store, corpus_name: str, shared: str, sa
         results.append(result)
         if say:
             say(f"{cutoff}: {result['items_before']} items before, "
-                     f"{result['items_after']} in the {horizon}-day horizon "
-                     f"({result['future_unattached']:.1%} unattached), "
-                     f"{result['topics']} topics, {result['grew_2x']} grew 2x")
+                f"{result['items_after']} in the {horizon}-day horizon "
+                f"({result['future_unattached']:.1%} unattached), "
+                f"{result['topics']} topics, {result['grew_2x']} grew 2x")
     header = (f"Backtest on {relative} ({len(corpus.dates)} items, sample seed {seed}), "
               f"model {config.model}, periods of {months} months x {periods}, "
               f"horizon {horizon} d.")
@@ -464,22 +473,12 @@ def backtest_run(config: Config, store: Store, corpus_name: str, shared: str, sa
     return results, f"{header}\n\nTopics:\n\n{format_table(results)}{field_part}"
 
 
-def assign_fields(config: Config, embedder: Any, titles: Sequence[str], bodies: Sequence[str],
+def assign_fields(scorer: Any, calibrator: Any, titles: Sequence[str], bodies: Sequence[str],
                   vectors: Any, chunk: int = 5000) -> tuple[list[str], Any]:
-    """(field ids, [items x fields] bool): the fields the shipped calibrator assigns to
-    texts whose vectors are given (nothing stored; the backtest's corpus)."""
+    """(field ids, [items x fields] bool): the fields a calibrator assigns to texts whose
+    vectors are given, chunk by chunk (nothing stored; the backtest's corpus)."""
     import numpy as np
 
-    from scanner.assign import Calibrator, Scorer, calibrator_path
-    from scanner.errors import ConfigError
-    from scanner.taxonomy import load_taxonomy
-
-    taxonomy = load_taxonomy(config.taxonomy_file)
-    path = calibrator_path(taxonomy.version, config.model)
-    if not path.is_file():
-        raise ConfigError(f"no trained calibrator {path}: run `scanner evaluate assign --save`")
-    calibrator = Calibrator.load(path)
-    scorer = Scorer(taxonomy, embedder)
     out = np.zeros((len(titles), len(scorer.field_ids)), dtype=bool)
     for start in range(0, len(titles), chunk):
         end = start + chunk
