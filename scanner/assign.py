@@ -47,11 +47,15 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 # -- keyword evidence --------------------------------------------------------------------
 
 
+def _is_acronym(keyword: str) -> bool:
+    """Short words with a capital (GaN, RIS, SNN) are matched case-sensitively."""
+    return len(keyword) <= 5 and any(c.isupper() for c in keyword[1:] + keyword[:1])
+
+
 def _english_pattern(keyword: str) -> re.Pattern[str]:
     """Word-boundary pattern; short acronyms (GaN, RIS, SNN) are case-sensitive."""
     escaped = re.escape(keyword).replace(r"\ ", r"[\s-]+").replace(r"\-", r"[\s-]?")
-    acronym = len(keyword) <= 5 and any(c.isupper() for c in keyword[1:] + keyword[:1])
-    flags = 0 if acronym else re.IGNORECASE
+    flags = 0 if _is_acronym(keyword) else re.IGNORECASE
     # A hyphen may come before the word ("beta-Ga2O3"); a Latin letter or digit may not.
     # Chinese characters may touch it: "XR超高清", "6G技术", "AI芯片" are words here.
     return re.compile(rf"(?<![A-Za-z0-9_]){escaped}(?:s|es)?(?![A-Za-z0-9_])", flags)
@@ -75,8 +79,7 @@ def _probe(keyword: str) -> tuple[str, bool] | None:
     first = re.split(r"[\s-]+", keyword.strip())[0]
     if not first or not first.isascii():
         return None
-    pattern = _english_pattern(keyword)
-    case_sensitive = not pattern.flags & re.IGNORECASE
+    case_sensitive = _is_acronym(keyword)
     return (first if case_sensitive else first.lower()), case_sensitive
 
 
