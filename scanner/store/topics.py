@@ -123,6 +123,9 @@ class TopicTables:
                                 f"({','.join('?' * len(chunk))})", [series_from, *chunk])
             self.db["topic_series"].insert_all(series, batch_size=1000)
 
+    #: (copy, live table) pairs of the state kept before a scope's newest night
+    _KEPT_STATE = (("topic_restore_topics", "topics"), ("topic_restore_members", "topic_members"))
+
     def _kept_state_date(self, model: str, scope: str) -> str | None:
         """The night whose prior state is kept for a scope, if any."""
         row = self.db.execute("SELECT run_date FROM topic_restore_runs WHERE model = ? AND "
@@ -134,8 +137,7 @@ class TopicTables:
         (a rerun of the same night keeps the copy taken before its first run)."""
         if self._kept_state_date(model, scope) == run_date:
             return
-        for table, source in (("topic_restore_topics", "topics"),
-                              ("topic_restore_members", "topic_members")):
+        for table, source in self._KEPT_STATE:
             columns = ", ".join(self.db[source].columns_dict)
             self.db.execute(f"DELETE FROM {table} WHERE model = ? AND scope = ?",
                             [model, scope])
@@ -155,8 +157,7 @@ class TopicTables:
         if self._kept_state_date(model, scope) != run_date:
             return False
         with self.db.atomic():
-            for table, source in (("topic_restore_topics", "topics"),
-                                  ("topic_restore_members", "topic_members")):
+            for table, source in self._KEPT_STATE:
                 columns = ", ".join(self.db[source].columns_dict)
                 self.db.execute(f"DELETE FROM {source} WHERE model = ? AND scope = ?",
                                 [model, scope])
