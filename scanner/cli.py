@@ -268,65 +268,6 @@ def import_(ctx: click.Context, path: Path, fmt: str | None, maps: tuple[str, ..
     )
 
 
-# -- embeddings ---------------------------------------------------------------------------
-
-
-@cli.command()
-@click.option("--model", help="Registry model id (default: the config's model).")
-@click.option("--limit", type=click.IntRange(1), help="Embed at most N texts.")
-@click.option("--threads", type=click.IntRange(1), help="CPU threads (default: all cores).")
-@click.pass_context
-def embed(ctx: click.Context, model: str | None, limit: int | None, threads: int | None) -> None:
-    """Embed stored items that have no vector for the model yet."""
-    from scanner.embed import embed_new_items, load_embedder
-
-    config = _config(ctx)
-    embedder = load_embedder(model or config.model, threads or config.embed_threads or None,
-                             config.model_cache)
-    store = _store(ctx)
-    with Progress(TextColumn("embedding"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console) as progress:
-        bar = progress.add_task("embed", total=None)
-        result = embed_new_items(store, embedder, limit=limit,
-                                 progress=lambda d, t: progress.update(bar, completed=d, total=t))
-    console.print(f"{result.embedded} texts embedded with {result.model} in "
-                  f"{result.seconds:.1f} s ({result.rate:.1f}/s); {result.reused} vectors "
-                  "already stored were reused.")
-
-
-@cli.group()
-def models() -> None:
-    """The embedding-model registry (models/registry.toml)."""
-
-
-@models.command("list")
-def models_list() -> None:
-    """List the registry's models."""
-    from scanner.embed import load_registry
-
-    specs, default = load_registry()
-    table = Table("id", "loader", "dim", "max tokens", "languages", "licence",
-                  title="Embedding models")
-    for spec in specs.values():
-        mark = " (default)" if spec.id == default else ""
-        table.add_row(spec.id + mark, spec.loader, str(spec.dimension), str(spec.max_tokens),
-                      ", ".join(spec.languages), spec.licence)
-    console.print(table)
-
-
-@models.command("build")
-@click.argument("model_id", required=False)
-@click.pass_context
-def models_build(ctx: click.Context, model_id: str | None) -> None:
-    """Build a model's files into the cache now (offline; done on first use otherwise)."""
-    from scanner.embed import model_folder, model_spec
-
-    config = _config(ctx)
-    spec = model_spec(model_id or config.model)
-    folder = model_folder(spec, config.model_cache)
-    console.print(f"{spec.id}: ready in {folder}")
-
-
 # -- field assignment and evaluation ------------------------------------------------------
 
 
@@ -590,6 +531,7 @@ def main() -> None:
 
 # command groups kept in their own modules register themselves on `cli` when imported
 import scanner.cli_admin  # noqa: E402
+import scanner.cli_models  # noqa: E402
 import scanner.cli_report  # noqa: E402
 import scanner.cli_signals  # noqa: E402
 import scanner.cli_topics  # noqa: E402, F401

@@ -86,6 +86,7 @@ class Config:
     report_dir: Path = Path("reports")
     model_cache: Path = PROJECT_ROOT / ".cache" / "models"
     embed_threads: int = 0  # 0: one per CPU core
+    embed_backend: str = ""  # "": the model's default (registry); "openvino" or "torch"
     dask: str = ""  # "": in-process; "local[:N]": a LocalCluster; else a scheduler address
     fetch: FetchSettings = field(default_factory=FetchSettings)
     topics: TopicSettings = field(default_factory=TopicSettings)
@@ -101,6 +102,7 @@ _TOP_KEYS: dict[str, type] = {
     "report_dir": Path,
     "model_cache": Path,
     "embed_threads": int,
+    "embed_backend": str,
     "dask": str,
 }
 _FETCH_KEYS: dict[str, type] = {
@@ -282,6 +284,10 @@ def load_config(
         top[key] = _coerce(value if not isinstance(value, Path) else str(value),
                            _TOP_KEYS[key], f"option --{key.replace('_', '-')}")
 
+    backend = str(top.get("embed_backend") or "")
+    if backend not in ("", "openvino", "torch"):
+        raise ConfigError(f"{config_file or 'configuration'}: embed_backend {backend!r} is "
+                          "neither 'openvino' nor 'torch' (or empty: the model's default)")
     dask = str(top.get("dask") or "")
     if dask and not (_DASK_LOCAL if dask.startswith("local") else _DASK_ADDRESS).fullmatch(dask):
         raise ConfigError(f"{config_file or 'configuration'}: dask {top['dask']!r} is neither "

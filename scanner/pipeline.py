@@ -136,7 +136,7 @@ def pull_stage(
 
 def embed_stage(config: Config, run_id: str, limit: int | None = None) -> dict[str, Any]:
     """Embed stored items that have no vector for the configured model yet."""
-    from scanner.embed import embed_new_items, load_embedder
+    from scanner.embed import embed_new_items
 
     started = time.monotonic()
     progress.report("embed", 0)
@@ -145,7 +145,7 @@ def embed_stage(config: Config, run_id: str, limit: int | None = None) -> dict[s
             return {"stage": "embed", "status": "ok", "model": config.model, "embedded": 0,
                     "reused": store.count_embeddings(config.model), "items_per_s": 0.0,
                     "seconds": round(time.monotonic() - started, 2)}
-        embedder = load_embedder(config.model, config.embed_threads or None, config.model_cache)
+        embedder = configured_embedder(config)
         result = embed_new_items(store, embedder, limit=limit,
                                  progress=lambda done, total: progress.report("embed", done, total))
     return {"stage": "embed", "status": "ok", "model": result.model,
@@ -180,18 +180,26 @@ def embed_batch(config: Config, batch: Sequence[dict[str, Any]]) -> tuple[list[s
     from scanner.embed import item_text
 
     embedder = _process_embedder(config.model, config.embed_threads or None,
-                                 str(config.model_cache))
+                                 str(config.model_cache), config.embed_backend)
     return [b["content_hash"] for b in batch], embedder.embed([item_text(b) for b in batch])
 
 
 @lru_cache(maxsize=2)
-def _process_embedder(model: str, threads: int | None, cache: str) -> Any:
+def _process_embedder(model: str, threads: int | None, cache: str, backend: str) -> Any:
     """One loaded model per worker process, kept for the batches that follow."""
     from pathlib import Path
 
     from scanner.embed import load_embedder
 
-    return load_embedder(model, threads, Path(cache))
+    return load_embedder(model, threads, Path(cache), backend)
+
+
+def configured_embedder(config: Config) -> Any:
+    """The configured model on the configured backend, threads and cache."""
+    from scanner.embed import load_embedder
+
+    return load_embedder(config.model, config.embed_threads or None, config.model_cache,
+                         config.embed_backend)
 
 
 def save_embedding_batch(config: Config, hashes: Sequence[str], vectors: Any) -> None:
@@ -216,7 +224,6 @@ def shipped_calibrator_file(config: Config, taxonomy: Any) -> Any:
 def assign_stage(config: Config, run_id: str, limit: int | None = None) -> dict[str, Any]:
     """Score embedded items against the taxonomy's fields (new or changed items only)."""
     from scanner.assign import Calibrator, Scorer, assign_items
-    from scanner.embed import load_embedder
     from scanner.taxonomy import load_taxonomy, taxonomy_key
 
     started = time.monotonic()
@@ -228,7 +235,7 @@ def assign_stage(config: Config, run_id: str, limit: int | None = None) -> dict[
         if store.count_items_needing_assignment(key, config.model) == 0:
             return {"stage": "assign", "status": "ok", "taxonomy": key, "assigned": 0,
                     "with_fields": 0, "seconds": round(time.monotonic() - started, 2)}
-        embedder = load_embedder(config.model, config.embed_threads or None, config.model_cache)
+        embedder = configured_embedder(config)
         result = assign_items(store, Scorer(taxonomy, embedder), Calibrator.load(path), key,
                               limit=limit,
                               progress=lambda done, total: progress.report("assign", done, total))
@@ -345,7 +352,7 @@ def backfill_stage(config: Config, run_id: str, path: str, chunk_rows: int = 20_
     per content hash, so a crashed backfill resumes where it stopped. `embed_chunk`
     embeds what is missing and returns how many texts it did (default: in-process).
     """
-    from scanner.embed import embed_new_items, load_embedder
+    from scanner.embed import embed_new_items
 
     embedder = None
 
@@ -354,8 +361,7 @@ def backfill_stage(config: Config, run_id: str, path: str, chunk_rows: int = 20_
         with Store(config.db_path) as store:
             if not store.count_missing_embeddings(config.model):
                 return 0
-            embedder = embedder or load_embedder(config.model, config.embed_threads or None,
-                                                 config.model_cache)
+            embedder = embedder or configured_embedder(config)
             return embed_new_items(store, embedder, progress=lambda done, total:
                                    progress.report("embed", done, total)).embedded
 
@@ -381,7 +387,6 @@ def assignment_evaluation(config: Config, labels: str, folds: int = 5, seed: int
     from pathlib import Path
 
     from scanner.assign import Scorer
-    from scanner.embed import load_embedder
     from scanner.errors import ConfigError
     from scanner.evaluate import crosslingual_matching, evaluate_assignment, load_labels
     from scanner.taxonomy import load_taxonomy
@@ -389,7 +394,7 @@ def assignment_evaluation(config: Config, labels: str, folds: int = 5, seed: int
     if not Path(labels).is_file():
         raise ConfigError(f"labels file {labels} not found; pass --labels")
     taxonomy = load_taxonomy(config.taxonomy_file)
-    embedder = load_embedder(config.model, config.embed_threads or None, config.model_cache)
+    embedder = configured_embedder(config)
     labelled = load_labels(Path(labels), [f.id for f in taxonomy.active_fields])
     vectors = embedder.embed(labelled.texts)
     report, calibrator = evaluate_assignment(Scorer(taxonomy, embedder), labelled, vectors,
@@ -427,7 +432,6 @@ def backtest_run(config: Config, store: Store, corpus_name: str, shared: str, sa
         format_table,
         load_corpus,
     )
-    from scanner.embed import load_embedder
     from scanner.errors import ConfigError
     from scanner.taxonomy import load_taxonomy
 
@@ -437,7 +441,7 @@ def backtest_run(config: Config, store: Store, corpus_name: str, shared: str, sa
         raise ConfigError(f"{path} is missing: the backtest reads the shared corpus")
 
     def embedder() -> Any:
-        return load_embedder(config.model, config.embed_threads or None, config.model_cache)
+        return configured_embedder(config)
 
     taxonomy = load_taxonomy(config.taxonomy_file)
     try:

@@ -173,6 +173,7 @@ def test_embed_models_and_stats_commands(tmp_path: Path) -> None:
     runner.invoke(cli, ["--db", db, "import", str(path), "--limit", "30"])
     result = runner.invoke(cli, ["--db", db, "embed", "--model", "hashing-test"])
     assert result.exit_code == 0 and "30 texts embedded with hashing-test" in result.output
+    assert "backend: hashing" in result.output
     again = runner.invoke(cli, ["--db", db, "embed", "--model", "hashing-test"])
     assert "0 texts embedded" in again.output and "30 vectors" in again.output
     stats = json.loads(runner.invoke(cli, ["--db", db, "db", "stats", "--json"]).output)
