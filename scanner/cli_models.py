@@ -7,9 +7,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from scanner.cli import _config, _store, cli, console
+from scanner.config import EMBED_BACKENDS
 
 backend_option = click.option(
-    "--backend", type=click.Choice(["openvino", "torch"]),
+    "--backend", type=click.Choice(EMBED_BACKENDS),
     help="Runtime (default: the config's embed_backend, else the model's first in the "
          "registry). The stored vectors do not depend on it.")
 

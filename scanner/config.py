@@ -75,6 +75,12 @@ class SignalSettings:
     convergence_share: float = 0.15  # a topic converges fields it gives this share each
 
 
+#: Runtimes an embedder can use: the same model converted for OpenVINO
+#: (scanner/embed_openvino.py; faster on this CPU, same vectors), or sentence-transformers
+#: on torch. The registry names each model's, its first the default.
+EMBED_BACKENDS = ("openvino", "torch")
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything a run needs to know about where things are."""
@@ -285,9 +291,10 @@ def load_config(
                            _TOP_KEYS[key], f"option --{key.replace('_', '-')}")
 
     backend = str(top.get("embed_backend") or "")
-    if backend not in ("", "openvino", "torch"):
+    if backend and backend not in EMBED_BACKENDS:
+        names = " nor ".join(repr(b) for b in EMBED_BACKENDS)
         raise ConfigError(f"{config_file or 'configuration'}: embed_backend {backend!r} is "
-                          "neither 'openvino' nor 'torch' (or empty: the model's default)")
+                          f"neither {names} (or empty: the model's default)")
     dask = str(top.get("dask") or "")
     if dask and not (_DASK_LOCAL if dask.startswith("local") else _DASK_ADDRESS).fullmatch(dask):
         raise ConfigError(f"{config_file or 'configuration'}: dask {top['dask']!r} is neither "

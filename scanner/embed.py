@@ -20,15 +20,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from scanner import PROJECT_ROOT
+from scanner.config import EMBED_BACKENDS
 from scanner.errors import ConfigError
 
 REGISTRY_FILE = PROJECT_ROOT / "models" / "registry.toml"
 DEFAULT_CACHE = PROJECT_ROOT / ".cache" / "models"
 #: Characters of a news or policy item's summary used after its title (the lead).
 NEWS_LEAD_CHARS = 600
-#: Runtimes an embedder can use: sentence-transformers on torch, or the same model
-#: converted for OpenVINO (scanner/embed_openvino.py; faster on this CPU, same vectors).
-BACKENDS = ("openvino", "torch")
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,7 @@ class ModelSpec:
     path_function: str = ""
     digest: str = ""
     note: str = ""
-    #: Runtimes that can run it, the first one the default (see BACKENDS).
+    #: Runtimes that can run it, the first one the default (see EMBED_BACKENDS).
     backends: tuple[str, ...] = ("torch",)
 
 
@@ -62,11 +60,12 @@ def load_registry(path: Path = REGISTRY_FILE) -> tuple[dict[str, ModelSpec], str
     for entry in data.get("model", []):
         entry = dict(entry)
         entry["languages"] = tuple(entry.get("languages", []))
-        entry["backends"] = tuple(entry.get("backends", ("torch",)))
-        unknown = set(entry["backends"]) - set(BACKENDS)
+        entry["backends"] = tuple(entry.get("backends", ModelSpec.backends))
+        unknown = set(entry["backends"]) - set(EMBED_BACKENDS)
         if unknown:
             raise ConfigError(f"model registry {path}: model {entry.get('id')!r} names unknown "
-                              f"backends {sorted(unknown)}; known: {', '.join(BACKENDS)}")
+                              f"backends {sorted(unknown)}; known: "
+                              f"{', '.join(EMBED_BACKENDS)}")
         try:
             spec = ModelSpec(**entry)
         except TypeError as exc:
