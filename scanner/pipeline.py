@@ -440,7 +440,8 @@ def backtest_run(config: Config, store: Store, corpus_name: str, shared: str, sa
     if not path.is_file():
         raise ConfigError(f"{path} is missing: the backtest reads the shared corpus")
 
-    def embedder() -> Any:
+    @lru_cache(maxsize=1)
+    def embedder() -> Any:  # loaded once, for the corpus's vectors and the field scorer
         return configured_embedder(config)
 
     taxonomy = load_taxonomy(config.taxonomy_file)
