@@ -105,7 +105,7 @@ def into_store(db: Path, n: int, model: str, total: int = 100_000) -> None:
     `scanner evaluate backtest --sample n --model MODEL` reuses them."""
     from datetime import UTC, datetime
 
-    from scanner.dumps import PRESETS, row_to_item
+    from scanner.ingest.dumps import PRESETS, row_to_item
     from scanner.store import Store
 
     preset = next(p for p in PRESETS if p.name == "arxiv-2010-2019")

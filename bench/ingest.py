@@ -19,8 +19,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from scanner.dumps import import_dump  # noqa: E402
-from scanner.parse import parse_feed  # noqa: E402
+from scanner.ingest.dumps import import_dump  # noqa: E402
+from scanner.ingest.parse import parse_feed  # noqa: E402
 from scanner.store import Store  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data"

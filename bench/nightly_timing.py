@@ -50,8 +50,9 @@ def main() -> None:
 
     import flows  # noqa: F401  (offline Prefect settings)
     from flows.nightly import nightly
-    from scanner import pipeline
     from scanner.config import load_config
+    from scanner.run import RunContext, assign_stage, signals_stage, topics_stage
+    from scanner.run.backfill import import_chunk
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="nightly-timing-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -66,15 +67,17 @@ def main() -> None:
     config = load_config(config_file)
 
     started = time.monotonic()
-    pipeline.import_chunk(config, str(_dump(old, work / "old.parquet")), 10**9)
+    with RunContext(config) as ctx:
+        import_chunk(ctx, str(_dump(old, work / "old.parquet")), 10**9)
     into_store(config.db_path, args.store_items, args.model)
-    pipeline.assign_stage(config, "setup")
     from datetime import date, timedelta
 
     before = (date.fromisoformat(night) - timedelta(days=1)).isoformat()
-    pipeline.topics_stage(config, "setup", before)
-    pipeline.signals_stage(config, "setup", before)
-    pipeline.import_chunk(config, str(_dump(new, work / "new.parquet")), 10**9)
+    with RunContext(config, before, "setup") as ctx:
+        assign_stage(ctx)
+        topics_stage(ctx)
+        signals_stage(ctx)
+        import_chunk(ctx, str(_dump(new, work / "new.parquet")), 10**9)
     setup = time.monotonic() - started
 
     started = time.monotonic()

@@ -41,7 +41,7 @@ SHARED = REPO.parent / "shared" / "data"
 
 
 def bad_inputs() -> dict:
-    from scanner.parse import parse_feed
+    from scanner.ingest.parse import parse_feed
     from scanner.store import Store
     from tests.test_hostile import HOSTILE
 
@@ -91,7 +91,7 @@ def _count(db: Path, sql: str) -> int:
 def kills(n: int, seed: int = 7) -> dict:
     import pyarrow.parquet as pq
 
-    from scanner.dumps import import_dump
+    from scanner.ingest.dumps import import_dump
     from scanner.store import Store
 
     rng = random.Random(seed)
@@ -141,17 +141,19 @@ import sys, time
 sys.path.insert(0, sys.argv[3])
 from scanner.config import load_config
 from scanner.errors import RunLockError
-from scanner.pipeline import begin_run, end_run
+from scanner.run import begin_run, end_run
+from scanner.store import Store
 config = load_config(None, {"db_path": sys.argv[1]}, environ={})
 while time.time() < float(sys.argv[2]):
     time.sleep(0.001)
 try:
-    run_id = begin_run(config, "race", "2026-01-01", {})
+    store = Store(config.db_path)
+    run_id = begin_run(store, "race", "2026-01-01", {})
 except RunLockError:
     print("refused")
 else:
     time.sleep(1.0)
-    end_run(config, run_id, "ok", {})
+    end_run(store, run_id, "ok", {})
     print("ran")
 """
 
@@ -211,7 +213,7 @@ def disk_faults() -> dict:
         pq.write_table(table.slice(0, 200), small)
         pq.write_table(table.slice(200, 6000), big)
         reference = Store(tmp_path / "reference.db")
-        from scanner.dumps import import_dump
+        from scanner.ingest.dumps import import_dump
 
         import_dump(reference, small)
         import_dump(reference, big)

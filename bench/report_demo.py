@@ -40,14 +40,7 @@ def main() -> None:
     import pyarrow.parquet as pq
 
     from scanner.config import load_config
-    from scanner.dumps import PRESETS, row_to_item
-    from scanner.pipeline import (
-        assign_stage,
-        embed_stage,
-        report_stage,
-        signals_stage,
-        topics_stage,
-    )
+    from scanner.ingest.dumps import PRESETS, row_to_item
     from scanner.store import Store
 
     db = BENCH / "demo.db"
@@ -72,11 +65,19 @@ def main() -> None:
                 hashes = list(found)
                 store.save_embeddings(MODEL, hashes, np.stack([found[h] for h in hashes]))
     store.close()
-    for stage in (embed_stage(config, "demo"), assign_stage(config, "demo"),
-                  topics_stage(config, "demo", args.date, full=True),
-                  signals_stage(config, "demo", args.date),
-                  report_stage(config, "demo", args.date)):
-        print({k: v for k, v in stage.items() if k not in ("top",)})
+    from scanner.run import (
+        RunContext,
+        assign_stage,
+        embed_stage,
+        report_stage,
+        signals_stage,
+        topics_stage,
+    )
+
+    with RunContext(config, args.date, "demo") as ctx:
+        for step in (embed_stage, assign_stage, lambda c: topics_stage(c, full=True),
+                     signals_stage, report_stage):
+            print({k: v for k, v in step(ctx).items() if k not in ("top",)})
     store = Store(db)
     fields = store.ranked("fields", args.date, limit=5)
     watch = store.ranked("watchlist", args.date, limit=3)

@@ -4,7 +4,7 @@ Run: .venv/bin/python bench/stage_kills.py [--kills 20] [--items 150] (also part
 `make reliability`).
 
 The night: the stages of flows/nightly.py (pull -> embed -> assign -> topics -> signals
--> report) through scanner.pipeline.run_steps, in a child process, on a store that
+-> report) through scanner.run.run_steps, in a child process, on a store that
 holds a slice of the shared Chinese news corpus; pull fetches the five recorded Chinese
 feeds of ../shared/data/feeds/zh_real_feeds from a local HTTP server. Model:
 multilingual-e5-small-fast (its calibrator is committed).
@@ -45,22 +45,19 @@ NIGHT = "2024-12-31"
 CHILD = """
 import sys, time
 sys.path.insert(0, sys.argv[3])
-from scanner import pipeline
+from scanner import run
 from scanner.config import load_config
 config = load_config(sys.argv[1])
 day = sys.argv[2]
 def stage(name, work):
-    def step(run_id):
+    def step(ctx):
         print("stage", name, flush=True)
-        return work(run_id)
+        return work(ctx)
     return step
-pipeline.run_steps(config, "nightly", day, {}, [
-    stage("pull", lambda r: pipeline.pull_stage(config, r, None)),
-    stage("embed", lambda r: pipeline.embed_stage(config, r)),
-    stage("assign", lambda r: pipeline.assign_stage(config, r)),
-    stage("topics", lambda r: pipeline.topics_stage(config, r, day)),
-    stage("signals", lambda r: pipeline.signals_stage(config, r, day)),
-    stage("report", lambda r: pipeline.report_stage(config, r, day)),
+run.run_steps(run.RunContext(config, day), "nightly", {}, [
+    stage("pull", run.pull_stage), stage("embed", run.embed_stage),
+    stage("assign", run.assign_stage), stage("topics", run.topics_stage),
+    stage("signals", run.signals_stage), stage("report", run.report_stage),
 ])
 print("stage done", flush=True)
 """
@@ -180,8 +177,9 @@ def stage_kills(n: int, items: int, seed: int = 11, stages: tuple[str, ...] = ST
     """Kill nights inside each stage in turn; count reruns that end equal to the reference."""
     import pyarrow.parquet as pq
 
-    from scanner import pipeline
     from scanner.config import load_config
+    from scanner.run import RunContext
+    from scanner.run.backfill import import_chunk
     from tests.feedserver import FeedServer, body
 
     rng = random.Random(seed)
@@ -206,7 +204,7 @@ def stage_kills(n: int, items: int, seed: int = 11, stages: tuple[str, ...] = ST
             dump = work / "slice.parquet"
             pq.write_table(table.take(rows), dump)
             base_config = _config(work, "base", sources)
-            pipeline.import_chunk(load_config(base_config), str(dump), 100_000)
+            import_chunk(RunContext(load_config(base_config)), str(dump), 100_000)
 
             def fresh(name: str) -> Path:
                 shutil.copy(work / "base.db", work / f"{name}.db")

@@ -10,7 +10,7 @@ own (loading the vectors and texts is included for both):
 
 - ours: scanner.topics.Clusterer as the nightly full reclustering runs it (PCA 50,
   k-means with k = sqrt(n/2) capped at 300, robust outlier floor, minimum size 8) plus
-  scanner.keywords c-TF-IDF keywords;
+  scanner.topics.keywords c-TF-IDF keywords;
 - BERTopic 0.17 with its defaults (UMAP 5-d, HDBSCAN min_cluster_size 10, CountVectorizer
   c-TF-IDF), given the same embeddings; it runs in the benchmark venv
   (.cache/bench-venv, `make bench-env`), never in the project's.
@@ -59,8 +59,8 @@ def run_ours(n: int, model: str) -> dict:
     from corpus_cache import load_prefix
 
     from scanner.config import TopicSettings
-    from scanner.keywords import ctfidf_keywords
     from scanner.topics import Clusterer
+    from scanner.topics.keywords import ctfidf_keywords
 
     started = time.monotonic()
     vectors = load_prefix(n, model)

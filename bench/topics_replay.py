@@ -40,8 +40,8 @@ def prepare(config, first: date, last: date, window_days: int) -> None:
     import pyarrow.parquet as pq
 
     from scanner.assign import calibrator_path
-    from scanner.dumps import PRESETS, row_to_item
-    from scanner.pipeline import assign_stage, embed_stage
+    from scanner.ingest.dumps import PRESETS, row_to_item
+    from scanner.run import RunContext, assign_stage, embed_stage
     from scanner.store import Store
     from scanner.taxonomy import load_taxonomy
 
@@ -57,12 +57,12 @@ def prepare(config, first: date, last: date, window_days: int) -> None:
         store.upsert_items([i for i in items if i])
     store.close()
     print(f"embedding with {config.model} ...", flush=True)
-    print(json.dumps(embed_stage(config, "replay-prepare")), flush=True)
+    print(json.dumps(embed_stage(RunContext(config))), flush=True)
     path = calibrator_path(load_taxonomy(config.taxonomy_file).version, config.model)
     if not path.is_file():
         subprocess.run([str(REPO / ".venv" / "bin" / "scanner"), "evaluate", "assign", "--save"],
                        check=True, env={**os.environ, "SCANNER_MODEL": config.model})
-    print(json.dumps(assign_stage(config, "replay-prepare")), flush=True)
+    print(json.dumps(assign_stage(RunContext(config))), flush=True)
 
 
 def survival(before: dict[str, str | None], after: dict[str, str | None]
@@ -105,7 +105,7 @@ def main() -> None:
         sys.exit(f"missing {CORPUS}: the replay needs the shared corpus beside the repo")
 
     from scanner.config import load_config
-    from scanner.pipeline import topics_stage
+    from scanner.run import RunContext, topics_stage
     from scanner.store import Store
 
     first = date.fromisoformat(args.first)
@@ -125,7 +125,7 @@ def main() -> None:
           f"{'seconds':>7}  events")
     started = time.monotonic()
     for night in nights:
-        summary = topics_stage(config, f"replay-{night}", night.isoformat())
+        summary = topics_stage(RunContext(config, night.isoformat(), f"replay-{night}"))
         store = Store(config.db_path)
         memberships.append({i: t for i, (t, _) in
                             store.topic_memberships(args.model, "all").items()})

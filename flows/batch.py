@@ -1,7 +1,7 @@
 """Flows besides the nightly one: rescore stored items, backfill a dump, evaluate.
 
 Each is a few lines over scanner functions; each holds the store's run lock through
-pipeline.run_steps, which closes its run row whatever happens.
+scanner.run.run_steps, which closes its run row whatever happens.
 """
 
 from __future__ import annotations
@@ -14,20 +14,23 @@ from prefect.cache_policies import NO_CACHE
 import flows  # noqa: F401  (offline Prefect settings, before prefect is imported)
 from flows.nightly import assign, embed, report, signals
 from flows.scale import backfill_mapped, embed_mapped
-from scanner import pipeline
-from scanner.config import Config, load_config
+from scanner import run
+from scanner.config import load_config
+from scanner.evaluation import runs as evaluation
+from scanner.run import RunContext
+from scanner.run.backfill import backfill_range_stage, backfill_stage
 
 
 @task(name="topics-full", cache_policy=NO_CACHE)
-def topics_full(config: Config, run_id: str, run_date: str) -> dict[str, Any]:
+def topics_full(ctx: RunContext) -> dict[str, Any]:
     """Recluster the whole window (ids are kept by matching)."""
-    return pipeline.topics_stage(config, run_id, run_date, full=True)
+    return run.topics_stage(ctx, full=True)
 
 
 @task(name="backfill-import", cache_policy=NO_CACHE)
-def backfill_import(config: Config, run_id: str, path: str, chunk_rows: int) -> dict[str, Any]:
+def backfill_import(ctx: RunContext, path: str, chunk_rows: int) -> dict[str, Any]:
     """Import and embed a dump chunk by chunk (resumable)."""
-    return pipeline.backfill_stage(config, run_id, path, chunk_rows)
+    return backfill_stage(ctx, path, chunk_rows)
 
 
 @flow(name="rescore", log_prints=True)
@@ -36,19 +39,16 @@ def rescore(run_date: str | None = None, config_path: str | None = None,
     """Recompute from stored items, without fetching: embeddings and assignments that are
     missing or stale (a new model or taxonomy), a full reclustering, signals, report."""
     config = load_config(config_path, {"db_path": db_path, "dask": dask})
-    day = pipeline.run_date_or_today(run_date)
-    return pipeline.run_steps(config, "rescore", day, {"config": config_path}, [
-        (lambda run_id: embed_mapped(config, run_id)) if config.dask else
-        (lambda run_id: embed(config, run_id)),
-        lambda run_id: assign(config, run_id), lambda run_id: topics_full(config, run_id, day),
-        lambda run_id: signals(config, run_id, day), lambda run_id: report(config, run_id, day)])
+    with RunContext(config, run.run_date_or_today(run_date)) as ctx:
+        return run.run_steps(ctx, "rescore", {"config": config_path}, [
+            embed_mapped if config.dask else embed, assign, topics_full, signals, report])
 
 
 @task(name="backfill-range", retries=1, retry_delay_seconds=60, cache_policy=NO_CACHE)
-def backfill_range(config: Config, run_id: str, date_from: str, date_to: str,
+def backfill_range(ctx: RunContext, date_from: str, date_to: str,
                    sources: list[str] | None) -> dict[str, Any]:
     """Page through the arXiv API sources over a submission-date range."""
-    return pipeline.backfill_range_stage(config, run_id, date_from, date_to, sources)
+    return backfill_range_stage(ctx, date_from, date_to, sources)
 
 
 @flow(name="backfill", log_prints=True)
@@ -60,34 +60,31 @@ def backfill(path: str | None = None, chunk_rows: int = 20_000, config_path: str
     date_from and date_to instead of a path, fetch the arXiv API sources' submissions of
     that range, then embed and assign."""
     config = load_config(config_path, {"db_path": db_path, "dask": dask})
-    day = pipeline.run_date_or_today(None)
-    if path is None:
-        if not (date_from and date_to):
-            raise ValueError("backfill needs a dump path, or date_from and date_to")
-        return pipeline.run_steps(config, "backfill", day, {
-            "from": date_from, "to": date_to, "sources": sources, "dask": config.dask}, [
-            lambda run_id: backfill_range(config, run_id, date_from, date_to, sources),
-            (lambda run_id: embed_mapped(config, run_id)) if config.dask else
-            (lambda run_id: embed(config, run_id)),
-            lambda run_id: assign(config, run_id)])
-    params = {"path": path, "chunk_rows": chunk_rows, "dask": config.dask}
-    return pipeline.run_steps(config, "backfill", day, params, [
-        (lambda run_id: backfill_mapped(config, run_id, path, chunk_rows)) if config.dask else
-        (lambda run_id: backfill_import(config, run_id, path, chunk_rows)),
-        lambda run_id: assign(config, run_id)])
+    if path is None and not (date_from and date_to):
+        raise ValueError("backfill needs a dump path, or date_from and date_to")
+    with RunContext(config, run.run_date_or_today(None)) as ctx:
+        if path is None:
+            return run.run_steps(ctx, "backfill", {
+                "from": date_from, "to": date_to, "sources": sources, "dask": config.dask}, [
+                lambda ctx: backfill_range(ctx, date_from, date_to, sources),
+                embed_mapped if config.dask else embed, assign])
+        params = {"path": path, "chunk_rows": chunk_rows, "dask": config.dask}
+        return run.run_steps(ctx, "backfill", params, [
+            (lambda ctx: backfill_mapped(ctx, path, chunk_rows)) if config.dask else
+            (lambda ctx: backfill_import(ctx, path, chunk_rows)),
+            assign])
 
 
 @task(name="evaluate-assign", cache_policy=NO_CACHE)
-def evaluate_assign(config: Config, run_id: str, labels: str) -> dict[str, Any]:
+def evaluate_assign(ctx: RunContext, labels: str) -> dict[str, Any]:
     """Out-of-fold field-assignment figures on a labelled file."""
-    return pipeline.evaluate_assignment_stage(config, run_id, labels)
+    return evaluation.evaluate_assignment_stage(ctx, labels)
 
 
 @task(name="evaluate-backtest", cache_policy=NO_CACHE)
-def evaluate_backtest(config: Config, run_id: str, corpus: str, shared: str,
-                      sample: int) -> dict[str, Any]:
+def evaluate_backtest(ctx: RunContext, corpus: str, shared: str, sample: int) -> dict[str, Any]:
     """The emergence backtest of one protocol."""
-    return pipeline.backtest_stage(config, run_id, corpus, shared, sample)
+    return evaluation.backtest_stage(ctx, corpus, shared, sample)
 
 
 @flow(name="evaluate", log_prints=True)
@@ -97,12 +94,10 @@ def evaluate(labels: str | None = None, backtest: str | None = "arxiv",
     """The assignment evaluation (labels: a labelled JSONL) and the emergence backtest
     (backtest: arxiv or news; None to skip), figures in the run's summary."""
     config = load_config(config_path, {"db_path": db_path})
-    day = pipeline.run_date_or_today(None)
     steps = []
     if labels:
-        steps.append(lambda run_id: evaluate_assign(config, run_id, labels))
+        steps.append(lambda ctx: evaluate_assign(ctx, labels))
     if backtest:
-        steps.append(lambda run_id: evaluate_backtest(config, run_id, backtest, shared,
-                                                      sample))
-    return pipeline.run_steps(config, "evaluate", day, {"labels": labels,
-                                                        "backtest": backtest}, steps)
+        steps.append(lambda ctx: evaluate_backtest(ctx, backtest, shared, sample))
+    with RunContext(config, run.run_date_or_today(None)) as ctx:
+        return run.run_steps(ctx, "evaluate", {"labels": labels, "backtest": backtest}, steps)

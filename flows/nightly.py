@@ -1,6 +1,7 @@
 """The nightly flow: pull -> embed -> assign -> topics -> signals -> report.
 
-Each task is a few lines over one function in scanner.pipeline.
+Each task is a few lines over one stage in scanner.run; the flow builds one RunContext
+(config, taxonomy, store, model) that every task of the run shares.
 """
 
 from __future__ import annotations
@@ -11,44 +12,45 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 import flows  # noqa: F401  (offline Prefect settings, before prefect is imported)
-from scanner import pipeline
-from scanner.config import Config, load_config
+from scanner import run
+from scanner.config import load_config
+from scanner.run import RunContext
 
 
 @task(name="pull", retries=1, retry_delay_seconds=30, cache_policy=NO_CACHE)
-def pull(config: Config, run_id: str, source_ids: list[str] | None) -> dict[str, Any]:
+def pull(ctx: RunContext, source_ids: list[str] | None) -> dict[str, Any]:
     """Fetch sources over the network and store their items."""
-    return pipeline.pull_stage(config, run_id, source_ids)
+    return run.pull_stage(ctx, source_ids)
 
 
 @task(name="embed", cache_policy=NO_CACHE)
-def embed(config: Config, run_id: str) -> dict[str, Any]:
+def embed(ctx: RunContext) -> dict[str, Any]:
     """Embed new or changed items, once per (content hash, model)."""
-    return pipeline.embed_stage(config, run_id)
+    return run.embed_stage(ctx)
 
 
 @task(name="assign", cache_policy=NO_CACHE)
-def assign(config: Config, run_id: str) -> dict[str, Any]:
+def assign(ctx: RunContext) -> dict[str, Any]:
     """Score new or changed items against the taxonomy's fields and pathways."""
-    return pipeline.assign_stage(config, run_id)
+    return run.assign_stage(ctx)
 
 
 @task(name="topics", cache_policy=NO_CACHE)
-def topics(config: Config, run_id: str, run_date: str) -> dict[str, Any]:
+def topics(ctx: RunContext) -> dict[str, Any]:
     """Attach new items to topics or recluster the window; record lineage."""
-    return pipeline.topics_stage(config, run_id, run_date)
+    return run.topics_stage(ctx)
 
 
 @task(name="signals", cache_policy=NO_CACHE)
-def signals(config: Config, run_id: str, run_date: str) -> dict[str, Any]:
+def signals(ctx: RunContext) -> dict[str, Any]:
     """Indicators and ranked lists for the night."""
-    return pipeline.signals_stage(config, run_id, run_date)
+    return run.signals_stage(ctx)
 
 
 @task(name="report", cache_policy=NO_CACHE)
-def report(config: Config, run_id: str, run_date: str) -> dict[str, Any]:
+def report(ctx: RunContext) -> dict[str, Any]:
     """Write the panel report of the night (HTML, Markdown, JSON, CSV)."""
-    return pipeline.report_stage(config, run_id, run_date)
+    return run.report_stage(ctx)
 
 
 @flow(name="nightly", log_prints=True)
@@ -67,13 +69,10 @@ def nightly(
     from flows.scale import embed_mapped
 
     config = load_config(config_path, {"db_path": db_path, "dask": dask})
-    day = pipeline.run_date_or_today(run_date)
     skipped = {"stage": "pull", "status": "skipped", "reason": "--no-fetch"}
-    return pipeline.run_steps(config, "nightly", day, {"sources": sources, "fetch": fetch,
-                                                       "config": config_path}, [
-        (lambda run_id: pull(config, run_id, sources)) if fetch else (lambda run_id: skipped),
-        (lambda run_id: embed_mapped(config, run_id)) if config.dask else
-        (lambda run_id: embed(config, run_id)),
-        lambda run_id: assign(config, run_id),
-        lambda run_id: topics(config, run_id, day), lambda run_id: signals(config, run_id, day),
-        lambda run_id: report(config, run_id, day)])
+    with RunContext(config, run.run_date_or_today(run_date)) as ctx:
+        return run.run_steps(ctx, "nightly", {"sources": sources, "fetch": fetch,
+                                              "config": config_path}, [
+            (lambda ctx: pull(ctx, sources)) if fetch else (lambda ctx: skipped),
+            embed_mapped if config.dask else embed,
+            assign, topics, signals, report])

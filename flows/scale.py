@@ -22,9 +22,12 @@ from prefect import task, unmapped
 from prefect.cache_policies import NO_CACHE
 
 import flows  # noqa: F401  (offline Prefect settings, before prefect is imported)
-from scanner import pipeline, progress
+from scanner import progress
 from scanner.config import Config
 from scanner.errors import ConfigError
+from scanner.run import RunContext, embed_stage
+from scanner.run import batches as embed_batches
+from scanner.run.backfill import backfill_stage
 
 #: Workers of a `local` cluster when the count is not given.
 LOCAL_WORKERS = 2
@@ -68,10 +71,10 @@ def on_runner(flow_object: Any, dask: str) -> Any:
 @task(name="embed-batch", retries=1, retry_delay_seconds=10, cache_policy=NO_CACHE)
 def embed_batch(config: Config, batch: list[dict[str, Any]]) -> tuple[list[str], Any]:
     """Vectors of one batch of texts, computed on a worker."""
-    return pipeline.embed_batch(config, batch)
+    return embed_batches.embed_batch(config, batch)
 
 
-def embed_mapped(config: Config, run_id: str, batch_size: int = 256, wave_batches: int = 16
+def embed_mapped(ctx: RunContext, batch_size: int = 256, wave_batches: int = 16
                  ) -> dict[str, Any]:
     """The embed stage as batches mapped over the runner's workers, wave by wave.
 
@@ -82,21 +85,22 @@ def embed_mapped(config: Config, run_id: str, batch_size: int = 256, wave_batche
 
     context = FlowRunContext.get()
     if context is None or type(context.task_runner).__name__ != "DaskTaskRunner":
-        summary = pipeline.embed_stage(config, run_id)
+        summary = embed_stage(ctx)
         return {**summary, "runner": "in-process (the flow is not on a Dask task runner)"}
     started = time.monotonic()
+    config = ctx.config
     if config.dask.startswith("local") and not config.embed_threads:
         # the workers share this machine: split its cores instead of each taking all
         config = replace(config, embed_threads=max(
             1, (os.cpu_count() or 1) // local_workers(config.dask)))
     embedded = waves = 0
-    pending = pipeline.count_pending_embeddings(config)
+    pending = embed_batches.count_pending_embeddings(ctx)
     progress.report("embed", 0, pending)
-    while batches := pipeline.pending_embedding_batches(config, batch_size, wave_batches):
+    while batches := embed_batches.pending_embedding_batches(ctx, batch_size, wave_batches):
         waves += 1
         for future in embed_batch.map(unmapped(config), batches):
             hashes, vectors = future.result()
-            pipeline.save_embedding_batch(config, hashes, vectors)
+            embed_batches.save_embedding_batch(ctx, hashes, vectors)
             embedded += len(hashes)
             progress.report("embed", embedded, max(pending, embedded))
     seconds = time.monotonic() - started
@@ -106,10 +110,8 @@ def embed_mapped(config: Config, run_id: str, batch_size: int = 256, wave_batche
             "seconds": round(seconds, 2)}
 
 
-def backfill_mapped(config: Config, run_id: str, path: str, chunk_rows: int
-                    ) -> dict[str, Any]:
+def backfill_mapped(ctx: RunContext, path: str, chunk_rows: int) -> dict[str, Any]:
     """Backfill with the embedding of each imported chunk mapped over the workers."""
-    summary = pipeline.backfill_stage(
-        config, run_id, path, chunk_rows,
-        embed_chunk=lambda: embed_mapped(config, run_id)["embedded"])
-    return {**summary, "runner": config.dask}
+    summary = backfill_stage(ctx, path, chunk_rows,
+                             embed_chunk=lambda: embed_mapped(ctx)["embedded"])
+    return {**summary, "runner": ctx.config.dask}

@@ -16,13 +16,12 @@ from scanner.assign import (
     VerdictModels,
     assign_items,
     calibrator_path,
-    field_prototypes,
-    sub_headlines,
-    top_k_similarity,
 )
+from scanner.assign.features import field_prototypes, top_k_similarity
+from scanner.assign.matcher import sub_headlines
 from scanner.embed import embed_new_items, load_embedder
-from scanner.evaluate import evaluate_assignment, load_labels
-from scanner.normalize import make_item
+from scanner.evaluation.assignment import evaluate_assignment, load_labels
+from scanner.ingest.normalize import make_item
 from scanner.store import Store
 from scanner.taxonomy import load_taxonomy, taxonomy_key
 from tests.conftest import shared_path
@@ -241,7 +240,7 @@ def test_sub_headlines_of_a_news_brief_are_evidence_of_their_own() -> None:
 
 
 def test_group_macro_f1_leaves_out_fields_without_positives() -> None:
-    from scanner.evaluate import _macro_f1
+    from scanner.evaluation.assignment import _macro_f1
 
     labels = np.array([[1, 0], [0, 0], [1, 0]])
     predicted = np.array([[1, 0], [0, 0], [1, 1]])
@@ -272,7 +271,7 @@ def test_cross_validated_assignment_on_the_dev_labels() -> None:
 def test_nested_cv_evaluation_reports_out_of_fold_figures(tmp_path: Path) -> None:
     import json as _json
 
-    from scanner.evaluate import crosslingual_matching
+    from scanner.evaluation.assignment import crosslingual_matching
 
     fields = TAXONOMY.active_fields
     rows = []

@@ -215,7 +215,7 @@ def test_a_failed_stage_marks_the_run_failed_and_keeps_earlier_work(
 
 def test_run_since_runs_every_night_oldest_first_and_fetches_once(tmp_path: Path,
                                                                   monkeypatch) -> None:
-    import scanner.cli as cli_module
+    import scanner.cli.runs as cli_module
 
     calls: list[dict] = []
 
@@ -224,7 +224,7 @@ def test_run_since_runs_every_night_oldest_first_and_fetches_once(tmp_path: Path
         return {"run_id": f"nightly-{kwargs['run_date']}", "stages": []}
 
     seen_dask: list[str] = []
-    monkeypatch.setattr(cli_module, "_flow_on_runner",
+    monkeypatch.setattr(cli_module, "flow_on_runner",
                         lambda flow, config: seen_dask.append(config.dask) or fake_flow)
     runner = CliRunner()
     db = str(tmp_path / "x.db")

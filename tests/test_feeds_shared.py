@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner.parse import parse_feed
+from scanner.ingest.parse import parse_feed
 from tests.conftest import SHARED_DATA, shared_path
 
 FETCHED_AT = datetime(2026, 11, 23, tzinfo=UTC)

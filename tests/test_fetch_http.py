@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from scanner.config import FetchSettings
-from scanner.fetch import HostThrottle, fetch_url, make_client
-from scanner.ingest import pull_sources
-from scanner.sources import Source
+from scanner.ingest.fetch import HostThrottle, fetch_url, make_client
+from scanner.ingest.pull import pull_sources
+from scanner.ingest.sources import Source
 from scanner.store import Store
 from tests.conftest import shared_path
 from tests.feedserver import FeedServer, body, conditional, endless, redirect, slow
@@ -178,8 +178,8 @@ def test_a_date_range_backfill_pages_through_the_arxiv_api_until_a_short_page(
     import json
     from urllib.parse import parse_qs, urlsplit
 
-    from scanner.ingest import pull_date_range
-    from scanner.sources import arxiv_range_url
+    from scanner.ingest.pull import pull_date_range
+    from scanner.ingest.sources import arxiv_range_url
 
     source = Source(id="arxiv-testing", name="t", kind="arxiv_api", language="en",
                     item_kind="paper",
@@ -217,7 +217,8 @@ def test_backfill_takes_a_dump_or_a_date_range(tmp_path: Path) -> None:
     from scanner.cli import cli
     from scanner.config import load_config
     from scanner.errors import ConfigError
-    from scanner.pipeline import backfill_range_stage
+    from scanner.run import RunContext
+    from scanner.run.backfill import backfill_range_stage
 
     runner = CliRunner()
     neither = runner.invoke(cli, ["--db", str(tmp_path / "s.db"), "backfill", "--from",
@@ -229,6 +230,6 @@ def test_backfill_takes_a_dump_or_a_date_range(tmp_path: Path) -> None:
     config = load_config(None, {"db_path": str(tmp_path / "s.db"),
                                 "sources_file": str(sources)}, environ={})
     with pytest.raises(ConfigError, match="and none is enabled"):
-        backfill_range_stage(config, "r", "2016-01-01", "2016-12-31")
+        backfill_range_stage(RunContext(config), "2016-01-01", "2016-12-31")
     with pytest.raises(ConfigError, match="is after"):
-        backfill_range_stage(config, "r", "2017-01-01", "2016-12-31")
+        backfill_range_stage(RunContext(config), "2017-01-01", "2016-12-31")

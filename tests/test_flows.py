@@ -110,23 +110,24 @@ def test_embedding_maps_over_a_dask_local_cluster_and_stores_what_in_process_wou
     from prefect_dask import DaskTaskRunner
 
     from flows.scale import embed_mapped, on_runner
-    from scanner import pipeline
     from scanner.config import load_config
     from scanner.embed import item_text, load_embedder
+    from scanner.run import RunContext
+    from scanner.run.backfill import import_chunk
 
     db = str(tmp_path / "s.db")
     config_file = tmp_path / "scanner.toml"
     config_file.write_text(f'db_path = "{db}"\nmodel = "hashing-test"\n')
     config = load_config(config_file)
     dump = _news_slice(tmp_path, 150)
-    assert pipeline.import_chunk(config, str(dump), 1000)["done"]
+    assert import_chunk(RunContext(config), str(dump), 1000)["done"]
     with Store(db) as store:
         pending = store.missing_embeddings("hashing-test", 10_000)
 
     @flow(name="embed-on-dask")
     def embed_only(config_path: str) -> dict:
-        return embed_mapped(load_config(config_path, {"dask": "local:2"}), "test",
-                            batch_size=20, wave_batches=4)
+        with RunContext(load_config(config_path, {"dask": "local:2"})) as ctx:
+            return embed_mapped(ctx, batch_size=20, wave_batches=4)
 
     with prefect_test_harness(server_startup_timeout=180):
         monkeypatch.setenv("PREFECT_API_URL", PREFECT_API_URL.value())  # workers inherit it
@@ -170,18 +171,20 @@ def test_dask_set_on_a_flow_that_is_not_on_dask_embeds_in_process(tmp_path: Path
     from prefect.testing.utilities import prefect_test_harness
 
     from flows.scale import embed_mapped
-    from scanner import pipeline
     from scanner.config import load_config
+    from scanner.run import RunContext
+    from scanner.run.backfill import import_chunk
 
     config_file = tmp_path / "scanner.toml"
     config_file.write_text(f'db_path = "{tmp_path / "s.db"}"\nmodel = "hashing-test"\n'
                            'dask = "local:2"\n')
     config = load_config(config_file)
-    pipeline.import_chunk(config, str(_news_slice(tmp_path, 30)), 1000)
+    import_chunk(RunContext(config), str(_news_slice(tmp_path, 30)), 1000)
 
     @flow(name="plain")
     def plain() -> dict:
-        return embed_mapped(config, "test")
+        with RunContext(config) as ctx:
+            return embed_mapped(ctx)
 
     with prefect_test_harness(server_startup_timeout=180):
         summary = plain()

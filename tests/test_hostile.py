@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scanner.normalize import clean_text, make_item
-from scanner.parse import parse_feed
-from scanner.report import csv_cell, md_escape
+from scanner.ingest.normalize import clean_text, make_item
+from scanner.ingest.parse import parse_feed
+from scanner.report.render import csv_cell, md_escape
 from scanner.store import Store
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
@@ -121,7 +121,7 @@ def test_markdown_and_csv_escaping_hold_for_any_text(text: str) -> None:
 @settings(max_examples=100, deadline=None)
 @given(st.text(max_size=120))
 def test_html_report_escapes_any_title(text: str) -> None:
-    from scanner.report import _environment
+    from scanner.report.render import _environment
 
     template = _environment().from_string("<td>{{ title }}</td><a href=\"{{ url }}\">x</a>")
     html = template.render(title=text, url=text)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scanner.normalize import (
+from scanner.ingest.normalize import (
     arxiv_id,
     canonical_url,
     clean_text,

@@ -8,8 +8,8 @@ import pytest
 
 from scanner import progress
 from scanner.config import load_config
-from scanner.pipeline import run_steps
 from scanner.progress import Step
+from scanner.run import RunContext, run_steps
 
 
 def test_reports_reach_listeners_only_while_they_listen() -> None:
@@ -56,19 +56,19 @@ def test_a_run_nobody_watches_logs_its_progress(tmp_path: Path, capsys: pytest.C
                                                 ) -> None:
     config = load_config(None, {"db_path": str(tmp_path / "s.db")})
 
-    def step(run_id: str) -> dict[str, str]:
+    def step(ctx: RunContext) -> dict[str, str]:
         for done in (0, 50, 100):
             progress.report("work", done, 100)
         return {"stage": "work", "status": "ok"}
 
-    run_steps(config, "nightly", "2026-01-01", {}, [step])
+    run_steps(RunContext(config, "2026-01-01"), "nightly", {}, [step])
     out = capsys.readouterr().out.splitlines()
     assert out == ["work: 0/100 (0%)", "work: 50/100 (50%)", "work: 100/100 (100%)",
                    "work: done"]
     # with a listener (the command line's bars) nothing is printed
     heard: list[Step] = []
     with progress.listening(heard.append):
-        run_steps(config, "nightly", "2026-01-02", {}, [step])
+        run_steps(RunContext(config, "2026-01-02"), "nightly", {}, [step])
     assert capsys.readouterr().out == ""
     assert heard[-1] == Step("work", finished=True) and len(heard) == 4
 
@@ -79,7 +79,7 @@ def test_stage_bars_follow_the_reports() -> None:
     from rich.console import Console
     from rich.progress import Progress
 
-    from scanner.cli import StageBars
+    from scanner.cli._common import StageBars
 
     with Progress(console=Console(file=io.StringIO())) as bars:
         listen = StageBars(bars)

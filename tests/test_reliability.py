@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from scanner.cli import cli
 from scanner.config import load_config
 from scanner.errors import RunLockError
-from scanner.pipeline import RUN_LOCK, begin_run, end_run
+from scanner.run import RUN_LOCK, RunContext, begin_run, end_run, run_steps
 from scanner.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
@@ -23,15 +23,18 @@ REPO = Path(__file__).resolve().parent.parent
 
 def test_a_second_run_is_refused_while_the_first_holds_the_lock(tmp_path: Path) -> None:
     config = load_config(None, {"db_path": str(tmp_path / "s.db")}, environ={})
-    first = begin_run(config, "nightly", "2026-01-01", {})
+    holder, newcomer = Store(config.db_path), Store(config.db_path)
+    first = begin_run(holder, "nightly", "2026-01-01", {})
     with pytest.raises(RunLockError, match=f"in use by run {first}"):
-        begin_run(config, "cli", "2026-01-01", {})
+        begin_run(newcomer, "cli", "2026-01-01", {})
     store = Store(config.db_path)
     assert [r["id"] for r in store.db["runs"].rows] == [first]  # the refused run wrote nothing
     store.close()
-    end_run(config, first, "ok", {})
-    second = begin_run(config, "cli", "2026-01-01", {})
-    end_run(config, second, "ok", {})
+    end_run(holder, first, "ok", {})
+    second = begin_run(newcomer, "cli", "2026-01-01", {})
+    end_run(newcomer, second, "ok", {})
+    holder.close()
+    newcomer.close()
 
 
 def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path: Path) -> None:
@@ -118,7 +121,7 @@ def test_a_full_disk_mid_import_loses_nothing_and_the_rerun_completes(tmp_path: 
     the rerun ends equal to an import that never failed."""
     import sqlite3
 
-    from scanner.dumps import import_dump
+    from scanner.ingest.dumps import import_dump
     from scanner.store import explain_sqlite_error
 
     first, second = _news_dump(tmp_path, "a.parquet", 0, 200), \
@@ -188,16 +191,15 @@ def test_a_stage_failing_on_a_full_disk_marks_the_run_failed_with_the_way_out(
         tmp_path: Path) -> None:
     import sqlite3
 
-    from scanner.pipeline import run_steps
 
     config = load_config(None, {"db_path": str(tmp_path / "s.db")}, environ={})
 
-    def full(run_id: str) -> dict:
+    def full(ctx: RunContext) -> dict:
         raise sqlite3.OperationalError("database or disk is full")
 
     with pytest.raises(sqlite3.OperationalError):
-        run_steps(config, "nightly", "2026-01-01", {}, [
-            lambda run_id: {"stage": "pull", "status": "ok"}, full])
+        run_steps(RunContext(config, "2026-01-01"), "nightly", {}, [
+            lambda ctx: {"stage": "pull", "status": "ok"}, full])
     store = Store(config.db_path)
     run = store.recent_runs(1)[0]
     assert run["status"] == "failed" and "free space" in run["error"]

@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 from scanner.config import SignalSettings, TopicSettings, load_config
-from scanner.normalize import make_item
-from scanner.report import build_report, csv_cell, md_escape, write_report
+from scanner.ingest.normalize import make_item
+from scanner.report import build_report, write_report
+from scanner.report.render import csv_cell, md_escape
 from scanner.signals import compute_signals
 from scanner.store import Store
 from scanner.taxonomy import load_taxonomy, taxonomy_key
@@ -147,7 +148,7 @@ def test_report_renders_in_headless_chromium(report_folder: Path) -> None:
 
 
 def test_review_sheet_round_trip_changes_the_next_run(tmp_path: Path) -> None:
-    from scanner.review import export_sheet, import_sheet
+    from scanner.report.review import export_sheet, import_sheet
 
     store = _store(tmp_path / "s.db")
     folder = write_report(build_report(store, TAXONOMY), tmp_path / "reports")
@@ -192,7 +193,7 @@ def test_review_sheet_round_trip_changes_the_next_run(tmp_path: Path) -> None:
 
 def test_rejected_topics_leave_the_watchlist_and_accepted_ones_make_a_draft(
         tmp_path: Path) -> None:
-    from scanner.review import add_verdict, draft_taxonomy
+    from scanner.report.review import add_verdict, draft_taxonomy
 
     store = _store(tmp_path / "s.db")
     key = taxonomy_key(TAXONOMY)

@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from scanner.config import SignalSettings, TopicSettings, load_config
-from scanner.indicators import (
+from scanner.ingest.normalize import make_item
+from scanner.signals import Entity, fold_period, period_sequence, rank_entities
+from scanner.signals.indicators import (
     emergence_score,
     kleinberg_bursts,
     maturity_cues,
@@ -20,8 +22,6 @@ from scanner.indicators import (
     stage_estimate,
     stage_versus_tier,
 )
-from scanner.normalize import make_item
-from scanner.signals import Entity, fold_period, period_sequence, rank_entities
 from scanner.store import Store
 from scanner.taxonomy import load_taxonomy, taxonomy_key
 from scanner.topics import update_topics
@@ -206,7 +206,12 @@ def test_rank_and_signals_commands_show_reasons(tmp_path: Path) -> None:
 
 
 def test_backtest_scores_a_steadily_growing_topic_above_flat_ones() -> None:
-    from scanner.backtest import Corpus, backtest_cutoff, format_field_table, format_table
+    from scanner.evaluation.backtest import (
+        Corpus,
+        backtest_cutoff,
+        format_field_table,
+        format_table,
+    )
 
     rng = np.random.default_rng(1)
     centres = rng.normal(size=(12, 24))
@@ -251,7 +256,7 @@ def test_backtest_scores_a_steadily_growing_topic_above_flat_ones() -> None:
 
 
 def test_general_news_is_not_technology_but_papers_and_tech_news_are() -> None:
-    from scanner.indicators import technology_share
+    from scanner.signals.indicators import technology_share
 
     news = ["以军袭击黎巴嫩南部", "主席致电祝贺当选总统", "我国科研团队研制出新型芯片",
             "Central bank holds rates"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from scanner.errors import StoreError
-from scanner.normalize import make_item
+from scanner.ingest.normalize import make_item
 from scanner.store import MIGRATIONS, Store
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)

@@ -93,10 +93,10 @@ from datetime import UTC, datetime, timedelta  # noqa: E402
 import pytest  # noqa: E402
 
 from scanner.config import TopicSettings  # noqa: E402
-from scanner.keywords import ctfidf_keywords, tokens  # noqa: E402
-from scanner.normalize import make_item  # noqa: E402
+from scanner.ingest.normalize import make_item  # noqa: E402
 from scanner.store import Store  # noqa: E402
 from scanner.topics import update_topics  # noqa: E402
+from scanner.topics.keywords import ctfidf_keywords, tokens  # noqa: E402
 
 MODEL = "test-model"
 SETTINGS = TopicSettings(window_days=30, n_components=8, n_clusters=5, min_topic_size=5,
@@ -267,8 +267,8 @@ def test_outside_taxonomy_flag_follows_member_assignments(store: Store) -> None:
 
 def test_replayed_nights_on_real_news_keep_ids(store: Store) -> None:
     """Chinese news, embedded with the hashing test model: a week of nights in a row."""
-    from scanner.dumps import import_dump
     from scanner.embed import embed_new_items, load_embedder
+    from scanner.ingest.dumps import import_dump
     from tests.conftest import shared_path
 
     import_dump(store, shared_path("corpus", "news_zh_2022_2024.parquet"), limit=600)

@@ -84,7 +84,7 @@ class AdminTables:
         """Integrity check, schema version and table counts for `scanner db check`."""
         integrity = [r[0] for r in self.db.execute("PRAGMA integrity_check")]
         foreign = list(self.db.execute("PRAGMA foreign_key_check"))
-        from scanner.migrations import MIGRATIONS
+        from scanner.store.migrations import MIGRATIONS
 
         return {"path": str(self.path), "integrity": integrity,
                 "foreign_key_problems": len(foreign),

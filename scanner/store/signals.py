@@ -12,6 +12,8 @@ from typing import Any
 
 import sqlite_utils
 
+from scanner.store.base import utcnow
+
 _MONTH = "substr(i.published, 1, 7)"
 
 
@@ -123,7 +125,6 @@ class SignalTables:
 
     def add_panel_verdict(self, row: dict[str, Any]) -> int:
         """Append one verdict on a topic or field (never updates an earlier one)."""
-        from scanner.store import utcnow
 
         with self.db.atomic():
             return int(self.db["panel_verdicts"].insert(

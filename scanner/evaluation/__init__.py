@@ -1,0 +1,1 @@
+"""Evaluation: field-assignment figures on labelled items and the emergence backtest."""

@@ -1,0 +1,313 @@
+"""Backtest of the emergence ranking: does it predict which topics grow next?
+
+Protocol, per cut-off date:
+1. Only items published before the cut-off are used: their embeddings are clustered
+   as the nightly full reclustering does (scanner.topics.Clusterer), and each topic's
+   series of items per period (shares of all items of the period) is built from them.
+2. Topics are ranked by the composite emergence score (scanner.signals.rank_entities,
+   the same code the nightly run uses) and by the baselines: naive recent count growth
+   (raw items in the last period over the one before), last-period share, and random
+   order (averaged over 200 shuffles).
+3. Items of the horizon after the cut-off are attached to the nearest topic by the same
+   embeddings (above the topic's similarity floor); realised growth is a topic's share
+   in the horizon over its share in the same length of time before the cut-off.
+4. Figures: precision@10 and @20 of "grows at least 2x in share", Spearman correlation
+   between score and realised log growth, and the threat score hits / (hits + misses +
+   false alarms) when the top 10% of each ranking are flagged, for two labels of
+   exceptional growth: "grew 2x" and "in the top tenth of realised growth" (the share of
+   topics that double in two years is 0-8% here, so the first rests on 0-13 topics; the
+   second, relative like Klavans et al.'s exceptional-growth label, always has a tenth).
+5. Fields, when the corpus carries field assignments (the nightly calibrator's, from each
+   item's own text and vector): each field's share per period before the cut-off, ranked
+   by the same composite score (novelty from its topics, weighted by their members'
+   share in the field) and baselines, against its realised share growth in the horizon;
+   fields with fewer than MIN_FIELD_ITEMS items in the window before are not judged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+
+from scanner.config import SignalSettings, TopicSettings
+from scanner.signals import Entity, rank_entities, topic_novelty, weighted_novelty
+from scanner.topics import Clusterer, attach
+
+GROWTH_LABEL = 2.0
+#: A field is judged only with this many items in the window before the cut-off: below
+#: it, "grew 2x" is 2 items becoming 5 (measured on arXiv: the fields that "doubled"
+#: were mostly such), and the ranking's confidence factor rightly holds them back.
+MIN_FIELD_ITEMS = 20
+
+
+#: The protocols of issue #6: corpus preset, file under the shared data folder, cut-offs,
+#: horizon in days, period length in months.
+PROTOCOLS: dict[str, tuple[str, str, str, int, int]] = {
+    "arxiv": ("arxiv-2010-2019", "corpus/arxiv_2010_2019.parquet",
+              "2014-01-01,2015-01-01,2016-01-01,2017-01-01", 730, 6),
+    "news": ("news-zh", "corpus/news_zh_2022_2024.parquet", "2024-01-01", 366, 1),
+}
+
+
+@dataclass
+class Corpus:
+    """Items for a backtest: vectors, publication dates, and a venue per item."""
+
+    vectors: np.ndarray
+    dates: np.ndarray  # ISO date strings
+    venues: list[str | None]
+    kind: str = "paper"
+    fields: np.ndarray | None = None  # [items x fields] bool: the assigned fields
+    field_ids: Sequence[str] = ()
+
+
+def _period_edges(cutoff: date, months: int, n: int) -> list[tuple[date, date]]:
+    """n consecutive periods of `months` months ending at the cut-off, oldest first."""
+    edges = []
+    end = cutoff
+    for _ in range(n):
+        year, month = end.year, end.month - months
+        while month <= 0:
+            year, month = year - 1, month + 12
+        start = date(year, month, 1) if end.day == 1 else date(year, month, end.day)
+        edges.append((start, end))
+        end = start
+    return edges[::-1]
+
+
+def _spearman(a: Sequence[float], b: Sequence[float]) -> float:
+    from scipy.stats import spearmanr
+
+    value = spearmanr(a, b).statistic
+    return float(value) if np.isfinite(value) else 0.0
+
+
+def top_tenth(values: np.ndarray) -> np.ndarray:
+    """The items ranked in the top tenth (at least one) of values, ties by position."""
+    order = np.argsort(-values, kind="stable")
+    chosen = np.zeros(len(values), dtype=bool)
+    chosen[order[:max(1, round(0.1 * len(values)))]] = True
+    return chosen
+
+
+def threat_score(flagged: np.ndarray, actual: np.ndarray) -> float:
+    """hits / (hits + misses + false alarms)."""
+    hits = int((flagged & actual).sum())
+    misses = int((~flagged & actual).sum())
+    false_alarms = int((flagged & ~actual).sum())
+    return hits / max(hits + misses + false_alarms, 1)
+
+
+def _metrics(scores: np.ndarray, realised: np.ndarray, grew: np.ndarray) -> dict[str, float]:
+    order = np.argsort(-scores, kind="stable")
+    flagged = top_tenth(scores)
+    return {"p@10": float(grew[order[:10]].mean()), "p@20": float(grew[order[:20]].mean()),
+            "spearman": _spearman(scores, np.log(realised)),
+            "threat": threat_score(flagged, grew),
+            "threat_top": threat_score(flagged, top_tenth(realised))}
+
+
+def backtest_cutoff(corpus: Corpus, cutoff: str, horizon_days: int, period_months: int,
+                    periods: int, topic_settings: TopicSettings,
+                    signal_settings: SignalSettings, seed: int = 0) -> dict[str, Any]:
+    """All methods' figures at one cut-off."""
+    cut = date.fromisoformat(cutoff)
+    horizon_end = (cut + timedelta(days=horizon_days)).isoformat()
+    recent_start = (cut - timedelta(days=horizon_days)).isoformat()
+    past = np.flatnonzero(corpus.dates < cutoff)
+    future = np.flatnonzero((corpus.dates >= cutoff) & (corpus.dates < horizon_end))
+    vectors = corpus.vectors
+    clusterer = Clusterer.for_window(topic_settings, len(past), seed).fit(vectors[past])
+    labels = clusterer.labels_
+    assert labels is not None and clusterer.centroids_ is not None and \
+        clusterer.floors_ is not None
+    n_topics = len(clusterer.centroids_)
+    future_labels, _ = attach(vectors[future], clusterer.centroids_, clusterer.floors_)
+
+    edges = _period_edges(cut, period_months, periods)
+    past_dates = corpus.dates[past]
+    in_periods = [(past_dates >= start.isoformat()) & (past_dates < end.isoformat())
+                  for start, end in edges]
+    totals = np.array([in_period.sum() for in_period in in_periods], dtype=float)
+    counts = np.zeros((n_topics, periods))
+    for p, in_period in enumerate(in_periods):
+        assigned = labels[in_period]
+        counts[:, p] = np.bincount(assigned[assigned >= 0], minlength=n_topics)
+    # the active window of the series (Carley's last 70%): the items impact is judged on
+    in_active = past_dates >= edges[round(0.3 * periods)][0].isoformat()
+    active, active_labels = past[in_active], labels[in_active]
+    topics = [{"id": str(c), "centroid": clusterer.centroids_[c]} for c in range(n_topics)]
+    series = {str(c): {corpus.kind: counts[c]} for c in range(n_topics)}
+    novelty = topic_novelty(topics, series, round(0.3 * periods))
+    entities = [Entity("topics", str(c), None, series[str(c)],
+                       _venue_evidence(corpus, active[active_labels == c]), novelty[str(c)])
+                for c in range(n_topics)]
+    ours = _scores(entities, totals, corpus.kind, signal_settings)
+
+    recent_labels = labels[past_dates >= recent_start]
+    before = np.bincount(recent_labels[recent_labels >= 0], minlength=n_topics)
+    after = np.bincount(future_labels[future_labels >= 0], minlength=n_topics)
+    realised = _realised_growth(before, after, len(recent_labels), len(future))
+    grew = realised >= GROWTH_LABEL
+
+    result: dict[str, Any] = {
+        "cutoff": cutoff, "items_before": len(past), "items_after": len(future),
+        "topics": n_topics, "grew_2x": int(grew.sum()),
+        "future_unattached": float((future_labels == -1).mean()) if len(future) else 0.0,
+        "methods": {"emergence score (ours)": _metrics(ours, realised, grew)},
+    }
+    result["methods"].update(_baseline_metrics(counts, totals, realised, grew, seed))
+    if corpus.fields is not None:
+        result["fields"] = _field_backtest(
+            corpus, past, future, labels, in_periods, totals, active, recent_start, novelty,
+            signal_settings, seed)
+    return result
+
+
+def _venue_evidence(corpus: Corpus, rows: np.ndarray) -> list[dict[str, Any]]:
+    """Evidence rows for the impact sub-score: one per item, with its venue."""
+    return [{"kind": corpus.kind, "source_id": "corpus", "authors": "[]",
+             "primary_category": corpus.venues[i], "title": "", "summary": ""} for i in rows]
+
+
+def _scores(entities: Sequence[Entity], totals: np.ndarray, kind: str,
+            settings: SignalSettings) -> np.ndarray:
+    """The composite emergence score of each entity, in the entities' order."""
+    by_id = {row["entity_id"]: row["score"]
+             for row in rank_entities(entities, {kind: totals}, settings)}
+    return np.array([by_id[e.id] for e in entities])
+
+
+def _realised_growth(before: np.ndarray, after: np.ndarray, n_before: int, n_after: int
+                     ) -> np.ndarray:
+    """Share in the horizon over share in the same length before (smoothed by a half)."""
+    return ((after + 0.5) / (n_after + 1)) / ((before + 0.5) / (n_before + 1))
+
+
+def _baseline_metrics(counts: np.ndarray, totals: np.ndarray, realised: np.ndarray,
+                      grew: np.ndarray, seed: int) -> dict[str, dict[str, float]]:
+    """The baselines' figures: naive count growth, last-period share, random order."""
+    out = {"naive count growth": _metrics((counts[:, -1] + 0.5) / (counts[:, -2] + 0.5),
+                                          realised, grew),
+           "last-period share": _metrics(counts[:, -1] / max(totals[-1], 1), realised, grew)}
+    rng = np.random.default_rng(seed)
+    shuffles = [_metrics(rng.random(len(counts)), realised, grew) for _ in range(200)]
+    out["random"] = {k: float(np.mean([s[k] for s in shuffles])) for k in shuffles[0]}
+    return out
+
+
+def _field_backtest(corpus: Corpus, past: np.ndarray, future: np.ndarray,
+                    topic_labels: np.ndarray, in_periods: Sequence[np.ndarray],
+                    totals: np.ndarray, active: np.ndarray, recent_start: str,
+                    topic_novelties: dict[str, float], settings: SignalSettings, seed: int
+                    ) -> dict[str, Any]:
+    """The fields' ranking at one cut-off against their realised share growth (periods,
+    their totals and the active window's items as the topics' ranking had them)."""
+    assert corpus.fields is not None
+    fields = corpus.fields
+    counts = np.stack([fields[past[in_period]].sum(axis=0) for in_period in in_periods],
+                      axis=1).astype(float)
+    entities = []
+    for j, field_id in enumerate(corpus.field_ids):
+        member_topics = topic_labels[fields[past, j]]
+        weights = {str(c): float((member_topics == c).sum())
+                   for c in np.unique(member_topics[member_topics >= 0])}
+        entities.append(Entity("fields", field_id, None, {corpus.kind: counts[j]},
+                               _venue_evidence(corpus, active[fields[active, j]]),
+                               weighted_novelty(weights, topic_novelties)))
+    ours = _scores(entities, totals, corpus.kind, settings)
+    before_rows = past[corpus.dates[past] >= recent_start]
+    before = fields[before_rows].sum(axis=0)
+    realised = _realised_growth(before, fields[future].sum(axis=0), len(before_rows),
+                                len(future))
+    judged = np.flatnonzero(before >= MIN_FIELD_ITEMS)
+    grew = realised[judged] >= GROWTH_LABEL
+    if len(judged) < 2:  # nothing to rank
+        return {"fields": len(entities), "judged": len(judged), "grew_2x": int(grew.sum()),
+                "methods": {}}
+    return {"fields": len(entities), "judged": len(judged), "grew_2x": int(grew.sum()),
+            "methods": {"emergence score (ours)": _metrics(ours[judged], realised[judged], grew),
+                        **_baseline_metrics(counts[judged], totals, realised[judged], grew,
+                                            seed)}}
+
+
+def format_field_table(results: Sequence[dict[str, Any]]) -> str:
+    """The fields' Markdown table (empty when the corpus had no field assignments)."""
+    rows = [r for r in results if "fields" in r]
+    if not rows:
+        return ""
+    lines = ["| cut-off | fields judged | grew 2x | method | P@10 | Spearman | threat (2x) "
+             "| threat (top tenth) |",
+             "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |"]
+    for r in rows:
+        f = r["fields"]
+        for name, m in f["methods"].items():
+            lines.append(f"| {r['cutoff']} | {f['judged']} | {f['grew_2x']} | {name} | "
+                         f"{m['p@10']:.2f} | {m['spearman']:.3f} | {m['threat']:.2f} | "
+                         f"{m['threat_top']:.2f} |")
+    return "\n".join(lines)
+
+
+def format_table(results: Sequence[dict[str, Any]]) -> str:
+    """A Markdown table: one row per cut-off and method."""
+    lines = ["| cut-off | topics | grew 2x | method | P@10 | P@20 | Spearman | threat (2x) "
+             "| threat (top tenth) |",
+             "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for r in results:
+        for name, m in r["methods"].items():
+            lines.append(f"| {r['cutoff']} | {r['topics']} | {r['grew_2x']} | {name} | "
+                         f"{m['p@10']:.2f} | {m['p@20']:.2f} | {m['spearman']:.3f} | "
+                         f"{m['threat']:.2f} | {m['threat_top']:.2f} |")
+    return "\n".join(lines)
+
+
+def load_corpus(store: Any, path: Any, preset_name: str, model: str, sample: int | None,
+                seed: int, embedder_factory: Any, progress: Any = None,
+                assign: Any = None) -> Corpus:
+    """Rows of a dump as a Corpus, with embeddings from the store (missing ones are
+    computed once and stored, keyed by content hash and model). `assign(titles, bodies,
+    vectors) -> (field ids, [items x fields] bool)`, when given, adds field assignments."""
+    from datetime import UTC, datetime
+
+    import pyarrow.parquet as pq
+
+    from scanner.embed import item_text
+    from scanner.ingest.dumps import PRESETS, row_to_item
+
+    preset = next((p for p in PRESETS if p.name == preset_name), None)
+    if preset is None:
+        from scanner.errors import ConfigError
+
+        raise ConfigError(f"unknown preset {preset_name!r}; known: "
+                          f"{', '.join(p.name for p in PRESETS)}")
+    table = pq.read_table(path)
+    if sample and sample < table.num_rows:
+        table = table.take(np.random.default_rng(seed).permutation(table.num_rows)[:sample])
+    now = datetime.now(UTC)
+    items = [it for it in (row_to_item(r, preset, preset.name, now) for r in table.to_pylist())
+             if it]
+    hashes = [it["content_hash"] for it in items]
+    found = store.embeddings_for_hashes(model, hashes)
+    missing = [it for it in items if it["content_hash"] not in found]
+    if missing:
+        embedder = embedder_factory()
+        for start in range(0, len(missing), 256):
+            chunk = missing[start:start + 256]
+            vectors = embedder.embed([item_text(it) for it in chunk])
+            store.save_embeddings(model, [it["content_hash"] for it in chunk], vectors)
+            found.update(zip((it["content_hash"] for it in chunk), vectors, strict=True))
+            if progress:
+                progress(start + len(chunk), len(missing))
+    corpus = Corpus(vectors=np.stack([found[h] for h in hashes]).astype(np.float32),
+                    dates=np.array([it["published"][:10] for it in items]),
+                    venues=[it.get("primary_category") or it.get("source_id") for it in items],
+                    kind=preset.kind)
+    if assign is not None:
+        corpus.field_ids, corpus.fields = assign(
+            [it["title"] or "" for it in items], [it["summary"] or "" for it in items],
+            corpus.vectors)
+    return corpus

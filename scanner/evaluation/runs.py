@@ -1,0 +1,117 @@
+"""Evaluation as runs: the assignment figures and the emergence backtest wired to the
+configured model and taxonomy (the `evaluate` flow and `scanner evaluate`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from scanner.errors import ConfigError
+from scanner.run.context import RunContext
+from scanner.run.stages import shipped_calibrator_file
+from scanner.store import Store
+
+
+def assignment_evaluation(ctx: RunContext, labels: str, folds: int = 5, seed: int = 0
+                          ) -> tuple[Any, Any, Any]:
+    """(report with cross-lingual figures, calibrator fitted on all labels, taxonomy)."""
+    from scanner.assign import Scorer
+    from scanner.evaluation.assignment import (
+        crosslingual_matching,
+        evaluate_assignment,
+        load_labels,
+    )
+
+    if not Path(labels).is_file():
+        raise ConfigError(f"labels file {labels} not found; pass --labels")
+    taxonomy = ctx.taxonomy
+    embedder = ctx.embedder()
+    labelled = load_labels(Path(labels), [f.id for f in taxonomy.active_fields])
+    vectors = embedder.embed(labelled.texts)
+    report, calibrator = evaluate_assignment(Scorer(taxonomy, embedder), labelled, vectors,
+                                             folds=folds, seed=seed)
+    report.details["crosslingual"] = crosslingual_matching(embedder, taxonomy, labelled,
+                                                           vectors)
+    return report, calibrator, taxonomy
+
+
+def evaluate_assignment_stage(ctx: RunContext, labels: str, folds: int = 5,
+                              seed: int = 0) -> dict[str, Any]:
+    """Out-of-fold assignment figures as a run stage (nothing is saved)."""
+    started = time.monotonic()
+    report, _, taxonomy = assignment_evaluation(ctx, labels, folds, seed)
+    return {"stage": "evaluate-assign", "status": "ok", "labels": labels,
+            "model": ctx.config.model, "taxonomy": taxonomy.version, "items": report.items,
+            "micro_f1": {k: round(v, 4) for k, v in report.micro_f1.items()},
+            "macro_f1": {k: round(v, 4) for k, v in report.macro_f1.items()},
+            "crosslingual": report.details["crosslingual"],
+            "seconds": round(time.monotonic() - started, 2)}
+
+
+def backtest_run(ctx: RunContext, store: Store, corpus_name: str, shared: str, sample: int,
+                 cutoffs: str | None = None, periods: int = 8, seed: int = 20100101,
+                 say: Callable[[str], None] | None = None) -> tuple[list[dict], str]:
+    """The emergence backtest of one protocol (scanner.evaluation.backtest.PROTOCOLS) in
+    `store`; (results per cut-off, the table with its header)."""
+    from scanner.assign import Calibrator, Scorer, assign_fields
+    from scanner.evaluation.backtest import (
+        PROTOCOLS,
+        backtest_cutoff,
+        format_field_table,
+        format_table,
+        load_corpus,
+    )
+
+    config = ctx.config
+    preset, relative, default_cutoffs, horizon, months = PROTOCOLS[corpus_name]
+    path = Path(shared) / relative
+    if not path.is_file():
+        raise ConfigError(f"{path} is missing: the backtest reads the shared corpus")
+    taxonomy = ctx.taxonomy
+    try:
+        calibrator: Any = Calibrator.load(shipped_calibrator_file(ctx))
+    except ConfigError:
+        calibrator = None
+        if say:
+            say(f"no trained calibrator for {config.model}: fields are not ranked, topics only")
+    corpus = load_corpus(
+        store, path, preset, config.model, sample, seed, ctx.embedder,
+        progress=(lambda done, total: say(f"embedded {done}/{total}")
+                  if done % 5120 == 0 or done == total else None) if say else None,
+        assign=(lambda titles, bodies, vectors: assign_fields(
+            Scorer(taxonomy, ctx.embedder()), calibrator, titles, bodies, vectors))
+        if calibrator else None)
+    results = []
+    for cutoff in (cutoffs or default_cutoffs).split(","):
+        result = backtest_cutoff(corpus, cutoff.strip(), horizon, months, periods,
+                                 config.topics, config.signals)
+        results.append(result)
+        if say:
+            say(f"{cutoff}: {result['items_before']} items before, "
+                f"{result['items_after']} in the {horizon}-day horizon "
+                f"({result['future_unattached']:.1%} unattached), "
+                f"{result['topics']} topics, {result['grew_2x']} grew 2x")
+    header = (f"Backtest on {relative} ({len(corpus.dates)} items, sample seed {seed}), "
+              f"model {config.model}, periods of {months} months x {periods}, "
+              f"horizon {horizon} d.")
+    fields = format_field_table(results)
+    with_fields = int(corpus.fields.any(axis=1).sum()) if corpus.fields is not None else 0
+    field_part = (f"\n\nFields ({with_fields} of the {len(corpus.dates)} items have one or "
+                  f"more, assigned by the shipped calibrator):\n\n{fields}" if fields else "")
+    return results, f"{header}\n\nTopics:\n\n{format_table(results)}{field_part}"
+
+
+def backtest_stage(ctx: RunContext, corpus_name: str, shared: str, sample: int,
+                   db: str | None = None) -> dict[str, Any]:
+    """The backtest of one protocol as a run stage, in a store of its own (default
+    backtest-<corpus>.db beside the configured one): the corpus never mixes with the
+    items the nightly runs rank."""
+    started = time.monotonic()
+    db = db or str(Path(ctx.config.db_path).with_name(f"backtest-{corpus_name}.db"))
+    with Store(db) as store:
+        results, table = backtest_run(ctx, store, corpus_name, shared, sample)
+    return {"stage": "evaluate-backtest", "status": "ok", "corpus": corpus_name,
+            "sample": sample, "store": db, "cutoffs": len(results), "table": table,
+            "seconds": round(time.monotonic() - started, 2)}

@@ -1,0 +1,335 @@
+"""Bulk import of dumps (JSONL, CSV, Parquet) for backfill, resumable after a crash.
+
+Columns are mapped onto item fields by a preset recognised from the column names
+(the arXiv metadata snapshot and the shared corpora) or by an explicit mapping.
+Every batch is committed together with the import's checkpoint, so a killed import
+resumes where the last committed batch ended and never stores a row twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from scanner.errors import DumpError
+from scanner.ingest.normalize import ITEM_KINDS, make_item, parse_date_text
+from scanner.store import Store, UpsertCounts
+
+#: Item fields a dump column can be mapped onto.
+TARGETS = ("id", "arxiv_id", "doi", "url", "title", "summary", "published", "authors",
+           "categories", "primary_category", "language", "version")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A known dump layout: how its columns map onto item fields."""
+
+    name: str
+    kind: str
+    mapping: Mapping[str, str]
+    signature: frozenset[str]
+    category_separator: str = " "
+
+
+PRESETS: tuple[Preset, ...] = (
+    Preset(  # the arXiv metadata snapshot (one JSON object a line)
+        "arxiv-snapshot", "paper",
+        {"arxiv_id": "id", "title": "title", "summary": "abstract", "doi": "doi",
+         "authors": "authors", "categories": "categories", "published": "versions"},
+        frozenset({"id", "abstract", "versions", "authors_parsed"}),
+    ),
+    Preset(
+        "arxiv-2010-2019", "paper",
+        {"arxiv_id": "arxiv_id", "title": "title", "summary": "abstract",
+         "published": "created", "primary_category": "primary_cat",
+         "categories": "categories"},
+        frozenset({"arxiv_id", "created", "primary_cat", "abstract"}),
+        category_separator=",",
+    ),
+    Preset(
+        "arxiv-cs-daily", "paper",
+        {"arxiv_id": "id", "title": "title", "summary": "summary_en", "published": "date",
+         "categories": "categories"},
+        frozenset({"id", "summary_en", "date", "tldr_zh"}),
+    ),
+    Preset(
+        "news-zh", "news",
+        {"url": "url", "title": "title", "summary": "text", "published": "date",
+         "language": "language"},
+        frozenset({"url", "title", "text", "date", "source"}),
+    ),
+)
+
+
+@dataclass
+class ImportResult:
+    """What one import did."""
+
+    key: str
+    preset: str
+    rows_total: int | None
+    rows_read: int
+    rows_skipped_resume: int
+    rows_invalid: int
+    counts: UpsertCounts
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        """Rows read per second."""
+        return self.rows_read / self.seconds if self.seconds else 0.0
+
+
+def detect_format(path: Path) -> str:
+    """'parquet', 'csv' or 'jsonl' from the file name."""
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith(".parquet"):
+        return "parquet"
+    if name.endswith((".csv", ".tsv")):
+        return "csv"
+    if name.endswith((".jsonl", ".ndjson", ".json")):
+        return "jsonl"
+    raise DumpError(f"{path}: cannot tell the format from the name; use --format")
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    raw = gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")  # noqa: SIM115
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
+
+
+def _columns(path: Path, fmt: str) -> list[str]:
+    if fmt == "parquet":
+        return list(pq.ParquetFile(path).schema_arrow.names)
+    with _open_text(path) as handle:
+        if fmt == "csv":
+            dialect = "excel-tab" if path.name.lower().removesuffix(".gz").endswith(".tsv") \
+                else "excel"
+            return next(csv.reader(handle, dialect=dialect), [])
+        for line in handle:
+            if line.strip():
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise DumpError(f"{path}: first line is not JSON: {exc}") from exc
+                return list(row) if isinstance(row, dict) else []
+    return []
+
+
+def _iter_rows(path: Path, fmt: str, batch_size: int) -> Iterator[list[dict[str, Any] | None]]:
+    """Batches of rows; an unreadable row is None so that row numbers stay exact."""
+    if fmt == "parquet":
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size):
+            yield batch.to_pylist()
+        return
+    with _open_text(path) as handle:
+        if fmt == "csv":
+            dialect = "excel-tab" if path.name.lower().removesuffix(".gz").endswith(".tsv") \
+                else "excel"
+            rows: Iterator[dict[str, Any] | None] = iter(csv.DictReader(handle, dialect=dialect))
+        else:
+            rows = (_json_line(line) for line in handle if line.strip())
+        batch: list[dict[str, Any] | None] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+
+def _json_line(line: str) -> dict[str, Any] | None:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return row if isinstance(row, dict) else None
+
+
+def choose_preset(columns: list[str], mapping: Mapping[str, str] | None,
+                  kind: str | None) -> Preset:
+    """The preset matching the columns, refined by an explicit mapping and kind."""
+    found = next((p for p in PRESETS if p.signature <= set(columns)), None)
+    if mapping:
+        bad = [t for t in mapping if t not in TARGETS]
+        if bad:
+            raise DumpError(f"unknown target field(s) {bad}; targets: {', '.join(TARGETS)}")
+        missing = [c for c in mapping.values() if c not in columns]
+        if missing:
+            raise DumpError(f"column(s) {missing} not in the dump; columns: {columns}")
+        base = dict(found.mapping) if found else {}
+        base.update(mapping)
+        found = Preset(found.name + "+map" if found else "custom", kind or
+                       (found.kind if found else "paper"), base, frozenset(),
+                       found.category_separator if found else " ")
+    if found is None:
+        raise DumpError(
+            f"no known layout for columns {columns}; map them, e.g. "
+            "--map title=headline --map summary=body --map published=date"
+        )
+    if kind:
+        if kind not in ITEM_KINDS:
+            raise DumpError(f"kind must be one of {ITEM_KINDS}")
+        found = Preset(found.name, kind, found.mapping, found.signature, found.category_separator)
+    if "title" not in found.mapping:
+        raise DumpError("the mapping needs at least a title column")
+    return found
+
+
+def _to_datetime(value: Any) -> datetime | None:
+    if isinstance(value, list):  # arXiv snapshot "versions": the first one is v1
+        if not value:
+            return None
+        first = value[0]
+        return parse_date_text(first.get("created") if isinstance(first, dict) else first)
+    return parse_date_text(value)
+
+
+def _split_list(value: Any, separator: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    text = str(value)
+    if separator == " " and ", " in text and " and " in text:  # snapshot author strings
+        return [a.strip() for a in text.replace(" and ", ", ").split(",") if a.strip()]
+    return [part.strip() for part in text.split(separator) if part.strip()]
+
+
+def row_to_item(row: Mapping[str, Any], preset: Preset, source_id: str,
+                imported_at: datetime) -> dict[str, Any] | None:
+    """Map one dump row onto an item; None when it has no title."""
+    def get(target: str) -> Any:
+        column = preset.mapping.get(target)
+        return row.get(column) if column else None
+
+    title = get("title")
+    if not title or not str(title).strip():
+        return None
+    published = get("published")
+    categories = _split_list(get("categories"), preset.category_separator)
+    arxiv = str(get("arxiv_id")).strip() if get("arxiv_id") else None
+    return make_item(
+        source_id=source_id, kind=preset.kind, title=title, summary=get("summary"),
+        fetched_at=imported_at, url=get("url") or None,
+        guid=str(get("id")) if get("id") else None,
+        published=_to_datetime(published),
+        published_raw=None if published is None else str(published)[:100],
+        authors=_split_list(get("authors"), " "), categories=categories,
+        language=get("language"), arxiv=arxiv,
+        primary_category=get("primary_category") or (categories[0] if arxiv and categories
+                                                      else None),
+        doi=get("doi"), origin=f"import:{preset.name}", html=False,
+    )
+
+
+def import_key(path: Path, preset: Preset, source_id: str) -> str:
+    """Checkpoint key: the file (path, size, mtime), its mapping and source."""
+    stat = path.stat()
+    material = json.dumps([str(path.resolve()), stat.st_size, int(stat.st_mtime),
+                           dict(preset.mapping), preset.kind, source_id], sort_keys=True)
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+
+def import_dump(
+    store: Store,
+    path: Path | str,
+    *,
+    fmt: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    kind: str | None = None,
+    source_id: str | None = None,
+    batch_size: int = 2000,
+    limit: int | None = None,
+    restart: bool = False,
+    progress: Callable[[int, int | None], None] | None = None,
+    max_rows: int | None = None,
+) -> ImportResult:
+    """Import a dump into the store, resuming from its checkpoint.
+
+    Args:
+        store: the target store.
+        path: a .jsonl/.json/.csv/.tsv (optionally .gz) or .parquet file.
+        fmt: the format when the name does not tell.
+        mapping: item field -> column, on top of (or instead of) a known preset.
+        kind: paper, news or policy, overriding the preset's.
+        source_id: the source id written on items (default: import:<preset>).
+        batch_size: rows per committed batch.
+        limit: import only the first rows (for slices and tests).
+        restart: ignore the checkpoint and read from the first row again.
+        progress: called with (rows done, rows total) after each batch.
+        max_rows: read at most this many rows past the checkpoint in this call, then stop
+            unfinished (a backfill's chunk); the next call resumes after them.
+    """
+    import time
+
+    path = Path(path)
+    if not path.is_file():
+        raise DumpError(f"{path}: no such file")
+    fmt = fmt or detect_format(path)
+    try:
+        columns = _columns(path, fmt)
+        preset = choose_preset(columns, mapping, kind)
+        total = pq.ParquetFile(path).metadata.num_rows if fmt == "parquet" else None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise DumpError(f"{path}: cannot read as {fmt}: {exc}") from exc
+    if total is not None and limit is not None:
+        total = min(total, limit)
+    source = source_id or f"import:{preset.name}"
+    key = import_key(path, preset, source) + (f"-first{limit}" if limit else "")
+    checkpoint = None if restart else store.import_progress(key)
+    skip = int(checkpoint["rows_done"]) if checkpoint else 0
+    started = time.monotonic()
+    if checkpoint and checkpoint["finished"]:
+        return ImportResult(key, preset.name, total, 0, skip, 0, UpsertCounts(), 0.0)
+    imported_at = datetime.now(UTC)
+    counts = UpsertCounts()
+    done = invalid = read_now = 0
+    stopped = False
+    try:
+        for batch in _iter_rows(path, fmt, batch_size):
+            if limit is not None and done >= limit:
+                break
+            if limit is not None:
+                batch = batch[: limit - done]
+            if done + len(batch) <= skip:
+                done += len(batch)
+                continue
+            offset = max(0, skip - done)
+            rows = batch[offset:]
+            if max_rows is not None:
+                rows = rows[: max_rows - read_now]
+            items = []
+            for row in rows:
+                item = row_to_item(row, preset, source, imported_at) if row else None
+                if item is None:
+                    invalid += 1
+                else:
+                    items.append(item)
+            done += offset + len(rows)
+            read_now += len(rows)
+            counts.add(store.import_batch(key, str(path), fmt, items, done, total))
+            if progress:
+                progress(done, total)
+            if max_rows is not None and read_now >= max_rows:
+                stopped = True
+                break
+        if not stopped:
+            store.import_batch(key, str(path), fmt, [], done, total if total else done, True)
+    except (OSError, ValueError) as exc:
+        raise DumpError(f"{path}: read failed after {done} rows: {exc}; rerun to resume") from exc
+    return ImportResult(
+        key=key, preset=preset.name, rows_total=total, rows_read=done - skip,
+        rows_skipped_resume=skip, rows_invalid=invalid, counts=counts,
+        seconds=round(time.monotonic() - started, 3),
+    )

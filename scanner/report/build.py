@@ -1,0 +1,129 @@
+"""Panel reports: one self-contained HTML file, Markdown, JSON and CSV per run date.
+
+Written to `<report_dir>/<run-date>/`, with `<report_dir>/latest` pointing at the newest.
+Everything that came from a feed is escaped: the HTML goes through Jinja2 with
+autoescaping and forbids every script by its Content-Security-Policy (the page needs
+none; charts are inline SVG drawn from numbers only), Markdown escapes its own markup
+and HTML, and CSV cells that a spreadsheet would run as formulas are defused.
+
+Order of contents (issue #7): summary of changes and coverage, fields by direction and
+tier, pathways within fields, emerging topics and the out-of-taxonomy watchlist,
+converging field pairs, suggested adjustments for the panel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from scanner.signals import LISTS
+
+
+def suggestions(fields: Sequence[dict[str, Any]], watchlist: Sequence[dict[str, Any]]
+                ) -> list[dict[str, Any]]:
+    """Promote / keep / watch / propose new field / propose retiring, with the trigger.
+
+    Rules: promote a field whose share grew with its whole 90% interval above 1.5, or
+    whose evidence is ahead of its tier with growth above 1; propose retiring one whose
+    interval lies below 0.67 with at least 20 items; watch growth above 1 on thin
+    support (confidence under 0.5); propose a new field for a watchlist topic in the top
+    three with 20 items or more; keep the rest. Suggestions, never verdicts.
+    """
+    out = []
+    for row in fields:
+        ind, subs = row["indicators"], row["subscores"]
+        growth = (f"share x{ind['growth']:.2f} "
+                  f"(90%: {ind['growth_low']:.2f}-{ind['growth_high']:.2f})")
+        if ind["growth_low"] > 1.5 or (ind.get("stage_vs_tier") == "ahead"
+                                       and ind["growth_low"] > 1):
+            kind, why = "promote", f"{growth}; evidence stage {ind.get('stage')} vs tier " \
+                f"{ind.get('tier') or '-'}"
+        elif ind["growth_high"] < 0.67 and ind["support"] >= 20:
+            kind, why = "propose retiring", f"{growth} on {ind['support']:.0f} items"
+        elif ind["growth"] > 1 and subs["confidence"] < 0.5:
+            kind, why = "watch", f"{growth} on only {ind['support']:.0f} items"
+        else:
+            kind, why = "keep", growth
+        out.append({"entry": f"fields:{row['entity_id']}", "suggestion": kind,
+                    "entity": row["entity_id"], "why": why})
+    for row in watchlist[:3]:
+        if row["support"] >= 20:
+            out.append({"entry": f"watchlist:{row['entity_id']}",
+                        "suggestion": "propose new field", "entity": row["entity_id"],
+                        "why": f"outside every field; {row['explanation']}"})
+    order = {"promote": 0, "propose new field": 1, "watch": 2, "propose retiring": 3, "keep": 4}
+    return sorted(out, key=lambda s: (order[s["suggestion"]], s["entity"]))
+
+
+
+def build_report(store: Any, taxonomy: Any, run_date: str | None = None) -> dict[str, Any]:
+    """Everything a report shows, as JSON-able data (the JSON format is this dict)."""
+    from scanner.taxonomy import taxonomy_key
+
+    dates = store.signal_run_dates()
+    if run_date is None:
+        if not dates:
+            from scanner.errors import ScannerError
+
+            raise ScannerError("no signals stored yet: run `scanner run` (or `scanner signals "
+                               "--compute`) before writing a report")
+        run_date = dates[0]
+    # a night whose signals ranked nothing (no items yet) still gets a report: coverage
+    # and empty lists say so
+    lists = {name: store.ranked(name, run_date, limit=500) for name in LISTS}
+    fields = lists["fields"]
+    moved = [r for r in fields if r["previous_rank"] is not None]
+    run = store.latest_run_for(run_date)
+    for row in lists["topics"] + lists["watchlist"]:
+        history = store.topic_history(row["entity_id"])
+        row["lineage"] = [f"{e['run_date']} {e['kind']}" + (f" {e['other_id']}" if e["other_id"]
+                                                            else "")
+                          for e in history["events"][-4:]]
+    by_direction: dict[str, list[dict[str, Any]]] = {}
+    for row in fields:
+        by_direction.setdefault(row["indicators"].get("direction") or "", []).append(row)
+    stats = store.stats()
+    return {
+        "run_date": run_date,
+        "previous_date": next((d for d in dates if d < run_date), None),
+        "taxonomy": fields[0]["taxonomy"] if fields else taxonomy_key(taxonomy),
+        "taxonomy_version": taxonomy.version,
+        "directions": {d: {"zh": taxonomy.directions[d].zh, "en": taxonomy.directions[d].en}
+                       for d in taxonomy.directions},
+        "tiers": {t: {"zh": taxonomy.tiers[t].zh, "en": taxonomy.tiers[t].en}
+                  for t in taxonomy.tiers},
+        "summary": {
+            "new_entrants": [r["entity_id"] for r in fields if r["previous_rank"] is None
+                             and dates and run_date != dates[-1]][:5],
+            "risers": [(r["entity_id"], r["previous_rank"] - r["rank"]) for r in
+                       sorted(moved, key=lambda r: r["rank"] - r["previous_rank"])[:3]
+                       if r["previous_rank"] > r["rank"]],
+            "fallers": [(r["entity_id"], r["previous_rank"] - r["rank"]) for r in
+                        sorted(moved, key=lambda r: r["previous_rank"] - r["rank"])[:3]
+                        if r["previous_rank"] < r["rank"]],
+            "new_outside": [r["entity_id"] for r in lists["watchlist"]
+                            if r["previous_rank"] is None][:5],
+        },
+        "coverage": {
+            "items": stats["items"], "items_by_kind": stats["items_by_kind"],
+            "items_by_language": stats["items_by_language"],
+            "run": {k: run.get(k) for k in ("id", "status", "started_at", "finished_at")}
+            if run else None,
+            "sources_ok": run.get("sources_ok") if run else None,
+            "sources_failed": run.get("sources_failed") if run else None,
+        },
+        "fields_by_direction": by_direction,
+        "fields_without_evidence": [f.id for f in taxonomy.active_fields
+                                    if f.id not in {r["entity_id"] for r in fields}],
+        "lists": lists,
+        "suggestions": suggestions(fields, lists["watchlist"]),
+    }
+
+
+
+def rank_change(row: dict[str, Any]) -> str:
+    """A ranked row's move since the previous run: 'new', '=', '+3' (up) or '-2' (down)."""
+    if row.get("previous_rank") is None:
+        return "new"
+    delta = row["previous_rank"] - row["rank"]
+    return f"{delta:+d}" if delta else "="

@@ -1,0 +1,240 @@
+"""Emergence signals for fields, pathways, topics and converging field pairs, and ranking.
+
+For each entity, the series of its items per period and source kind (shares of all
+items of that period and kind, kind mix held constant; scanner.signals.indicators) gives:
+growth of the share between the base and active windows with a 90% interval, the
+Porter/Carley EScore, Kleinberg bursts, persistence; its recent items give community
+(distinct sources, authors, venues), the evidence mix and maturity cues; topics give
+novelty. Sub-scores follow the five attributes of Rotolo, Hicks & Martin (2015):
+novelty, growth, coherence and impact are percentile ranks within the list, weighted by
+config, and uncertainty is a confidence factor support / (support + k), so a handful of
+items never tops a ranking by luck. Every rank is stored with its sub-scores and a
+plain-language explanation, per run date, with the rank of the previous run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from scanner.config import SignalSettings
+from scanner.signals.indicators import (
+    emergence_score,
+    kleinberg_bursts,
+    maturity_cues,
+    percentile_ranks,
+    persistence,
+    pooled_share,
+    share_growth,
+    stage_estimate,
+    technology_share,
+    thirds,
+)
+
+#: A watchlist topic must be mostly about science or technology: at least this share of
+#: its recent items are papers or carry a technology cue (general news stays off it).
+WATCH_MIN_TECHNOLOGY = 0.35
+
+
+
+LISTS = ("fields", "pathways", "topics", "watchlist", "convergence")
+
+
+
+def fold_period(month: str, period: str) -> str:
+    """The period a 'YYYY-MM' month belongs to."""
+    year, mon = month[:4], int(month[5:7])
+    if period == "year":
+        return year
+    if period == "half":
+        return f"{year}-H{1 + (mon - 1) // 6}"
+    if period == "quarter":
+        return f"{year}-Q{1 + (mon - 1) // 3}"
+    return month
+
+
+
+def period_sequence(last_month: str, period: str, n: int) -> list[str]:
+    """The n periods ending with the one holding `last_month`, oldest first."""
+    year, mon = int(last_month[:4]), int(last_month[5:7])
+    out: list[str] = []
+    while len(out) < n:
+        label = fold_period(f"{year:04d}-{mon:02d}", period)
+        if not out or out[-1] != label:
+            out.append(label)
+        mon -= 1
+        if mon == 0:
+            year, mon = year - 1, 12
+    return out[::-1]
+
+
+
+@dataclass
+class Entity:
+    """One thing to rank, with its series and recent evidence."""
+
+    list_name: str
+    id: str
+    parent_id: str | None = None
+    counts: dict[str, np.ndarray] = field(default_factory=dict)  # kind -> per period
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    novelty: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+
+def series_matrix(rows: Iterable[tuple[str, str, str, float]], periods: Sequence[str],
+                  period: str) -> dict[str, dict[str, np.ndarray]]:
+    """{entity: {kind: counts per period}} from (entity, month, kind, count) rows."""
+    index = {p: i for i, p in enumerate(periods)}
+    out: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
+    for entity, month, kind, count in rows:
+        slot = index.get(fold_period(month, period))
+        if slot is None:
+            continue
+        by_kind = out[entity]
+        if kind not in by_kind:
+            by_kind[kind] = np.zeros(len(periods))
+        by_kind[kind][slot] += count
+    return out
+
+
+
+def indicators(entity: Entity, totals: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Growth, EScore, bursts, persistence, community, evidence mix and maturity cues."""
+    counts, total = pooled_share(entity.counts, {k: totals[k] for k in totals})
+    covered = np.flatnonzero(total > 0)
+    if len(covered) and len(total) - covered[0] >= 3:  # periods before any data say nothing
+        counts, total = counts[covered[0]:], total[covered[0]:]
+    base, active = thirds(len(total))
+    growth = share_growth(counts, total, base, active)
+    half = active.start + (active.stop - active.start) // 2
+    acceleration = share_growth(counts, total, slice(active.start, half),
+                                slice(half, active.stop))
+    escore = emergence_score(counts, total)
+    bursts = kleinberg_bursts(np.round(counts), total)
+    kinds = Counter(e["kind"] for e in entity.evidence)
+    texts = [f"{e['title'] or ''} {e['summary'] or ''}" for e in entity.evidence]
+    cues = maturity_cues(texts)
+    authors: set[str] = set()
+    for e in entity.evidence:
+        authors.update(json.loads(e["authors"] or "[]") if isinstance(e["authors"], str)
+                       else e["authors"] or [])
+    return {
+        "share_active": round(float(counts[active].sum() / max(total[active].sum(), 1)), 6),
+        "share_base": round(float(counts[base].sum() / max(total[base].sum(), 1)), 6),
+        "growth": round(growth.ratio, 3), "growth_low": round(growth.low, 3),
+        "growth_high": round(growth.high, 3), "support": round(growth.support, 1),
+        "acceleration": round(acceleration.ratio, 3),
+        "escore": round(escore.escore, 3), "escore_terms": [round(escore.active_trend, 3),
+                                                            round(escore.recent_trend, 3),
+                                                            round(escore.slope, 3)],
+        "emergence_candidate": escore.candidate,
+        "burst_periods": int(bursts.sum()), "bursting_now": bool(bursts[-1]) if len(bursts)
+        else False,
+        "persistence": round(persistence(counts[active]), 3),
+        "sources": len({e["source_id"] for e in entity.evidence}),
+        "authors": len(authors),
+        "venues": len({e["primary_category"] for e in entity.evidence if e["primary_category"]}),
+        "evidence_mix": dict(sorted(kinds.items())),
+        "maturity_cues": cues,
+        "stage": stage_estimate(cues, len(texts), kinds),
+        "technology_share": round(technology_share(texts, [e["kind"] for e in
+                                                           entity.evidence]), 3),
+        "series": [round(float(c), 2) for c in counts],
+    }
+
+
+
+def rank_entities(entities: Sequence[Entity], totals: dict[str, np.ndarray],
+                  settings: SignalSettings, known: dict[str, dict[str, Any]] | None = None
+                  ) -> list[dict[str, Any]]:
+    """Score one list of entities; rows sorted best first with rank, sub-scores, reasons.
+
+    `known` holds indicators already computed against the same totals, by entity id.
+    """
+    if not entities:
+        return []
+    known = known or {}
+    facts = [known[e.id] if e.id in known else indicators(e, totals) for e in entities]
+    growth_parts = (
+        percentile_ranks([math.log(f["growth_low"]) for f in facts]),
+        percentile_ranks([f["escore"] for f in facts]),
+        np.array([1.0 if f["bursting_now"] else 0.0 for f in facts]),
+    )
+    growth = (growth_parts[0] * 2 + growth_parts[1] * 2 + growth_parts[2]) / 5
+    novelty = percentile_ranks([e.novelty for e in entities])
+    coherence = np.array([f["persistence"] for f in facts])
+    impact = (percentile_ranks([math.log1p(f["sources"]) + math.log1p(f["authors"])
+                                + math.log1p(f["venues"]) for f in facts])
+              + np.array([min(len(f["evidence_mix"]), 3) / 3 for f in facts])) / 2
+    weights = np.array([settings.weight_novelty, settings.weight_growth,
+                        settings.weight_coherence, settings.weight_impact])
+    rows = []
+    for i, (entity, f) in enumerate(zip(entities, facts, strict=True)):
+        subs = np.array([novelty[i], growth[i], coherence[i], impact[i]])
+        confidence = f["support"] / (f["support"] + settings.support_k)
+        score = float(confidence * (subs @ weights) / weights.sum())
+        subscores = {"novelty": round(float(subs[0]), 3), "growth": round(float(subs[1]), 3),
+                     "coherence": round(float(subs[2]), 3), "impact": round(float(subs[3]), 3),
+                     "confidence": round(confidence, 3)}
+        rows.append({"list": entity.list_name, "entity_id": entity.id,
+                     "parent_id": entity.parent_id, "score": round(score, 4),
+                     "subscores": subscores, "indicators": {**f, **entity.extra},
+                     "support": f["support"], "explanation": explain(f, subscores)})
+    rows.sort(key=lambda r: (-r["score"], r["entity_id"]))
+    ranks: Counter[str | None] = Counter()
+    for row in rows:  # pathways are ranked within their field
+        key = row["parent_id"] if row["list"] == "pathways" else None
+        ranks[key] += 1
+        row["rank"] = ranks[key]
+    return rows
+
+
+
+def explain(f: dict[str, Any], subs: dict[str, float]) -> str:
+    """One line a panel member can read: why this rank."""
+    burst = ", bursting now" if f["bursting_now"] else ""
+    stage = f" Evidence suggests {f['stage']}." if f.get("stage") else ""
+    return (f"Share x{f['growth']:.2f} (90%: {f['growth_low']:.2f}-{f['growth_high']:.2f}) "
+            f"active vs base window, EScore {f['escore']:.1f}{burst} "
+            f"[growth {subs['growth']:.2f}]; "
+            f"novelty {subs['novelty']:.2f}; active in {f['persistence']:.0%} of periods "
+            f"[coherence {subs['coherence']:.2f}]; {f['sources']} sources, {f['authors']} "
+            f"authors, {f['venues']} venues [impact {subs['impact']:.2f}]; "
+            f"{f['support']:.0f} items in the active window [confidence "
+            f"{subs['confidence']:.2f}].{stage}")
+
+
+
+def topic_novelty(topics: Sequence[dict[str, Any]], series: dict[str, dict[str, np.ndarray]],
+                  active_start: int) -> dict[str, float]:
+    """Per topic: half youth (share of its items in the active window), half distance
+    (1 - cosine to the nearest other live topic)."""
+    if not topics:
+        return {}
+    centroids = np.stack([t["centroid"] for t in topics])
+    sims = centroids @ centroids.T
+    np.fill_diagonal(sims, -1.0)
+    nearest = sims.max(axis=1) if len(topics) > 1 else np.zeros(1)
+    distance = percentile_ranks(1 - nearest)
+    out = {}
+    for i, topic in enumerate(topics):
+        by_kind = series.get(topic["id"], {})
+        counts = sum(by_kind.values()) if by_kind else np.zeros(1)
+        youth = float(counts[active_start:].sum() / counts.sum()) if counts.sum() else 0.0
+        out[topic["id"]] = round(0.5 * youth + 0.5 * float(distance[i]), 4)
+    return out
+
+
+
+def weighted_novelty(weights: dict[str, float], novelty: dict[str, float]) -> float:
+    """Novelty of a field or pathway: its topics' novelty weighted by affinity x size."""
+    total = sum(weights.values())
+    return sum(w * novelty.get(t, 0.0) for t, w in weights.items()) / total if total else 0.0

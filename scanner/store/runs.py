@@ -1,0 +1,158 @@
+"""Sources, runs, fetches and the store's counts (mixed into Store)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from scanner.store.base import (
+    UpsertCounts,
+    new_run_id,
+    utcnow,
+)
+
+
+class RunTables:
+    """Sources, runs and fetches."""
+
+    db: sqlite_utils.Database
+    path: Path
+
+    # -- sources ----------------------------------------------------------------
+
+    def sync_sources(self, sources: Iterable[dict[str, Any]]) -> None:
+        """Write source definitions, keeping each source's fetch state."""
+        with self.db.atomic():
+            for source in sources:
+                self.db["sources"].upsert(dict(source), pk="id", alter=True)
+
+    def source_state(self, source_id: str) -> dict[str, Any]:
+        """Conditional-GET validators and last outcome of one source."""
+        try:
+            row = self.db["sources"].get(source_id)
+        except sqlite_utils.db.NotFoundError:
+            return {}
+        return {k: row.get(k) for k in ("etag", "last_modified", "last_status", "last_ok_at")}
+
+    # -- runs -------------------------------------------------------------------
+
+    def start_run(self, kind: str, run_date: str, params: dict[str, Any] | None = None,
+                  run_id: str | None = None) -> str:
+        """Create a run row in state 'running' and return its id."""
+        run_id = run_id or new_run_id(kind, run_date)
+        with self.db.atomic():
+            self.db["runs"].insert(
+                {
+                    "id": run_id, "kind": kind, "run_date": run_date, "status": "running",
+                    "started_at": utcnow(), "params": json.dumps(params or {}),
+                }
+            )
+        return run_id
+
+    def finish_run(
+        self, run_id: str, status: str, summary: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Close a run with its final status, summary and error (if any)."""
+        with self.db.atomic():
+            self.db["runs"].update(
+                run_id,
+                {
+                    "status": status, "finished_at": utcnow(),
+                    "summary": json.dumps(summary or {}, ensure_ascii=False), "error": error,
+                },
+            )
+
+    def latest_run_for(self, run_date: str) -> dict[str, Any] | None:
+        """The newest run of a date, with sources ok/failed from its pull stage."""
+        rows = list(self.db["runs"].rows_where("run_date = ?", [run_date],
+                                               order_by="started_at DESC", limit=1))
+        if not rows:
+            return None
+        run = self.get_run(rows[0]["id"])
+        pull = next((s for s in run["summary"].get("stages", []) if s.get("stage") == "pull"),
+                    {})
+        run["sources_ok"], run["sources_failed"] = pull.get("sources_ok"), \
+            pull.get("sources_failed")
+        return run
+
+    def recent_runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The newest runs, JSON columns decoded."""
+        rows = self.db["runs"].rows_where(order_by="started_at DESC", limit=limit)
+        return [self.get_run(r["id"]) for r in rows]
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        """One run row with its JSON columns decoded."""
+        row = dict(self.db["runs"].get(run_id))
+        row["params"] = json.loads(row["params"] or "{}")
+        row["summary"] = json.loads(row["summary"] or "{}")
+        return row
+
+    # -- fetches and items ----------------------------------------------------------
+
+    def record_fetch(
+        self, fetch: dict[str, Any], items: Sequence[dict[str, Any]] = (),
+        keep_validators: bool = False,
+    ) -> tuple[int, UpsertCounts]:
+        """Store one fetch attempt, the items it produced and the source's new state.
+
+        All in one transaction: either the fetch row, its items and the source's
+        validators are all written, or none are. `keep_validators`: a fetch of another
+        URL of the source (a backfill page) leaves its ETag and Last-Modified alone.
+        """
+        with self.db.atomic():
+            counts = self._upsert_items(items)
+            row = dict(fetch)
+            row.update(
+                items_new=counts.new, items_changed=counts.changed,
+                items_unchanged=counts.unchanged,
+            )
+            fetch_id = self.db["fetches"].insert(row).last_pk
+            state: dict[str, Any] = {
+                "last_status": row.get("status"), "last_fetched_at": row.get("started_at"),
+            }
+            if row.get("status") in ("ok", "not_modified"):
+                state["last_ok_at"] = row.get("started_at")
+            if row.get("status") == "ok" and not keep_validators:
+                state["etag"] = row.get("etag")
+                state["last_modified"] = row.get("last_modified")
+            if self.db["sources"].count_where("id = ?", [row["source_id"]]):
+                self.db["sources"].update(row["source_id"], state)
+        return int(fetch_id), counts
+
+    def recent_fetches(self, run_id: str | None = None) -> list[dict[str, Any]]:
+        """Fetch rows of one run (or all), oldest first."""
+        if run_id:
+            return list(self.db["fetches"].rows_where("run_id = ?", [run_id], order_by="id"))
+        return list(self.db["fetches"].rows_where(order_by="id"))
+
+    # -- reporting ----------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for `scanner db stats`."""
+        def grouped(sql: str) -> dict[str, int]:
+            return {str(k): int(v) for k, v in self.db.execute(sql).fetchall()}
+
+        return {
+            "path": str(self.path),
+            "schema_version": self.schema_version(),
+            "items": self.db["items"].count,
+            "items_by_kind": grouped("SELECT kind, count(*) FROM items GROUP BY kind"),
+            "items_by_language": grouped(
+                "SELECT language, count(*) FROM items GROUP BY language"
+            ),
+            "items_by_published_flag": grouped(
+                "SELECT published_flag, count(*) FROM items GROUP BY published_flag"
+            ),
+            "sources": self.db["sources"].count,
+            "embeddings_by_model": grouped(
+                "SELECT model, count(*) FROM embeddings GROUP BY model"
+            ),
+            "fetches_by_status": grouped("SELECT status, count(*) FROM fetches GROUP BY status"),
+            "runs_by_status": grouped("SELECT status, count(*) FROM runs GROUP BY status"),
+            "imports": [dict(r) for r in self.db["imports"].rows],
+        }
