@@ -43,7 +43,7 @@ SHARED = REPO.parent / "shared" / "data"
 def bad_inputs() -> dict:
     from scanner.ingest.parse import parse_feed
     from scanner.store import Store
-    from tests.test_hostile import HOSTILE
+    from scanner.testing.hostile import HOSTILE
 
     inputs: list[tuple[str, bytes]] = list(HOSTILE.items())
     for path in sorted(p for p in (SHARED / "feeds").rglob("*") if p.is_file()):

@@ -180,7 +180,7 @@ def stage_kills(n: int, items: int, seed: int = 11, stages: tuple[str, ...] = ST
     from scanner.config import load_config
     from scanner.run import RunContext
     from scanner.run.backfill import import_chunk
-    from tests.feedserver import FeedServer, body
+    from scanner.testing.feedserver import FeedServer, body
 
     rng = random.Random(seed)
     server = FeedServer()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 from scanner import PROJECT_ROOT
 from scanner.errors import ConfigError
+from scanner.tomlfile import read_toml
 
 DEFAULT_CONFIG_NAME = "scanner.toml"
 DATA_DIR = PROJECT_ROOT / "data"
@@ -137,18 +137,6 @@ _SECTIONS: dict[str, dict[str, type]] = {"fetch": _FETCH_KEYS, "topics": _TOPIC_
                                          "signals": _SIGNAL_KEYS}
 
 
-def _line_of(text: str, key: str) -> int | None:
-    """Best-effort line number of `key = ...` in TOML text (tomllib keeps no positions)."""
-    pattern = re.compile(rf'^\s*"?{re.escape(key)}"?\s*=', re.MULTILINE)
-    match = pattern.search(text)
-    return text.count("\n", 0, match.start()) + 1 if match else None
-
-
-def _where(path: Path | str, text: str, key: str) -> str:
-    line = _line_of(text, key)
-    return f"{path}, line {line}, key '{key}'" if line else f"{path}, key '{key}'"
-
-
 def _coerce(value: Any, kind: type, where: str) -> Any:
     """Check and convert one value to its declared type, naming where it came from."""
     if kind is Path:
@@ -209,19 +197,6 @@ def _from_env_string(raw: str, kind: type, name: str) -> Any:
     return _coerce(raw, kind, f"environment variable {name}")
 
 
-def _read_file(path: Path) -> tuple[dict[str, Any], str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise ConfigError(f"config file {path} does not exist") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config file {path} cannot be read: {exc}") from exc
-    try:
-        return tomllib.loads(text), text
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
-
-
 def load_config(
     path: Path | str | None = None,
     overrides: Mapping[str, Any] | None = None,
@@ -248,27 +223,28 @@ def load_config(
     config_file: Path | None = None
     if path is not None:
         config_file = Path(path).resolve()
-        data, text = _read_file(config_file)
+        toml = read_toml(config_file, "config file")
+        data = toml.data
         base = config_file.parent
         for key, value in data.items():
             if key in _SECTIONS:
                 keys = _SECTIONS[key]
                 if not isinstance(value, dict):
-                    raise ConfigError(f"{_where(config_file, text, key)}: expected a [{key}] table")
+                    raise ConfigError(f"{toml.where(key)}: expected a [{key}] table")
                 for fkey, fvalue in value.items():
                     if fkey not in keys:
                         raise ConfigError(
-                            f"{_where(config_file, text, fkey)}: unknown key in [{key}]; "
+                            f"{toml.where(fkey)}: unknown key in [{key}]; "
                             f"known keys: {', '.join(sorted(keys))}"
                         )
-                    where = _where(config_file, text, fkey)
+                    where = toml.where(fkey)
                     sections[key][fkey] = _coerce(fvalue, keys[fkey], where)
             elif key in _TOP_KEYS:
-                value = _coerce(value, _TOP_KEYS[key], _where(config_file, text, key))
+                value = _coerce(value, _TOP_KEYS[key], toml.where(key))
                 top[key] = base / value if isinstance(value, Path) else value
             else:
                 raise ConfigError(
-                    f"{_where(config_file, text, key)}: unknown key; known keys: "
+                    f"{toml.where(key)}: unknown key; known keys: "
                     f"{', '.join(sorted([*_TOP_KEYS, *_SECTIONS]))}"
                 )
 

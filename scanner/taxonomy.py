@@ -8,26 +8,39 @@ successors, missing citations) and names the file, line and key of each problem.
 
 from __future__ import annotations
 
-import re
-import tomllib
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from scanner.errors import ConfigError
+from scanner.tomlfile import TomlText, read_toml
 
 CLAIMS = ("field", "tier", "direction", "pathway")
+
+
+
 BASES = ("document", "judgment")
+
+
+
 STATUSES = ("active", "retired")
+
+
 
 _TOP_KEYS = {"version", "date", "title_zh", "title_en", "previous", "document", "direction",
              "tier", "field", "pathway"}
+
+
+
 _FIELD_KEYS = {"id", "zh", "en", "aliases_zh", "aliases_en", "keywords_zh", "keywords_en",
                "exclude_zh", "exclude_en", "description_zh", "description_en", "direction",
                "direction_basis", "tier", "citations", "pathways", "status", "successors", "note"}
+
+
+
 _PATHWAY_KEYS = {"id", "zh", "en", "keywords_en", "keywords_zh", "citation", "basis", "field",
                  "note"}
+
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,7 @@ class Citation:
     clause: str
     quote: str
     claim: str = "field"
+
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,7 @@ class Pathway:
     keywords_zh: tuple[str, ...]
     citation: Citation | None
     basis: str
+
 
 
 @dataclass(frozen=True)
@@ -78,6 +93,7 @@ class Field:
     successors: tuple[str, ...] = ()
 
 
+
 @dataclass(frozen=True)
 class Label:
     """A direction or a tier: id and names in both languages."""
@@ -86,6 +102,7 @@ class Label:
     zh: str
     en: str
     citations: tuple[Citation, ...] = ()
+
 
 
 @dataclass
@@ -113,21 +130,17 @@ class Taxonomy:
         return next((p for p in self.fields[field_id].pathways if p.id == pathway_id), None)
 
 
+
 class _Reader:
-    """Validation helpers that know the file's text, to name lines."""
+    """Validation helpers over the file's TOML text, to name lines."""
 
-    def __init__(self, path: Path, text: str) -> None:
-        self.path = path
-        self.text = text
-
-    def line_of(self, needle: str) -> int | None:
-        index = self.text.find(needle)
-        return self.text.count("\n", 0, index) + 1 if index >= 0 else None
+    def __init__(self, toml: TomlText) -> None:
+        self.toml = toml
+        self.path = toml.path
 
     def fail(self, where: str, key: str, message: str, anchor: str | None = None) -> ConfigError:
-        line = self.line_of(anchor) if anchor else None
-        place = f"{self.path}, line {line}" if line else str(self.path)
-        return ConfigError(f"{place}, {where}, key '{key}': {message}")
+        line = self.toml.line_of(anchor) if anchor else None
+        return self.toml.error(message, key, line or 0, where)
 
     def text_value(self, entry: dict[str, Any], key: str, where: str, anchor: str) -> str:
         value = entry.get(key)
@@ -161,6 +174,7 @@ class _Reader:
         return Citation(doc=raw["doc"], clause=raw["clause"], quote=raw["quote"], claim=claim)
 
 
+
 def _labels(reader: _Reader, entries: Any, kind: str, documents: dict[str, str]
             ) -> dict[str, Label]:
     if not isinstance(entries, list) or not entries:
@@ -179,6 +193,7 @@ def _labels(reader: _Reader, entries: Any, kind: str, documents: dict[str, str]
                             for c in entry.get("citations", [])),
         )
     return out
+
 
 
 def _pathway(reader: _Reader, raw: Any, field_id: str, where: str, anchor: str,
@@ -206,6 +221,7 @@ def _pathway(reader: _Reader, raw: Any, field_id: str, where: str, anchor: str,
         if citation else None,
         basis=basis,
     )
+
 
 
 def _field(reader: _Reader, entry: dict[str, Any], number: int, taxonomy: Taxonomy) -> Field:
@@ -265,6 +281,7 @@ def _field(reader: _Reader, entry: dict[str, Any], number: int, taxonomy: Taxono
     )
 
 
+
 def load_taxonomy(path: Path | str) -> Taxonomy:
     """Read and validate one taxonomy version.
 
@@ -272,17 +289,10 @@ def load_taxonomy(path: Path | str) -> Taxonomy:
         ConfigError: naming the file, line and key of the first problem found.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
-    except FileNotFoundError as exc:
-        raise ConfigError(f"taxonomy file {path} does not exist; set taxonomy_file in the "
-                          "config or pass --taxonomy") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"taxonomy file {path} cannot be read: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"taxonomy file {path} is not valid TOML: {exc}") from exc
-    reader = _Reader(path, text)
+    toml = read_toml(path, "taxonomy file",
+                     "; set taxonomy_file in the config or pass --taxonomy")
+    data = toml.data
+    reader = _Reader(toml)
     extra = set(data) - _TOP_KEYS
     if extra:
         key = sorted(extra)[0]
@@ -319,6 +329,7 @@ def load_taxonomy(path: Path | str) -> Taxonomy:
     return taxonomy
 
 
+
 def taxonomy_key(taxonomy: Taxonomy) -> str:
     """The version scores are stored under: version id plus a digest of the file's bytes,
     so an edit made without a new version id still counts as a different taxonomy."""
@@ -326,6 +337,7 @@ def taxonomy_key(taxonomy: Taxonomy) -> str:
 
     digest = hashlib.sha256(taxonomy.path.read_bytes()).hexdigest()[:8]
     return f"{taxonomy.version}@{digest}"
+
 
 
 def _attach_loose_pathways(reader: _Reader, entries: Any, taxonomy: Taxonomy) -> None:
@@ -344,72 +356,3 @@ def _attach_loose_pathways(reader: _Reader, entries: Any, taxonomy: Taxonomy) ->
                               f"duplicate pathway id {pathway.id!r} in {field_id}", anchor)
         taxonomy.fields[field_id] = Field(**{**owner.__dict__,
                                              "pathways": (*owner.pathways, pathway)})
-
-
-def _squash(text: str) -> str:
-    """Text compared for quoting: NFKC (full-width punctuation), no whitespace."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
-
-
-def all_citations(taxonomy: Taxonomy) -> list[tuple[str, Citation]]:
-    """Every citation in the taxonomy with a label of what it supports."""
-    found: list[tuple[str, Citation]] = []
-    for label in (*taxonomy.directions.values(), *taxonomy.tiers.values()):
-        found.extend((label.id, c) for c in label.citations)
-    for f in taxonomy.fields.values():
-        found.extend((f"{f.id} ({c.claim})", c) for c in f.citations)
-        found.extend((f"{f.id}/{p.id}", p.citation) for p in f.pathways if p.citation)
-    return found
-
-
-def verify_citations(taxonomy: Taxonomy, seeds_dir: Path | str) -> list[str]:
-    """Problems with citations: missing documents or quotes not found verbatim."""
-    seeds_dir = Path(seeds_dir)
-    texts: dict[str, str] = {}
-    problems: list[str] = []
-    for label, citation in all_citations(taxonomy):
-        if citation.doc not in texts:
-            doc_path = seeds_dir / citation.doc
-            if not doc_path.is_file():
-                problems.append(f"{label}: document {doc_path} not found")
-                texts[citation.doc] = ""
-                continue
-            texts[citation.doc] = _squash(doc_path.read_text(encoding="utf-8"))
-        if texts[citation.doc] and _squash(citation.quote) not in texts[citation.doc]:
-            problems.append(f"{label}: quote not found in {citation.doc}: {citation.quote!r}")
-    return problems
-
-
-def diff_taxonomies(old: Taxonomy, new: Taxonomy) -> list[str]:
-    """Human-readable changes from one version to the next."""
-    changes: list[str] = []
-    for fid in new.fields.keys() - old.fields.keys():
-        changes.append(f"field added: {fid} ({new.fields[fid].en} / {new.fields[fid].zh})")
-    for fid in old.fields.keys() - new.fields.keys():
-        changes.append(f"field removed: {fid}")
-    merged_into: dict[str, list[str]] = {}
-    for fid in sorted(old.fields.keys() & new.fields.keys()):
-        a, b = old.fields[fid], new.fields[fid]
-        if a.status != b.status:
-            changes.append(f"field {fid}: {a.status} -> {b.status}")
-            if b.status == "retired" and len(b.successors) > 1:
-                changes.append(f"field {fid} split into {', '.join(b.successors)}")
-            for successor in b.successors:
-                merged_into.setdefault(successor, []).append(fid)
-        for attr in ("en", "zh", "tier", "direction", "direction_basis"):
-            if getattr(a, attr) != getattr(b, attr):
-                changes.append(f"field {fid}: {attr} {getattr(a, attr)!r} -> "
-                               f"{getattr(b, attr)!r}")
-        old_paths = {p.id for p in a.pathways}
-        new_paths = {p.id for p in b.pathways}
-        changes += [f"field {fid}: pathway added: {p}" for p in sorted(new_paths - old_paths)]
-        changes += [f"field {fid}: pathway removed: {p}" for p in sorted(old_paths - new_paths)]
-        for attr in ("keywords_en", "keywords_zh"):
-            added = set(getattr(b, attr)) - set(getattr(a, attr))
-            removed = set(getattr(a, attr)) - set(getattr(b, attr))
-            if added or removed:
-                changes.append(f"field {fid}: {attr} +{sorted(added)} -{sorted(removed)}")
-    for successor, sources in merged_into.items():
-        if len(sources) > 1:
-            changes.append(f"fields {', '.join(sources)} merged into {successor}")
-    return changes

@@ -1,27 +1,19 @@
-"""Shared fixtures: the ../shared data beside the repo, temp stores, the local feed server."""
+"""Shared fixtures: temp stores, a written config, item factories and the local feed
+server. Helpers the fixtures use live in tests/support/ (never import this file)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from scanner.config import Config, load_config
+from scanner.ingest import make_item
 from scanner.store import Store
-from tests.feedserver import FeedServer
-
-REPO = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("SCANNER_SHARED", REPO.parent / "shared"))
-SHARED_DATA = SHARED / "data"
-
-
-def shared_path(*parts: str) -> Path:
-    """A path under ../shared/data, or a skip naming what is missing."""
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"shared data {path} is missing (expected ../shared beside the repo root)")
-    return path
+from scanner.testing.feedserver import FeedServer
 
 
 @pytest.fixture
@@ -30,6 +22,38 @@ def store(tmp_path: Path) -> Iterator[Store]:
     db = Store(tmp_path / "scanner.db")
     yield db
     db.close()
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[..., Config]:
+    """Write scanner.toml in the temp folder (db in it, hashing-test model unless given)
+    and load it: `write_config(model="...", extra="[topics]\\nwindow_days = 30\\n")`."""
+
+    def write(model: str = "hashing-test", extra: str = "", **keys: str) -> Config:
+        lines = [f'db_path = "{tmp_path / "s.db"}"', f'model = "{model}"',
+                 f'report_dir = "{tmp_path / "reports"}"',
+                 *(f'{k} = "{v}"' for k, v in keys.items())]
+        path = tmp_path / "scanner.toml"
+        path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+        return load_config(path, environ={})
+
+    return write
+
+
+@pytest.fixture
+def make_items() -> Callable[..., list[dict[str, Any]]]:
+    """Items for a store: `make_items(n, kind="paper", day="2026-01-05", words="...")`."""
+
+    def items(n: int, kind: str = "news", day: str = "2026-01-05", words: str = "item",
+              source_id: str = "test") -> list[dict[str, Any]]:
+        published = datetime.fromisoformat(day).replace(tzinfo=UTC)
+        return [make_item(source_id=source_id, kind=kind, title=f"{words} {i}",
+                          summary=f"{words} number {i} about {words}",
+                          url=f"https://example.org/{source_id}/{kind}/{i}",
+                          published=published, fetched_at=published)
+                for i in range(n)]
+
+    return items
 
 
 @pytest.fixture

@@ -68,7 +68,8 @@ def taxonomy_show(ctx: click.Context, path: str | None, lang: str, pathways: boo
 def taxonomy_validate(ctx: click.Context, path: str | None, seeds: Path | None) -> None:
     """Validate a taxonomy file (and its citations against the documents)."""
     from scanner.errors import ConfigError
-    from scanner.taxonomy import all_citations, load_taxonomy, verify_citations
+    from scanner.taxonomy import load_taxonomy
+    from scanner.taxonomy_checks import all_citations, verify_citations
 
     tax = load_taxonomy(_taxonomy_path(ctx, path))
     summary = (f"{tax.path}: version {tax.version}, {len(tax.directions)} directions, "
@@ -89,7 +90,8 @@ def taxonomy_validate(ctx: click.Context, path: str | None, seeds: Path | None) 
 @click.argument("new", type=click.Path(exists=True, dir_okay=False))
 def taxonomy_diff(old: str, new: str) -> None:
     """Show what changed between two taxonomy versions."""
-    from scanner.taxonomy import diff_taxonomies, load_taxonomy
+    from scanner.taxonomy import load_taxonomy
+    from scanner.taxonomy_checks import diff_taxonomies
 
     a, b = load_taxonomy(old), load_taxonomy(new)
     changes = diff_taxonomies(a, b)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import importlib
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from scanner import PROJECT_ROOT
 from scanner.config import EMBED_BACKENDS
 from scanner.errors import ConfigError
+from scanner.tomlfile import read_toml
 
 REGISTRY_FILE = PROJECT_ROOT / "models" / "registry.toml"
 
@@ -45,10 +45,8 @@ class ModelSpec:
 
 def load_registry(path: Path = REGISTRY_FILE) -> tuple[dict[str, ModelSpec], str]:
     """All model specs by id, and the default model id."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"model registry {path} cannot be read: {exc}") from exc
+    toml = read_toml(path, "model registry")
+    data = toml.data
     specs: dict[str, ModelSpec] = {}
     for entry in data.get("model", []):
         entry = dict(entry)
@@ -56,17 +54,17 @@ def load_registry(path: Path = REGISTRY_FILE) -> tuple[dict[str, ModelSpec], str
         entry["backends"] = tuple(entry.get("backends", ModelSpec.backends))
         unknown = set(entry["backends"]) - set(EMBED_BACKENDS)
         if unknown:
-            raise ConfigError(f"model registry {path}: model {entry.get('id')!r} names unknown "
-                              f"backends {sorted(unknown)}; known: "
-                              f"{', '.join(EMBED_BACKENDS)}")
+            raise toml.error(f"model {entry.get('id')!r} names unknown backends "
+                             f"{sorted(unknown)}; known: {', '.join(EMBED_BACKENDS)}",
+                             "backends", toml.line_of(f'id = "{entry.get("id")}"'))
         try:
             spec = ModelSpec(**entry)
         except TypeError as exc:
-            raise ConfigError(f"model registry {path}: {exc}") from exc
+            raise toml.error(str(exc), line=toml.line_of(f'id = "{entry.get("id")}"')) from exc
         specs[spec.id] = spec
     default = str(data.get("default", ""))
     if default not in specs:
-        raise ConfigError(f"model registry {path}: default {default!r} is not a model")
+        raise toml.error(f"{default!r} is not a model", "default")
     return specs, default
 
 

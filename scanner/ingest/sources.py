@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from urllib.parse import urlencode, urlsplit
 
 from scanner.errors import ConfigError, SourceError
 from scanner.ingest.normalize import ITEM_KINDS
+from scanner.tomlfile import read_toml
 
 SOURCE_KINDS = ("feed", "arxiv_api")
 LANGUAGES = ("en", "zh", "multi")
@@ -92,16 +92,6 @@ def field_query(keywords: list[str], max_terms: int = MAX_QUERY_TERMS) -> str:
     return " OR ".join(f'abs:"{t}"' if " " in t or "-" in t else f"abs:{t}" for t in terms)
 
 
-def _line(text: str, needle: str, occurrence: int = 1) -> str:
-    """', line N' of the n-th occurrence of needle in text, or '' when absent."""
-    index = -1
-    for _ in range(occurrence):
-        index = text.find(needle, index + 1)
-        if index < 0:
-            return ""
-    return f", line {text.count(chr(10), 0, index) + 1}"
-
-
 def load_sources(path: Path | str, taxonomy_file: Path | str | None = None) -> list[Source]:
     """Read and validate a sources file.
 
@@ -112,30 +102,23 @@ def load_sources(path: Path | str, taxonomy_file: Path | str | None = None) -> l
         ConfigError: naming the file, line and key of the first problem.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
-    except FileNotFoundError as exc:
-        raise ConfigError(f"sources file {path} does not exist") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"sources file {path} cannot be read: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"sources file {path} is not valid TOML: {exc}") from exc
+    toml = read_toml(path, "sources file")
+    data = toml.data
     entries = data.get("source")
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"sources file {path}: expected one or more [[source]] tables")
     unknown_top = set(data) - {"source"}
     if unknown_top:
         key = sorted(unknown_top)[0]
-        raise ConfigError(f"sources file {path}{_line(text, key)}: unknown key '{key}'")
+        raise toml.error("unknown key", key)
 
     sources: list[Source] = []
     seen: set[str] = set()
     loaded: dict[str, Any] = {}  # the taxonomy, read once if a source needs it
     for number, entry in enumerate(entries, start=1):
         sid = entry.get("id")
-        where = f"sources file {path}{_line(text, '[[source]]', number)}"
-        where += f", source #{number}" + (f" ({sid})" if sid else "")
+        where = toml.where(line=toml.line_of("[[source]]", number),
+                           context=f"source #{number}" + (f" ({sid})" if sid else ""))
 
         def need(key: str, allowed: tuple[str, ...] | None = None,
                  entry: dict[str, Any] = entry, where: str = where) -> str:

@@ -9,9 +9,10 @@ import flows  # noqa: F401  (offline settings first)
 from scanner import progress
 from scanner.progress import Step
 from scanner.store import Store
-from tests.conftest import shared_path
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.support.paths import (
+    REPO,
+    shared_path,
+)
 
 
 def test_nightly_deployment_runs_at_two_in_shanghai_in_code_and_in_prefect_yaml() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from scanner.ingest.parse import parse_feed
-from tests.conftest import SHARED_DATA, shared_path
+from tests.support.paths import SHARED_DATA, shared_path
 
 FETCHED_AT = datetime(2026, 11, 23, tzinfo=UTC)
 FEEDS = SHARED_DATA / "feeds"

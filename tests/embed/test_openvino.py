@@ -15,7 +15,7 @@ from scanner.embed.build import folder_digest, folder_intact
 from scanner.embed.openvino import OpenVinoEmbedder, build_openvino_folder, import_openvino
 from scanner.errors import ConfigError
 from scanner.run import configured_embedder
-from tests.conftest import shared_path
+from tests.support.paths import shared_path
 
 
 def _dev_texts(n: int) -> list[str]:

@@ -11,8 +11,9 @@ from click.testing import CliRunner
 from scanner import PROJECT_ROOT
 from scanner.cli import cli
 from scanner.errors import ConfigError
-from scanner.taxonomy import diff_taxonomies, load_taxonomy, verify_citations
-from tests.conftest import SHARED
+from scanner.taxonomy import load_taxonomy
+from scanner.taxonomy_checks import diff_taxonomies, verify_citations
+from tests.support.paths import SHARED
 
 TAXONOMY = PROJECT_ROOT / "data" / "taxonomy" / "taxonomy-2025.1.toml"
 FIELD_IDS = [

@@ -17,7 +17,7 @@ import pytest
 from scanner.errors import DumpError
 from scanner.ingest.dumps import import_dump
 from scanner.store import Store
-from tests.conftest import REPO, shared_path
+from tests.support.paths import REPO, shared_path
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,6 @@ from scanner.signals.indicators import (
 from scanner.store import Store
 from scanner.taxonomy import load_taxonomy, taxonomy_key
 from scanner.topics import update_topics
-from tests.conftest import shared_path
 
 
 def test_share_growth_uses_shares_and_gives_a_wider_interval_for_few_items() -> None:
@@ -205,54 +204,6 @@ def test_rank_and_signals_commands_show_reasons(tmp_path: Path) -> None:
     assert len(json.loads(topics.output)) == 3
 
 
-def test_backtest_scores_a_steadily_growing_topic_above_flat_ones() -> None:
-    from scanner.evaluation.backtest import (
-        Corpus,
-        backtest_cutoff,
-        format_field_table,
-        format_table,
-    )
-
-    rng = np.random.default_rng(1)
-    centres = rng.normal(size=(12, 24))
-    vectors, dates, truth = [], [], []
-    for month in range(48):  # 2012-01 .. 2015-12
-        day = f"{2012 + month // 12}-{month % 12 + 1:02d}-10"
-        for c in range(12):
-            # topic 0 doubles every year; the others stay flat
-            n = int(3 * 2 ** (month / 12)) if c == 0 else 12
-            for _ in range(n):
-                v = centres[c] + 0.15 * rng.normal(size=24)
-                vectors.append(v / np.linalg.norm(v))
-                dates.append(day)
-                truth.append(c)
-    # three fields: the growing topic's, and two flat topics'
-    fields = np.array([[c == 0, c == 1, c == 2] for c in truth])
-    corpus = Corpus(np.array(vectors, dtype=np.float32), np.array(dates),
-                    ["cs.X"] * len(dates), fields=fields, field_ids=["grow", "flat1", "flat2"])
-    result = backtest_cutoff(corpus, "2014-01-01", 730, 6, 8,
-                             TopicSettings(n_clusters=12, n_components=10, min_topic_size=5),
-                             SignalSettings())
-    ours = result["methods"]["emergence score (ours)"]
-    assert result["topics"] == 12 and result["grew_2x"] == 1
-    # the one topic that grew is ranked first: the top 10% flagged is exactly it
-    assert ours["p@10"] == pytest.approx(0.1) and ours["threat"] == 1.0
-    assert result["methods"]["random"]["threat"] < 0.2
-    # the top tenth of realised growth (1 of 12 topics) is that same topic
-    assert ours["threat_top"] == 1.0 and result["methods"]["random"]["threat_top"] < 0.2
-    assert "| 2014-01-01 | 12 | 1 | emergence score (ours) |" in format_table([result])
-    # the field made of the growing topic grew, and it is the one the ranking flags
-    by_field = result["fields"]
-    assert by_field["judged"] == 3 and by_field["grew_2x"] == 1
-    assert by_field["methods"]["emergence score (ours)"]["threat"] == 1.0
-    assert "| 2014-01-01 | 3 | 1 | emergence score (ours) |" in format_field_table([result])
-    # fields too thin to judge are left out, and none left means no figures, not an error
-    thin = Corpus(corpus.vectors, corpus.dates, corpus.venues, fields=fields[:, :1] & False,
-                  field_ids=["empty"])
-    sparse = backtest_cutoff(thin, "2014-01-01", 730, 6, 8,
-                             TopicSettings(n_clusters=12, n_components=10, min_topic_size=5),
-                             SignalSettings())
-    assert sparse["fields"]["judged"] == 0 and sparse["fields"]["methods"] == {}
 
 
 def test_general_news_is_not_technology_but_papers_and_tech_news_are() -> None:
@@ -265,20 +216,3 @@ def test_general_news_is_not_technology_but_papers_and_tech_news_are() -> None:
     assert technology_share([], []) == 0.0
 
 
-def test_backtest_command_runs_a_protocol_on_the_shared_news_corpus(tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
-    from scanner.cli import cli
-
-    shared_path("corpus", "news_zh_2022_2024.parquet")
-    result = CliRunner().invoke(cli, [
-        "--db", str(tmp_path / "bt.db"), "evaluate", "backtest", "--corpus", "news",
-        "--shared", str(shared_path()), "--sample", "1500", "--model", "hashing-test",
-        "--write", str(tmp_path / "bt.md")])
-    assert result.exit_code == 0, result.output
-    table = (tmp_path / "bt.md").read_text(encoding="utf-8")
-    assert "Topics:" in table and "| 2024-01-01 |" in table
-    methods = {"emergence score (ours)", "naive count growth", "last-period share", "random"}
-    assert all(f"| {m} |" in table for m in methods)
-    # no calibrator is trained for the test model: fields are left out, and it says so
-    assert "Fields (" not in table and "fields are not ranked" in result.output

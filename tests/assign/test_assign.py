@@ -24,7 +24,7 @@ from scanner.evaluation.assignment import evaluate_assignment, load_labels
 from scanner.ingest.normalize import make_item
 from scanner.store import Store
 from scanner.taxonomy import load_taxonomy, taxonomy_key
-from tests.conftest import shared_path
+from tests.support.paths import shared_path
 
 TAXONOMY = load_taxonomy(PROJECT_ROOT / "data" / "taxonomy" / "taxonomy-2025.1.toml")
 NOW = datetime(2026, 11, 23, tzinfo=UTC)

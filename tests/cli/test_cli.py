@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from scanner.cli import cli
 from scanner.store import Store
-from tests.conftest import REPO, shared_path
-from tests.feedserver import FeedServer, body
+from scanner.testing.feedserver import FeedServer, body
+from tests.support.paths import REPO, shared_path
 
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
@@ -48,7 +48,8 @@ def test_bad_config_is_one_clear_line(tmp_path: Path) -> None:
     config.write_text("[fetch]\ntimeout_s = 'x'\n")
     result = CliRunner().invoke(cli, ["--config", str(config), "db", "stats"])
     assert result.exit_code == 1
-    assert f"Error: {config}, line 2, key 'timeout_s'" in result.output
+    assert f"Error: config file {config}, line 2, key 'timeout_s': expected a number" \
+        in result.output
     assert "Traceback" not in result.output
 
 

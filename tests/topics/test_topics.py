@@ -269,7 +269,7 @@ def test_replayed_nights_on_real_news_keep_ids(store: Store) -> None:
     """Chinese news, embedded with the hashing test model: a week of nights in a row."""
     from scanner.embed import embed_new_items, load_embedder
     from scanner.ingest.dumps import import_dump
-    from tests.conftest import shared_path
+    from tests.support.paths import shared_path
 
     import_dump(store, shared_path("corpus", "news_zh_2022_2024.parquet"), limit=600)
     embed_new_items(store, load_embedder("hashing-test"))

@@ -12,8 +12,8 @@ from scanner.ingest.fetch import HostThrottle, fetch_url, make_client
 from scanner.ingest.pull import pull_sources
 from scanner.ingest.sources import Source
 from scanner.store import Store
-from tests.conftest import shared_path
-from tests.feedserver import FeedServer, body, conditional, endless, redirect, slow
+from scanner.testing.feedserver import FeedServer, body, conditional, endless, redirect, slow
+from tests.support.paths import shared_path
 
 SETTINGS = FetchSettings(timeout_s=1.0, max_bytes=300_000, retries=1, backoff_s=0.01,
                          default_host_delay_s=0.0, host_delay_s={})

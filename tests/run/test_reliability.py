@@ -17,8 +17,7 @@ from scanner.config import load_config
 from scanner.errors import RunLockError
 from scanner.run import RUN_LOCK, RunContext, begin_run, end_run, run_steps
 from scanner.store import Store
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.support.paths import REPO
 
 
 def test_a_second_run_is_refused_while_the_first_holds_the_lock(tmp_path: Path) -> None:
@@ -107,7 +106,7 @@ def test_a_corrupted_store_gives_a_clear_error_and_check_fails(tmp_path: Path) -
 def _news_dump(tmp_path: Path, name: str, start: int, n: int) -> Path:
     import pyarrow.parquet as pq
 
-    from tests.conftest import shared_path
+    from tests.support.paths import shared_path
 
     table = pq.read_table(shared_path("corpus", "news_zh_2022_2024.parquet"))
     path = tmp_path / name  # a derived slice for this test only, in tmp

@@ -1,0 +1,140 @@
+"""Panel reports: every format, escaping of hostile feed text, and a real browser."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from scanner.config import load_config
+from scanner.report import build_report, write_report
+from scanner.report.render import csv_cell, md_escape
+from scanner.store import Store
+from scanner.taxonomy import load_taxonomy, taxonomy_key
+from tests.support.paths import REPO
+
+TAXONOMY = load_taxonomy(load_config(environ={}).taxonomy_file)
+
+
+@pytest.fixture(scope="module")
+def report_folder(report_store, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("report")
+    store = report_store(tmp / "s.db")
+    data = build_report(store, TAXONOMY)
+    store.close()
+    return write_report(data, tmp / "reports")
+
+
+def test_every_format_is_written_and_latest_points_at_the_newest(report_folder: Path) -> None:
+    names = sorted(p.name for p in report_folder.iterdir())
+    assert names == ["convergence.csv", "fields.csv", "pathways.csv", "report.html",
+                     "report.json", "report.md", "review.csv", "topics.csv", "watchlist.csv"]
+    assert report_folder.name == "2025-12-31"
+    assert (report_folder.parent / "latest").resolve() == report_folder.resolve()
+    data = json.loads((report_folder / "report.json").read_text())
+    assert data["lists"]["fields"][0]["entity_id"] == "6g"
+    assert data["previous_date"] == "2025-12-30"
+    assert data["suggestions"][0]["suggestion"] == "promote"
+    html = (report_folder / "report.html").read_text()
+    positions = [html.index(f'id="{section}"') for section in
+                 ("summary", "fields", "pathways", "topics", "watchlist", "convergence",
+                  "suggestions")]
+    assert positions == sorted(positions)  # the issue's order of contents
+    assert "领域排名" in html and "Ranked fields" in html and "<svg" in html
+
+
+def test_no_script_or_event_handler_from_item_text_survives(report_folder: Path) -> None:
+    html = (report_folder / "report.html").read_text()
+    assert "<script" not in html.lower()
+    assert not re.search(r"<[^>]+\son\w+\s*=", html, re.IGNORECASE)  # no live handler
+    assert "&lt;script&gt;" in html and "onerror=&#34;" in html  # shown as text
+    assert "script-src" not in html and "default-src 'none'" in html  # CSP forbids scripts
+    markdown = (report_folder / "report.md").read_text()
+    assert "<script" not in markdown and "<img" not in markdown
+    assert "\\[link\\]\\(javascript:alert\\(1\\)\\)" in markdown
+    review = list(csv.reader(io.StringIO((report_folder / "review.csv").read_text())))
+    titles = [row[4] for row in review[1:] if row[4]]
+    assert titles and not any(t.startswith("=") for t in titles)
+    assert any(t.startswith("'=HYPERLINK") for t in titles)
+
+
+def test_escaping_helpers() -> None:
+    assert md_escape("<b>*x*</b> | [a](b)") == \
+        "&lt;b&gt;\\*x\\*&lt;/b&gt; \\| \\[a\\]\\(b\\)"
+    assert csv_cell("=1+1") == "'=1+1" and csv_cell("-2") == "'-2" and csv_cell(3) == 3
+
+
+def test_report_renders_in_headless_chromium(report_folder: Path) -> None:
+    """The HTML loads in a real browser without console errors; charts and tables exist.
+
+    Needs Debian's chromium (`apt-get install chromium`); the screenshot is kept in
+    test-artifacts/report.png.
+    """
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    artifacts = REPO / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    page = (report_folder / "report.html").resolve().as_uri()
+    common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+              "--disable-extensions", "--enable-logging=stderr", "--v=0",
+              "--user-data-dir=" + str(report_folder.parent / "chromium-profile")]
+    dom = subprocess.run([*common, "--dump-dom", page], capture_output=True, text=True,
+                         timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert dom.stdout.count("<svg") >= 3 and 'class="ranked fields"' in dom.stdout
+    assert "<script" not in dom.stdout.lower()
+    console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line
+               or "Refused to" in line or "Uncaught" in line]
+    assert console == [], console
+    shot = subprocess.run([*common, "--window-size=1280,2400",
+                           f"--screenshot={artifacts / 'report.png'}", page],
+                          capture_output=True, text=True, timeout=120)
+    assert shot.returncode == 0 and (artifacts / "report.png").stat().st_size > 20_000
+
+
+
+
+
+
+def test_a_night_without_ranked_entries_still_gets_a_report(tmp_path: Path) -> None:
+    from scanner.errors import ScannerError
+
+    store = Store(tmp_path / "s.db")
+    with pytest.raises(ScannerError, match="no signals stored yet"):
+        build_report(store, TAXONOMY)
+    data = build_report(store, TAXONOMY, "2026-11-23")
+    store.close()
+    folder = write_report(data, tmp_path / "reports")
+    html = (folder / "report.html").read_text()
+    assert data["fields_without_evidence"] == [f.id for f in TAXONOMY.active_fields]
+    assert "none" in html and data["taxonomy"] == taxonomy_key(TAXONOMY)
+
+
+def test_report_command_for_a_date_or_a_run(report_store, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from scanner.cli import cli
+
+    store = report_store(tmp_path / "s.db")
+    run_id = store.start_run("nightly", "2025-12-30", {})
+    store.close()
+    env = {"SCANNER_REPORT_DIR": str(tmp_path / "out"), "SCANNER_MODEL": "m"}
+    runner = CliRunner()
+    by_run = runner.invoke(cli, ["--db", str(tmp_path / "s.db"), "report", "--run", run_id,
+                                 "--lang", "en"], env=env)
+    assert by_run.exit_code == 0, by_run.output
+    html = (tmp_path / "out" / "2025-12-30" / "report.html").read_text()
+    assert "Ranked fields" in html and "领域排名" not in html  # --lang en
+    newest = runner.invoke(cli, ["--db", str(tmp_path / "s.db"), "report"], env=env)
+    assert newest.exit_code == 0
+    assert (tmp_path / "out" / "latest").resolve().name == "2025-12-31"
+    unknown = runner.invoke(cli, ["--db", str(tmp_path / "s.db"), "report", "--run", "nope"],
+                            env=env)
+    assert unknown.exit_code == 1 and "no run 'nope'" in unknown.output

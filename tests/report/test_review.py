@@ -1,0 +1,96 @@
+"""The review loop: the sheet round trip, verdicts' effect on the next run, the draft taxonomy."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from scanner.config import SignalSettings, load_config
+from scanner.report import build_report, write_report
+from scanner.signals import compute_signals
+from scanner.taxonomy import load_taxonomy, taxonomy_key
+from tests.support.paths import REPO
+
+TAXONOMY = load_taxonomy(load_config(environ={}).taxonomy_file)
+HOSTILE = ['<script>alert("x")</script>6G terahertz link',
+           '<img src=x onerror="alert(1)"> deep-sea probe',
+           '=HYPERLINK("http://evil.example","click") general computing',
+           "[link](javascript:alert(1)) **bold** | pipe"]
+
+
+
+def test_review_sheet_round_trip_changes_the_next_run(report_store, tmp_path: Path) -> None:
+    from scanner.report.review import export_sheet, import_sheet
+
+    store = report_store(tmp_path / "s.db")
+    folder = write_report(build_report(store, TAXONOMY), tmp_path / "reports")
+    rows = list(csv.DictReader(io.StringIO((folder / "review.csv").read_text())))
+    item_row = next(r for r in rows if r["kind"] == "item-field")
+    topic_rows = [r for r in rows if r["kind"] == "topic-new-field"]
+    item_row.update(verdict="irrelevant", reviewer="panel-a", note="a news roundup")
+    topic_rows[0].update(verdict="reject", reviewer="panel-a")
+    topic_rows[1].update(verdict="accept", reviewer="panel-a", note="a real new direction")
+    sheet = tmp_path / "filled.csv"
+    with sheet.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    result = import_sheet(store, sheet, "2025-12-31")
+    assert (result.added, result.changed, result.duplicates) == (3, 0, 0)
+    assert result.blank == len(rows) - 3
+    again = import_sheet(store, sheet)
+    assert (again.added, again.duplicates) == (0, 3)  # nothing stored twice
+    topic_rows[0]["verdict"] = "accept"  # the reviewer changed their mind: a new row
+    with sheet.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert import_sheet(store, sheet).changed == 1
+    assert len(store.panel_verdicts()) == 4  # the earlier verdict is still there
+    verdicts = store.latest_verdicts()
+    assert verdicts == [{"item_id": item_row["item_id"], "field_id": item_row["entity_id"],
+                         "verdict": 0, "reviewer": "panel-a",
+                         "created_at": verdicts[0]["created_at"]}]
+    exported = export_sheet(store)
+    assert exported.count("\n") == 5 and "a real new direction" in exported
+    # a bad row stores nothing
+    bad = tmp_path / "bad.csv"
+    bad.write_text("entry_id,kind,entity_id,item_id,title,verdict,reviewer,note\n"
+                   "x,topic-new-field,T1,,,maybe,panel-b,\n")
+    with pytest.raises(Exception, match="verdict 'maybe'"):
+        import_sheet(store, bad)
+    assert len(store.panel_verdicts()) == 4
+    store.close()
+
+
+def test_rejected_topics_leave_the_watchlist_and_accepted_ones_make_a_draft(
+        report_store,         tmp_path: Path) -> None:
+    from scanner.report.review import add_verdict, draft_taxonomy
+
+    store = report_store(tmp_path / "s.db")
+    key = taxonomy_key(TAXONOMY)
+    settings = SignalSettings(period="quarter", periods=8)
+    watch = [r["entity_id"] for r in store.ranked("watchlist")]
+    assert watch, "the fixture has a topic outside the taxonomy"
+    add_verdict(store, {"kind": "topic-new-field", "entity_id": watch[0], "item_id": "",
+                        "verdict": "reject", "reviewer": "panel-a", "note": ""})
+    compute_signals(store, TAXONOMY, key, "m", settings, "2026-01-01", 400)
+    assert watch[0] not in [r["entity_id"] for r in store.ranked("watchlist", "2026-01-01")]
+    add_verdict(store, {"kind": "topic-new-field", "entity_id": watch[0], "item_id": "",
+                        "verdict": "accept", "reviewer": "panel-b", "note": ""})
+    path = draft_taxonomy(load_config(environ={}).taxonomy_file, [store.topic(watch[0])],
+                          TAXONOMY, tmp_path / "drafts", "2026-01-02")
+    draft = load_taxonomy(path)
+    assert draft.version == f"{TAXONOMY.version}-draft-2026-01-02"
+    assert f"candidate-{watch[0].lower()}" in draft.fields
+    from scanner.taxonomy_checks import diff_taxonomies, verify_citations
+
+    assert any("field added: candidate-" in c for c in diff_taxonomies(TAXONOMY, draft))
+    problems = verify_citations(draft, REPO.parent / "shared" / "seeds")
+    assert any("panel-review-2026-01-02.txt" in p for p in problems)
+    store.close()
+
+
