@@ -65,14 +65,17 @@ class TopicSettings:
 class SignalSettings:
     """How signals are computed and ranked (the [signals] table)."""
 
-    period: str = "quarter"  # month | quarter | half | year
-    periods: int = 10  # series length: 30% base, 70% active (Carley's 3 + 7 for 10)
+    period: str = "auto"  # auto (from the data) | month | quarter | half | year
+    periods: int = 0  # series length (0: from the data); 30% base, 70% active
     weight_novelty: float = 1.0  # Rotolo et al.'s attributes; uncertainty is the
     weight_growth: float = 2.0  # confidence factor support / (support + support_k)
     weight_coherence: float = 1.0
     weight_impact: float = 1.0
     support_k: float = 10.0
     convergence_share: float = 0.15  # a topic converges fields it gives this share each
+    weight_paper: float = 1.0  # a stream's weight in a composite (0 leaves it out);
+    weight_news: float = 1.0  # streams combine by inverse variance times this weight
+    weight_policy: float = 1.0
 
 
 #: Runtimes an embedder can use: the same model converted for OpenVINO
@@ -130,7 +133,8 @@ _TOPIC_KEYS: dict[str, type] = {
 _SIGNAL_KEYS: dict[str, type] = {
     "period": str, "periods": int, "weight_novelty": float, "weight_growth": float,
     "weight_coherence": float, "weight_impact": float, "support_k": float,
-    "convergence_share": float,
+    "convergence_share": float, "weight_paper": float, "weight_news": float,
+    "weight_policy": float,
 }
 #: Tables of the config file and the keys each one takes.
 _SECTIONS: dict[str, dict[str, type]] = {"fetch": _FETCH_KEYS, "topics": _TOPIC_KEYS,
@@ -278,10 +282,11 @@ def load_config(
     topics = replace(TopicSettings(), **sections["topics"])
     _check_topics(topics, config_file)
     signals = replace(SignalSettings(), **sections["signals"])
-    if signals.period not in ("month", "quarter", "half", "year") or signals.periods < 5:
-        raise ConfigError(f"{config_file or 'configuration'}, [signals]: period must be month, "
-                          f"quarter, half or year and periods at least 5 (got "
-                          f"{signals.period!r}, {signals.periods})")
+    if signals.period not in ("auto", "month", "quarter", "half", "year") or \
+            0 < signals.periods < 5:
+        raise ConfigError(f"{config_file or 'configuration'}, [signals]: period must be auto, "
+                          f"month, quarter, half or year and periods 0 (from the data) or at "
+                          f"least 5 (got {signals.period!r}, {signals.periods})")
     return replace(Config(), **top, fetch=replace(FetchSettings(), **sections["fetch"]),
                    topics=topics, signals=signals, config_file=config_file)
 

@@ -123,11 +123,13 @@ def signals_stage(ctx: RunContext) -> dict[str, Any]:
 
     started = time.monotonic()
     progress.report("signals", 0)
+    meta: dict[str, Any] = {}
     lists = compute_signals(ctx.store, ctx.taxonomy, ctx.taxonomy_key, ctx.config.model,
-                            ctx.config.signals, _run_date(ctx), ctx.config.topics.window_days)
+                            ctx.config.signals, _run_date(ctx), ctx.config.topics.window_days,
+                            meta)
     top = {name: [r["entity_id"] for r in rows[:3]] for name, rows in lists.items()}
     return {"stage": "signals", "status": "ok", "ranked": {k: len(v) for k, v in lists.items()},
-            "top": top, "seconds": _seconds(started)}
+            "top": top, **meta, "seconds": _seconds(started)}
 
 
 def report_stage(ctx: RunContext, lang: str = "both") -> dict[str, Any]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,17 +25,12 @@ import numpy as np
 
 from scanner.config import SignalSettings
 from scanner.signals.indicators import (
-    emergence_score,
-    kleinberg_bursts,
     maturity_cues,
     percentile_ranks,
-    persistence,
-    pooled_share,
-    share_growth,
     stage_estimate,
     technology_share,
-    thirds,
 )
+from scanner.signals.streams import combine_streams, stream_coverage
 
 #: A watchlist topic must be mostly about science or technology: at least this share of
 #: its recent items are papers or carry a technology cue (general news stays off it).
@@ -106,19 +101,11 @@ def series_matrix(rows: Iterable[tuple[str, str, str, float]], periods: Sequence
 
 
 
-def indicators(entity: Entity, totals: dict[str, np.ndarray]) -> dict[str, Any]:
-    """Growth, EScore, bursts, persistence, community, evidence mix and maturity cues."""
-    counts, total = pooled_share(entity.counts, {k: totals[k] for k in totals})
-    covered = np.flatnonzero(total > 0)
-    if len(covered) and len(total) - covered[0] >= 3:  # periods before any data say nothing
-        counts, total = counts[covered[0]:], total[covered[0]:]
-    base, active = thirds(len(total))
-    growth = share_growth(counts, total, base, active)
-    half = active.start + (active.stop - active.start) // 2
-    acceleration = share_growth(counts, total, slice(active.start, half),
-                                slice(half, active.stop))
-    escore = emergence_score(counts, total)
-    bursts = kleinberg_bursts(np.round(counts), total)
+def indicators(entity: Entity, totals: dict[str, np.ndarray],
+               weights: Mapping[str, float] | None = None) -> dict[str, Any]:
+    """Growth, EScore, bursts and persistence per stream and combined (scanner.signals.
+    streams), then community, evidence mix and maturity cues from the evidence."""
+    combined = combine_streams(entity.counts, totals, stream_coverage(totals), weights)
     kinds = Counter(e["kind"] for e in entity.evidence)
     texts = [f"{e['title'] or ''} {e['summary'] or ''}" for e in entity.evidence]
     cues = maturity_cues(texts)
@@ -126,19 +113,11 @@ def indicators(entity: Entity, totals: dict[str, np.ndarray]) -> dict[str, Any]:
     for e in entity.evidence:
         authors.update(json.loads(e["authors"] or "[]") if isinstance(e["authors"], str)
                        else e["authors"] or [])
+    length = len(next(iter(totals.values()))) if totals else 0
+    overall = sum((np.asarray(a, dtype=float) for a in entity.counts.values()),
+                  np.zeros(length))
     return {
-        "share_active": round(float(counts[active].sum() / max(total[active].sum(), 1)), 6),
-        "share_base": round(float(counts[base].sum() / max(total[base].sum(), 1)), 6),
-        "growth": round(growth.ratio, 3), "growth_low": round(growth.low, 3),
-        "growth_high": round(growth.high, 3), "support": round(growth.support, 1),
-        "acceleration": round(acceleration.ratio, 3),
-        "escore": round(escore.escore, 3), "escore_terms": [round(escore.active_trend, 3),
-                                                            round(escore.recent_trend, 3),
-                                                            round(escore.slope, 3)],
-        "emergence_candidate": escore.candidate,
-        "burst_periods": int(bursts.sum()), "bursting_now": bool(bursts[-1]) if len(bursts)
-        else False,
-        "persistence": round(persistence(counts[active]), 3),
+        **combined,
         "sources": len({e["source_id"] for e in entity.evidence}),
         "authors": len(authors),
         "venues": len({e["primary_category"] for e in entity.evidence if e["primary_category"]}),
@@ -147,9 +126,8 @@ def indicators(entity: Entity, totals: dict[str, np.ndarray]) -> dict[str, Any]:
         "stage": stage_estimate(cues, len(texts), kinds),
         "technology_share": round(technology_share(texts, [e["kind"] for e in
                                                            entity.evidence]), 3),
-        "series": [round(float(c), 2) for c in counts],
+        "series": [round(float(c), 2) for c in overall],
     }
-
 
 
 def rank_entities(entities: Sequence[Entity], totals: dict[str, np.ndarray],
@@ -162,7 +140,9 @@ def rank_entities(entities: Sequence[Entity], totals: dict[str, np.ndarray],
     if not entities:
         return []
     known = known or {}
-    facts = [known[e.id] if e.id in known else indicators(e, totals) for e in entities]
+    weights = stream_weights(settings)
+    facts = [known[e.id] if e.id in known else indicators(e, totals, weights)
+             for e in entities]
     growth_parts = (
         percentile_ranks([math.log(f["growth_low"]) for f in facts]),
         percentile_ranks([f["escore"] for f in facts]),
@@ -176,6 +156,14 @@ def rank_entities(entities: Sequence[Entity], totals: dict[str, np.ndarray],
               + np.array([min(len(f["evidence_mix"]), 3) / 3 for f in facts])) / 2
     weights = np.array([settings.weight_novelty, settings.weight_growth,
                         settings.weight_coherence, settings.weight_impact])
+    names = ("novelty", "growth", "coherence", "impact")
+    spread = [np.ptp(part) if len(part) > 1 else 0.0
+              for part in (novelty, growth, coherence, impact)]
+    left_out = [n for n, sp in zip(names, spread, strict=True) if sp < 1e-9] \
+        if len(entities) > 1 else []
+    weights = np.where([n in left_out for n in names], 0.0, weights)
+    if weights.sum() == 0:
+        weights = np.ones(4)
     rows = []
     for i, (entity, f) in enumerate(zip(entities, facts, strict=True)):
         subs = np.array([novelty[i], growth[i], coherence[i], impact[i]])
@@ -183,12 +171,15 @@ def rank_entities(entities: Sequence[Entity], totals: dict[str, np.ndarray],
         score = float(confidence * (subs @ weights) / weights.sum())
         subscores = {"novelty": round(float(subs[0]), 3), "growth": round(float(subs[1]), 3),
                      "coherence": round(float(subs[2]), 3), "impact": round(float(subs[3]), 3),
-                     "confidence": round(confidence, 3)}
+                     "confidence": round(confidence, 3), "left_out": left_out}
+        # an entity whose share is falling (the whole interval below 1) is not emerging
+        emerging = f["growth_high"] >= 1.0
         rows.append({"list": entity.list_name, "entity_id": entity.id,
                      "parent_id": entity.parent_id, "score": round(score, 4),
-                     "subscores": subscores, "indicators": {**f, **entity.extra},
+                     "subscores": subscores,
+                     "indicators": {**f, **entity.extra, "emerging": emerging},
                      "support": f["support"], "explanation": explain(f, subscores)})
-    rows.sort(key=lambda r: (-r["score"], r["entity_id"]))
+    rows.sort(key=lambda r: (not r["indicators"]["emerging"], -r["score"], r["entity_id"]))
     ranks: Counter[str | None] = Counter()
     for row in rows:  # pathways are ranked within their field
         key = row["parent_id"] if row["list"] == "pathways" else None
@@ -198,7 +189,13 @@ def rank_entities(entities: Sequence[Entity], totals: dict[str, np.ndarray],
 
 
 
-def explain(f: dict[str, Any], subs: dict[str, float]) -> str:
+def stream_weights(settings: SignalSettings) -> dict[str, float]:
+    """The configured weight of each stream in a composite."""
+    return {"paper": settings.weight_paper, "news": settings.weight_news,
+            "policy": settings.weight_policy}
+
+
+def explain(f: dict[str, Any], subs: dict[str, Any]) -> str:
     """One line a panel member can read: why this rank."""
     burst = ", bursting now" if f["bursting_now"] else ""
     stage = f" Evidence suggests {f['stage']}." if f.get("stage") else ""

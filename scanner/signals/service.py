@@ -14,6 +14,7 @@ from scanner.signals.indicators import (
     stage_versus_tier,
     thirds,
 )
+from scanner.signals.periods import PeriodChoice, choose_period, run_periods
 from scanner.signals.ranking import (
     WATCH_MIN_TECHNOLOGY,
     Entity,
@@ -24,6 +25,7 @@ from scanner.signals.ranking import (
     topic_novelty,
     weighted_novelty,
 )
+from scanner.signals.streams import stream_coverage
 
 
 def _evidence_items(rows: Sequence[dict[str, Any]], key: str, n: int = 5) -> list[dict[str, Any]]:
@@ -49,16 +51,23 @@ def _month_start(label: str) -> str:
 
 
 def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
-                    settings: SignalSettings, run_date: str, topic_window_days: int
-                    ) -> dict[str, list[dict[str, Any]]]:
-    """Every ranked list for one run date, stored, and returned by list name."""
+                    settings: SignalSettings, run_date: str, topic_window_days: int,
+                    meta: dict[str, Any] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Every ranked list for one run date, stored, and returned by list name.
+
+    `meta`, when given, receives what the lists rest on: the period and why it was
+    chosen, each stream's span and whether it entered the composites, and warnings.
+    """
     from datetime import date, timedelta
 
-    periods = period_sequence(run_date[:7], settings.period, settings.periods)
     month_rows = store.month_totals()
-    by_kind = series_matrix(((kind, m, kind, n) for m, kind, n in month_rows), periods,
-                            settings.period)
+    choice = choose_period(month_rows, run_date, settings.period, settings.periods)
+    period = choice.period
+    periods = run_periods(choice, run_date)
+    by_kind = series_matrix(((kind, m, kind, n) for m, kind, n in month_rows), periods, period)
     totals = {kind: arrays[kind] for kind, arrays in by_kind.items()}
+    if meta is not None:
+        meta.update(period_meta(choice, periods, totals))
     _, active = thirds(len(periods))
     since = _month_start(periods[active.start])
 
@@ -107,10 +116,10 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
              and topic_facts[e.id]["technology_share"] >= WATCH_MIN_TECHNOLOGY]
 
     field_series = series_matrix(store.field_month_counts(taxonomy_key, model), periods,
-                                 settings.period)
+                                 period)
     pathway_series = series_matrix(
         ((f"{f}/{p}", m, k, n) for f, p, m, k, n in
-         store.pathway_month_counts(taxonomy_key, model)), periods, settings.period)
+         store.pathway_month_counts(taxonomy_key, model)), periods, period)
     field_evidence: dict[str, list[dict[str, Any]]] = defaultdict(list)
     pathway_evidence: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in store.field_evidence(taxonomy_key, model, since):
@@ -178,6 +187,25 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
     store.save_signals(run_date, rows)
     return lists
 
+
+
+def period_meta(choice: PeriodChoice, periods: list[str], totals: dict[str, np.ndarray]
+                ) -> dict[str, Any]:
+    """The period choice and per-stream coverage, for the run summary and the report."""
+    coverage = stream_coverage(totals)
+    streams = {}
+    for kind, info in choice.streams.items():
+        cov = coverage.get(kind)
+        entered = bool(cov and cov.usable)
+        streams[kind] = {**info, "periods_covered": cov.periods if cov else 0,
+                         "items_in_periods": cov.items if cov else 0, "entered": entered,
+                         "left_out": "" if entered else (cov.reason if cov else
+                                                        "no items in the run's periods")}
+    warnings = list(choice.warnings)
+    warnings += [f"{kind} is too thin to judge and stays out of the composites: "
+                 f"{s['left_out']}" for kind, s in streams.items() if not s["entered"]]
+    return {"period": choice.period, "periods": periods, "period_chosen": choice.chosen,
+            "period_reason": choice.reason, "streams": streams, "warnings": warnings}
 
 
 def _with_items(entities: Sequence[Entity]) -> list[Entity]:
