@@ -3,6 +3,7 @@ server. Helpers the fixtures use live in tests/support/ (never import this file)
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,7 +50,8 @@ def make_items() -> Callable[..., list[dict[str, Any]]]:
         published = datetime.fromisoformat(day).replace(tzinfo=UTC)
         return [make_item(source_id=source_id, kind=kind, title=f"{words} {i}",
                           summary=f"{words} number {i} about {words}",
-                          url=f"https://example.org/{source_id}/{kind}/{i}",
+                          url=f"https://example.org/{source_id}/{kind}/{day}/"
+                              f"{zlib.crc32(words.encode())}/{i}",
                           published=published, fetched_at=published)
                 for i in range(n)]
 

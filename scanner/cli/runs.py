@@ -35,7 +35,7 @@ def run(ctx: click.Context, run_date: str | None, since: str | None, source_ids:
         field_id: str | None, no_fetch: bool) -> None:
     """Run the nightly flow once, now (through Prefect, offline), or for every night since
     a date."""
-    from scanner.run import run_date_or_today
+    from scanner.run import run_date_or_today, stored_run_date
 
     config = config_of(ctx)
     ids = [s.strip() for s in source_ids.split(",") if s.strip()] if source_ids else None
@@ -45,7 +45,10 @@ def run(ctx: click.Context, run_date: str | None, since: str | None, source_ids:
         if not ids:
             raise click.ClickException(f"no enabled source searches field {field_id!r}; "
                                        "see `scanner sources list`")
-    day = run_date_or_today(run_date)
+    with open_store(ctx) as store:
+        day, note = stored_run_date(store, run_date, not no_fetch)
+    if note:
+        console.print(note)
     nights = _nights(run_date_or_today(since), day) if since else [day]
     from flows.nightly import nightly
 

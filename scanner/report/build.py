@@ -79,6 +79,12 @@ def build_report(store: Any, taxonomy: Any, run_date: str | None = None) -> dict
         row["lineage"] = [f"{e['run_date']} {e['kind']}" + (f" {e['other_id']}" if e["other_id"]
                                                             else "")
                           for e in history["events"][-4:]]
+    panel = panel_state(store)
+    for row in fields:
+        row["panel_verdict"] = panel["field_priority"].get(row["entity_id"])
+    for row in lists["topics"] + lists["watchlist"]:
+        row["panel_verdict"] = panel["topics"].get(row["entity_id"])
+    signals_meta = _signals_meta(run)
     by_direction: dict[str, list[dict[str, Any]]] = {}
     for row in fields:
         by_direction.setdefault(row["indicators"].get("direction") or "", []).append(row)
@@ -111,7 +117,14 @@ def build_report(store: Any, taxonomy: Any, run_date: str | None = None) -> dict
             if run else None,
             "sources_ok": run.get("sources_ok") if run else None,
             "sources_failed": run.get("sources_failed") if run else None,
+            "period": signals_meta.get("period"),
+            "period_reason": signals_meta.get("period_reason"),
+            "periods": signals_meta.get("periods"),
+            "streams": signals_meta.get("streams", {}),
+            "warnings": signals_meta.get("warnings", []),
         },
+        "panel": {"answered_items": sorted(panel["answered_items"]),
+                  "answered_topics": sorted(panel["topics"])},
         "fields_by_direction": by_direction,
         "fields_without_evidence": [f.id for f in taxonomy.active_fields
                                     if f.id not in {r["entity_id"] for r in fields}],
@@ -119,6 +132,26 @@ def build_report(store: Any, taxonomy: Any, run_date: str | None = None) -> dict
         "suggestions": suggestions(fields, lists["watchlist"]),
     }
 
+
+
+def panel_state(store: Any) -> dict[str, Any]:
+    """What the panel has said so far: the newest field-priority verdict per field (with
+    who and when), the newest verdict per topic, and the item-field pairs answered."""
+    priority: dict[str, dict[str, Any]] = {}
+    for v in store.panel_verdicts("field-priority"):
+        priority[v["entity_id"]] = {"verdict": v["verdict"], "reviewer": v["reviewer"],
+                                    "date": (v["created_at"] or "")[:10], "note": v["note"]}
+    topics = {v["entity_id"]: {"verdict": v["verdict"], "reviewer": v["reviewer"],
+                               "date": (v["created_at"] or "")[:10]}
+              for v in store.panel_verdicts("topic-new-field")}
+    answered = {v["entity_id"] for v in store.panel_verdicts("item-field")}
+    return {"field_priority": priority, "topics": topics, "answered_items": answered}
+
+
+def _signals_meta(run: dict[str, Any] | None) -> dict[str, Any]:
+    """The signals stage's period choice, stream coverage and warnings of a run."""
+    stages = (run or {}).get("summary", {}).get("stages", [])
+    return next((s for s in stages if s.get("stage") == "signals"), {})
 
 
 def rank_change(row: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.report.build import rank_change
+from scanner.report.review import VERDICTS
 from scanner.signals import LISTS
 
 #: Headings and labels in both languages.
@@ -177,18 +178,32 @@ def review_sheet(data: dict[str, Any]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["entry_id", "kind", "entity_id", "item_id", "title", "verdict",
-                     "reviewer", "note"])
+                     "reviewer", "note", "allowed"])
+    answered = data.get("panel", {})
+    items_done = set(answered.get("answered_items", []))
+    topics_done = set(answered.get("answered_topics", []))
+
+    def allowed(kind: str) -> str:
+        return " | ".join(VERDICTS[kind])
+
     for row in data["lists"]["fields"]:
         writer.writerow([csv_cell(v) for v in (f"fields:{row['entity_id']}", "field-priority",
-                                               row["entity_id"], "", "", "", "", "")])
+                                               row["entity_id"], "", "", "", "", "",
+                                               allowed("field-priority"))])
         for item in row["indicators"].get("top_evidence", []):
+            if f"{item['id']}:{row['entity_id']}" in items_done:
+                continue  # the panel has answered this one: never asked again
             writer.writerow([csv_cell(v) for v in (
                 f"item:{item['id']}:{row['entity_id']}", "item-field", row["entity_id"],
-                item["id"], item["title"], "", "", "")])
+                item["id"], item["title"], "", "", "", allowed("item-field"))])
+    seen: set[str] = set()
     for row in data["lists"]["watchlist"] + data["lists"]["topics"][:20]:
+        if row["entity_id"] in seen or row["entity_id"] in topics_done:
+            continue
+        seen.add(row["entity_id"])
         writer.writerow([csv_cell(v) for v in (
             f"topic:{row['entity_id']}", "topic-new-field", row["entity_id"], "",
-            row["indicators"].get("label") or "", "", "", "")])
+            row["indicators"].get("label") or "", "", "", "", allowed("topic-new-field"))])
     return buffer.getvalue()
 
 

@@ -6,7 +6,14 @@ the row whatever happens.
 """
 
 from scanner.run.context import RunContext, configured_embedder
-from scanner.run.lifecycle import RUN_LOCK, begin_run, end_run, run_date_or_today, run_steps
+from scanner.run.lifecycle import (
+    RUN_LOCK,
+    begin_run,
+    end_run,
+    run_date_or_today,
+    run_steps,
+    stored_run_date,
+)
 from scanner.run.stages import (
     STAGES,
     assign_stage,
@@ -18,7 +25,21 @@ from scanner.run.stages import (
     topics_stage,
 )
 
-__all__ = ["RUN_LOCK", "STAGES", "RunContext", "assign_stage", "begin_run",
-           "configured_embedder", "embed_stage", "end_run", "pull_stage", "report_stage",
-           "run_date_or_today", "run_steps", "shipped_calibrator_file", "signals_stage",
-           "topics_stage"]
+__all__ = [
+    "RUN_LOCK",
+    "STAGES",
+    "RunContext",
+    "assign_stage",
+    "begin_run",
+    "configured_embedder",
+    "embed_stage",
+    "end_run",
+    "pull_stage",
+    "report_stage",
+    "run_date_or_today",
+    "run_steps",
+    "shipped_calibrator_file",
+    "signals_stage",
+    "stored_run_date",
+    "topics_stage",
+]

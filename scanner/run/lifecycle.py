@@ -32,6 +32,18 @@ def run_date_or_today(run_date: str | date | None) -> str:
         raise ConfigError(f"run date {run_date!r} is not a YYYY-MM-DD date") from exc
 
 
+def stored_run_date(store: Store, run_date: str | None, fetch: bool) -> tuple[str, str]:
+    """(the run date, a note): the given date; else, for a run that does not fetch, the
+    newest stored item's date (an imported store is judged where its data end, not a
+    year later); else today."""
+    if run_date is not None or fetch:
+        return run_date_or_today(run_date), ""
+    newest = store.newest_item_date()
+    if newest is None:
+        return run_date_or_today(None), ""
+    return newest, f"no --date and no fetch: running for the newest stored item's date {newest}"
+
+
 def begin_run(store: Store, kind: str, run_date: str, params: dict[str, Any]) -> str:
     """Take the store's run lock, open a run row and return its id.
 

@@ -101,6 +101,10 @@ def topics_stage(ctx: RunContext, full: bool = False) -> dict[str, Any]:
 
     started = time.monotonic()
     progress.report("topics", 0)
+    guard = window_guard(ctx)
+    if guard:
+        return {"stage": "topics", "status": "skipped", "reason": guard,
+                "seconds": _seconds(started)}
     vocabulary = [w for f in ctx.taxonomy.active_fields
                   for w in (f.zh, *f.keywords_zh, *f.aliases_zh)]
     scopes = update_topics(ctx.store, ctx.config.topics, ctx.config.model, ctx.taxonomy_key,
@@ -115,6 +119,35 @@ def topics_stage(ctx: RunContext, full: bool = False) -> dict[str, Any]:
             "unassigned": sum(s["unassigned"] for s in scopes),
             "outside_taxonomy": sum(s["outside_taxonomy"] for s in scopes), "events": events,
             "seconds": _seconds(started)}
+
+
+#: A window holding under this share of the previous topics run's items is suspect.
+WINDOW_DROP = 0.1
+
+
+def window_guard(ctx: RunContext) -> str:
+    """Why the topics stage must not run for this date ('' when it may).
+
+    A run date whose window holds no items, or under a tenth of what the previous
+    topics run worked on, would kill every topic (a run date far past an imported
+    store's newest item, say): such a run keeps the topics and says why.
+    """
+    from datetime import date, timedelta
+
+    run_date = _run_date(ctx)
+    since = (date.fromisoformat(run_date)
+             - timedelta(days=ctx.config.topics.window_days)).isoformat()
+    in_window = ctx.store.count_items_published(since, run_date)
+    newest = ctx.store.newest_item_date()
+    hint = (f"the newest stored item is of {newest}: run with --date {newest}"
+            if newest else "the store holds no items yet")
+    if in_window == 0:
+        return f"no items in the topic window {since} to {run_date}; topics kept; {hint}"
+    previous = ctx.store.previous_topic_items(run_date)
+    if previous and previous >= 100 and in_window < WINDOW_DROP * previous:
+        return (f"the topic window {since} to {run_date} holds {in_window} items against "
+                f"{previous} in the previous topics run; topics kept; {hint}")
+    return ""
 
 
 def signals_stage(ctx: RunContext) -> dict[str, Any]:

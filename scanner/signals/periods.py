@@ -72,6 +72,12 @@ def choose_period(month_totals: Iterable[tuple[str, str, int]], run_date: str,
         span = _span(str(streams[kind]["first"]), run_month, p)
         return span, float(np.median(list(folded.values()))) if folded else 0.0
 
+    late = [k for k, info in streams.items()
+            if _span(str(info["last"]), run_month, "month") > 2]
+    stale = (f"the run date {run_date} is after every stream's newest item "
+             f"({max(str(streams[k]['last']) for k in late)}): the last periods are empty "
+             "and every series looks like a decline" if late and len(late) == len(streams)
+             else "")
     if period != "auto":
         n = periods or 10
         choice = PeriodChoice(period, n, "config", f"[signals] period = {period!r}")
@@ -81,6 +87,7 @@ def choose_period(month_totals: Iterable[tuple[str, str, int]], run_date: str,
                 f"no stream spans half of those periods, so their series start with zeros; "
                 f"leave period = 'auto' or choose a finer period")
         choice.streams = streams
+        choice.warnings += [stale] if stale else []
         return choice
     if not streams:
         return PeriodChoice("month", periods or MIN_PERIODS, "auto", "no items yet",
@@ -92,7 +99,7 @@ def choose_period(month_totals: Iterable[tuple[str, str, int]], run_date: str,
             n = periods or min(span, MAX_PERIODS)
             return PeriodChoice(p, n, "auto", (
                 f"{p}: the largest stream ({largest}) has a median of {median:.0f} items a "
-                f"{p} over {span} {p}s"), streams=streams)
+                f"{p} over {span} {p}s"), [stale] if stale else [], streams)
     span, median = fill("year", largest)
     n = periods or max(min(span, MAX_PERIODS), 3)
     return PeriodChoice("year", n, "auto", (

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from scanner.assign.content import has_minimum_content
 from scanner.config import SignalSettings
 from scanner.signals.indicators import (
     stage_versus_tier,
@@ -29,9 +30,10 @@ from scanner.signals.streams import stream_coverage
 
 
 def _evidence_items(rows: Sequence[dict[str, Any]], key: str, n: int = 5) -> list[dict[str, Any]]:
-    """The strongest recent items: by score (fields) or similarity (topics), then date."""
-    ordered = sorted(rows, key=lambda r: (-(r.get(key) or 0.0), r["published"] or ""),
-                     reverse=False)
+    """The strongest recent items: by score (fields) or similarity (topics), then date.
+    Near-empty items are never shown as evidence (scanner.assign.content)."""
+    ordered = sorted((r for r in rows if has_minimum_content(r["title"], r["summary"])),
+                     key=lambda r: (-(r.get(key) or 0.0), r["published"] or ""))
     return [{"id": r["id"], "title": r["title"], "url": r["url"], "source": r["source_id"],
              "date": (r["published"] or "")[:10], "language": r["language"], "kind": r["kind"]}
             for r in ordered[:n]]
@@ -68,8 +70,10 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
     totals = {kind: arrays[kind] for kind, arrays in by_kind.items()}
     if meta is not None:
         meta.update(period_meta(choice, periods, totals))
-    _, active = thirds(len(periods))
-    since = _month_start(periods[active.start])
+    # evidence comes from the window each stream's score describes: its active periods
+    active_since = {kind: _month_start(periods[cov.first + thirds(cov.periods)[1].start])
+                    for kind, cov in stream_coverage(totals).items() if cov.periods}
+    since = min(active_since.values(), default=_month_start(periods[thirds(len(periods))[1].start]))
 
     # topics: monthly over their own window, with the window's totals
     window_start = (date.fromisoformat(run_date) - timedelta(days=topic_window_days)).isoformat()
@@ -123,6 +127,8 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
     field_evidence: dict[str, list[dict[str, Any]]] = defaultdict(list)
     pathway_evidence: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in store.field_evidence(taxonomy_key, model, since):
+        if (row["published"] or "")[:10] < active_since.get(row["kind"], since):
+            continue
         field_evidence[row["field_id"]].append(row)
         if row["pathway_id"]:
             pathway_evidence[f"{row['field_id']}/{row['pathway_id']}"].append(row)

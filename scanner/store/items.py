@@ -279,3 +279,15 @@ class ItemTables:
                 pk="key",
             )
         return counts
+
+    def newest_item_date(self) -> str | None:
+        """The newest published date (YYYY-MM-DD) of any stored item, or None."""
+        row = self.db.execute("SELECT max(substr(published, 1, 10)) FROM items").fetchone()
+        return row[0] if row and row[0] else None
+
+    def count_items_published(self, since: str, until: str) -> int:
+        """Items published in [since, until] (dates)."""
+        return int(self.db.execute(
+            "SELECT count(*) FROM items WHERE substr(published, 1, 10) BETWEEN ? AND ?",
+            [since, until]).fetchone()[0])
+

@@ -156,3 +156,14 @@ class RunTables:
             "runs_by_status": grouped("SELECT status, count(*) FROM runs GROUP BY status"),
             "imports": [dict(r) for r in self.db["imports"].rows],
         }
+
+    def previous_topic_items(self, run_date: str) -> int | None:
+        """Items the newest finished topics stage of an earlier date worked on."""
+        for row in self.db.execute(
+                "SELECT summary FROM runs WHERE run_date < ? AND status = 'ok' "
+                "ORDER BY run_date DESC, started_at DESC LIMIT 20", [run_date]):
+            for stage in json.loads(row[0] or "{}").get("stages", []):
+                if stage.get("stage") == "topics" and stage.get("status") == "ok":
+                    return int(stage.get("items") or 0)
+        return None
+

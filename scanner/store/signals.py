@@ -27,11 +27,17 @@ class SignalTables:
         sql = f"SELECT {_MONTH}, i.kind, count(*) FROM items i GROUP BY 1, 2"
         return [(m, k, int(n)) for m, k, n in self.db.execute(sql)]
 
+    #: An item-field pair the panel marked irrelevant (its newest verdict) leaves the
+    #: field's counts and evidence.
+    _NOT_REJECTED = ("NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.item_id = f.item_id AND "
+                     "v.field_id = f.field_id AND v.verdict = 0 AND v.id = (SELECT max(w.id) "
+                     "FROM verdicts w WHERE w.item_id = v.item_id AND w.field_id = v.field_id))")
+
     def field_month_counts(self, taxonomy: str, model: str) -> list[tuple[str, str, str, int]]:
         """(field id, month, kind, items assigned to the field)."""
         sql = (f"SELECT f.field_id, {_MONTH}, i.kind, count(*) FROM item_fields f "
                f"JOIN items i ON i.id = f.item_id WHERE f.taxonomy = ? AND f.model = ? "
-               f"GROUP BY 1, 2, 3")
+               f"AND {self._NOT_REJECTED} GROUP BY 1, 2, 3")
         return [(f, m, k, int(n)) for f, m, k, n in self.db.execute(sql, [taxonomy, model])]
 
     def pathway_month_counts(self, taxonomy: str, model: str
@@ -39,7 +45,7 @@ class SignalTables:
         """(field id, pathway id, month, kind, items whose best pathway it is)."""
         sql = (f"SELECT f.field_id, f.pathway_id, {_MONTH}, i.kind, count(*) FROM item_fields f "
                f"JOIN items i ON i.id = f.item_id WHERE f.taxonomy = ? AND f.model = ? "
-               f"AND f.pathway_id IS NOT NULL GROUP BY 1, 2, 3, 4")
+               f"AND f.pathway_id IS NOT NULL AND {self._NOT_REJECTED} GROUP BY 1, 2, 3, 4")
         return [(f, p, m, k, int(n))
                 for f, p, m, k, n in self.db.execute(sql, [taxonomy, model])]
 
@@ -48,7 +54,8 @@ class SignalTables:
         sql = ("SELECT f.field_id, f.pathway_id, f.score, i.id, i.kind, i.source_id, i.authors, "
                "i.primary_category, i.title, substr(i.summary, 1, 600), i.published, i.url, "
                "i.language FROM item_fields f JOIN items i ON i.id = f.item_id "
-               "WHERE f.taxonomy = ? AND f.model = ? AND substr(i.published, 1, 10) >= ?")
+               "WHERE f.taxonomy = ? AND f.model = ? AND substr(i.published, 1, 10) >= ? "
+               f"AND {self._NOT_REJECTED}")
         columns = ("field_id", "pathway_id", "score", "id", "kind", "source_id", "authors",
                    "primary_category", "title", "summary", "published", "url", "language")
         return [dict(zip(columns, row, strict=True))

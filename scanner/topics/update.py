@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from scanner.assign.content import has_minimum_content
 from scanner.config import TopicSettings
 from scanner.topics.cluster import Clusterer, describe_geometry
 from scanner.topics.lineage import (
@@ -77,7 +78,9 @@ def _update_scope(store: Any, settings: TopicSettings, scope: str, kinds: tuple[
     started = time.monotonic()
     store.restore_state_before(run_date, model, scope)  # a rerun starts where the first did
     since = (date.fromisoformat(run_date) - timedelta(days=settings.window_days)).isoformat()
-    window = store.window_items(since, run_date, kinds)
+    # near-empty items are stored but never clustered (scanner.assign.content)
+    window = [w for w in store.window_items(since, run_date, kinds)
+              if has_minimum_content(w["title"], w["summary"])]
     embedded_ids, matrix = store.item_embeddings(model, [w["id"] for w in window])
     row_of = {item_id: n for n, item_id in enumerate(embedded_ids)}
     items = [w for w in window if w["id"] in row_of]

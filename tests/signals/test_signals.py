@@ -123,7 +123,8 @@ def _store_with_history(path: str) -> Store:
                 text = {"6g": "terahertz 6G network", "deep-sea": "deep-sea submersible",
                         None: "general computing"}[fid]
                 item = make_item(source_id="s", kind="paper", title=f"{text} {month}-{k}",
-                                 summary=f"{text} prototype" if k % 3 == 0 else text,
+                                 summary=(f"{text} prototype" if k % 3 == 0 else text)
+                                 + " with results measured in a new study",
                                  fetched_at=when, guid=f"{fid}-{month}-{k}", published=when,
                                  language="en")
                 items.append(item)
