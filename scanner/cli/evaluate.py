@@ -70,15 +70,21 @@ def evaluate_assign(ctx: click.Context, labels: Path | None, folds: int, seed: i
         console.print(f"report written to {write_doc}")
 
 
-# -- database ---------------------------------------------------------------------------
-
-
 @evaluate.command("backtest")
-@click.option("--corpus", "corpus_name", type=click.Choice(sorted(PROTOCOLS)), default="arxiv",
-              show_default=True)
+@click.option("--corpus", "corpus_name", default="arxiv", show_default=True,
+              help=f"A protocol ({', '.join(sorted(PROTOCOLS))}) or the path of any dump "
+                   "`scanner import` reads (then --cutoffs is required).")
+@click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
+              help="Map a dump column onto an item field (a --corpus path; repeatable).")
+@click.option("--kind", type=click.Choice(["paper", "news", "policy"]),
+              help="Item kind of a --corpus path's rows.")
+@click.option("--horizon-days", type=click.IntRange(30), help="Days after each cut-off "
+              "over which growth is realised (default: the protocol's, 730 for a path).")
+@click.option("--period", "period_months", type=click.Choice(["1", "3", "6", "12"]),
+              help="Months per period (default: the protocol's, 6 for a path).")
 @click.option("--shared", type=click.Path(file_okay=False, path_type=Path),
               default=Path("../shared/data"), show_default=True)
-@click.option("--sample", type=click.IntRange(1000), default=100_000, show_default=True,
+@click.option("--sample", type=click.IntRange(100), default=100_000, show_default=True,
               help="Random sample of the corpus (fixed seed).")
 @click.option("--cutoffs", help="Comma-separated cut-off dates (default: the protocol's).")
 @click.option("--model", help="Embedding model (default: the config's).")
@@ -87,9 +93,10 @@ def evaluate_assign(ctx: click.Context, labels: Path | None, folds: int, seed: i
 @click.option("--write", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the table as Markdown to this file.")
 @click.pass_context
-def evaluate_backtest(ctx: click.Context, corpus_name: str, shared: Path, sample: int,
-                      cutoffs: str | None, model: str | None, periods: int, seed: int,
-                      write: Path | None) -> None:
+def evaluate_backtest(ctx: click.Context, corpus_name: str, maps: tuple[str, ...],
+                      kind: str | None, horizon_days: int | None, period_months: str | None,
+                      shared: Path, sample: int, cutoffs: str | None, model: str | None,
+                      periods: int, seed: int, write: Path | None) -> None:
     """Does the emergence ranking predict which topics grow? Against baselines."""
     from dataclasses import replace
 
@@ -99,8 +106,11 @@ def evaluate_backtest(ctx: click.Context, corpus_name: str, shared: Path, sample
     config = config_of(ctx)
     config = replace(config, model=model or config.model)
     with RunContext(config) as run:
+        mapping = dict(m.split("=", 1) for m in maps if "=" in m) or None
         _, table = backtest_run(run, run.store, corpus_name, str(shared), sample, cutoffs,
-                                periods, seed, say=console.print)
+                                periods, seed, say=console.print, mapping=mapping, kind=kind,
+                                horizon_days=horizon_days,
+                                period_months=int(period_months) if period_months else None)
     click.echo(f"\n{table}")
     if write:
         write.write_text(f"{table}\n", encoding="utf-8")

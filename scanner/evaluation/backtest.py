@@ -265,31 +265,41 @@ def format_table(results: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def load_corpus(store: Any, path: Any, preset_name: str, model: str, sample: int | None,
-                seed: int, embedder_factory: Any, progress: Any = None,
-                assign: Any = None) -> Corpus:
+def load_corpus(store: Any, path: Any, preset_name: str | None, model: str,
+                sample: int | None, seed: int, embedder_factory: Any, progress: Any = None,
+                assign: Any = None, mapping: Any = None, kind: str | None = None) -> Corpus:
     """Rows of a dump as a Corpus, with embeddings from the store (missing ones are
     computed once and stored, keyed by content hash and model). `assign(titles, bodies,
-    vectors) -> (field ids, [items x fields] bool)`, when given, adds field assignments."""
+    vectors) -> (field ids, [items x fields] bool)`, when given, adds field assignments.
+
+    `preset_name` None reads any dump `scanner import` reads (CSV, JSON lines, Parquet;
+    layout from its columns or `mapping`)."""
     from datetime import UTC, datetime
 
     import pyarrow.parquet as pq
 
     from scanner.embed import item_text
-    from scanner.ingest.dumps import PRESETS, row_to_item
+    from scanner.ingest.dumps import PRESETS, read_dump_items, row_to_item
 
-    preset = next((p for p in PRESETS if p.name == preset_name), None)
-    if preset is None:
-        from scanner.errors import ConfigError
+    if preset_name is None:
+        preset, items = read_dump_items(path, mapping, kind)
+        if sample and sample < len(items):
+            keep = np.sort(np.random.default_rng(seed).permutation(len(items))[:sample])
+            items = [items[i] for i in keep]
+    else:
+        preset = next((p for p in PRESETS if p.name == preset_name), None)
+        if preset is None:
+            from scanner.errors import ConfigError
 
-        raise ConfigError(f"unknown preset {preset_name!r}; known: "
-                          f"{', '.join(p.name for p in PRESETS)}")
-    table = pq.read_table(path)
-    if sample and sample < table.num_rows:
-        table = table.take(np.random.default_rng(seed).permutation(table.num_rows)[:sample])
-    now = datetime.now(UTC)
-    items = [it for it in (row_to_item(r, preset, preset.name, now) for r in table.to_pylist())
-             if it]
+            raise ConfigError(f"unknown preset {preset_name!r}; known: "
+                              f"{', '.join(p.name for p in PRESETS)}")
+        table = pq.read_table(path)
+        if sample and sample < table.num_rows:
+            table = table.take(np.random.default_rng(seed).permutation(table.num_rows)
+                               [:sample])
+        now = datetime.now(UTC)
+        items = [it for it in (row_to_item(r, preset, preset.name, now)
+                               for r in table.to_pylist()) if it]
     hashes = [it["content_hash"] for it in items]
     found = store.embeddings_for_hashes(model, hashes)
     missing = [it for it in items if it["content_hash"] not in found]

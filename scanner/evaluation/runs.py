@@ -52,9 +52,12 @@ def evaluate_assignment_stage(ctx: RunContext, labels: str, folds: int = 5,
 
 def backtest_run(ctx: RunContext, store: Store, corpus_name: str, shared: str, sample: int,
                  cutoffs: str | None = None, periods: int = 8, seed: int = 20100101,
-                 say: Callable[[str], None] | None = None) -> tuple[list[dict], str]:
-    """The emergence backtest of one protocol (scanner.evaluation.backtest.PROTOCOLS) in
-    `store`; (results per cut-off, the table with its header)."""
+                 say: Callable[[str], None] | None = None, mapping: Any = None,
+                 kind: str | None = None, horizon_days: int | None = None,
+                 period_months: int | None = None) -> tuple[list[dict], str]:
+    """The emergence backtest of one protocol (scanner.evaluation.backtest.PROTOCOLS), or
+    of any dump `scanner import` reads when `corpus_name` is a path (then `cutoffs` is
+    required), in `store`; (results per cut-off, the table with its header)."""
     from scanner.assign import Calibrator, Scorer, assign_fields
     from scanner.evaluation.backtest import (
         PROTOCOLS,
@@ -65,10 +68,21 @@ def backtest_run(ctx: RunContext, store: Store, corpus_name: str, shared: str, s
     )
 
     config = ctx.config
-    preset, relative, default_cutoffs, horizon, months = PROTOCOLS[corpus_name]
-    path = Path(shared) / relative
-    if not path.is_file():
-        raise ConfigError(f"{path} is missing: the backtest reads the shared corpus")
+    if corpus_name in PROTOCOLS:
+        preset, relative, default_cutoffs, horizon, months = PROTOCOLS[corpus_name]
+        path = Path(shared) / relative
+        if not path.is_file():
+            raise ConfigError(f"{path} is missing: the backtest reads the shared corpus")
+    else:
+        path = Path(corpus_name)
+        if not path.is_file():
+            raise ConfigError(f"--corpus {corpus_name}: neither a protocol "
+                              f"({', '.join(PROTOCOLS)}) nor a file")
+        if not cutoffs:
+            raise ConfigError("a backtest on a given corpus needs --cutoffs D,D")
+        preset, relative, default_cutoffs, horizon, months = None, str(path), cutoffs, 730, 6
+    horizon = horizon_days or horizon
+    months = period_months or months
     taxonomy = ctx.taxonomy
     try:
         calibrator: Any = Calibrator.load(shipped_calibrator_file(ctx))
@@ -78,6 +92,7 @@ def backtest_run(ctx: RunContext, store: Store, corpus_name: str, shared: str, s
             say(f"no trained calibrator for {config.model}: fields are not ranked, topics only")
     corpus = load_corpus(
         store, path, preset, config.model, sample, seed, ctx.embedder,
+        mapping=mapping, kind=kind,
         progress=(lambda done, total: say(f"embedded {done}/{total}")
                   if done % 5120 == 0 or done == total else None) if say else None,
         assign=(lambda titles, bodies, vectors: assign_fields(

@@ -148,6 +148,19 @@ def _iter_rows(path: Path, fmt: str, batch_size: int) -> Iterator[list[dict[str,
             yield batch
 
 
+def read_dump_items(path: Path | str, mapping: Mapping[str, str] | None = None,
+                    kind: str | None = None, source_id: str | None = None
+                    ) -> tuple[Preset, list[dict[str, Any]]]:
+    """Every valid item of a dump, as `scanner import` would build them (no store)."""
+    path = Path(path)
+    fmt = detect_format(path)
+    preset = choose_preset(_columns(path, fmt), mapping, kind)
+    now = datetime.now(UTC)
+    items = [item for batch in _iter_rows(path, fmt, 5000) for row in batch if row
+             for item in [row_to_item(row, preset, source_id or preset.name, now)] if item]
+    return preset, items
+
+
 def _json_line(line: str) -> dict[str, Any] | None:
     try:
         row = json.loads(line)

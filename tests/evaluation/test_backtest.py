@@ -80,3 +80,41 @@ def test_backtest_command_runs_a_protocol_on_the_shared_news_corpus(tmp_path: Pa
     assert "Fields (" not in table and "fields are not ranked" in result.output
 
 
+
+def test_backtest_runs_on_any_dump_with_a_mapping(tmp_path: Path) -> None:
+    import csv
+
+    from click.testing import CliRunner
+
+    from scanner.cli import cli
+
+    dump = tmp_path / "venue.csv"
+    rng = np.random.default_rng(3)
+    themes = ["robot grasping with tactile sensors", "graph neural networks for molecules",
+              "solar cell perovskite stability", "speech recognition for dialects"]
+    with dump.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["headline", "abstract", "when"])
+        for month in range(48):
+            year, mon = 2018 + month // 12, month % 12 + 1
+            for t, theme in enumerate(themes):
+                n = 3 + (month // 6 if t == 0 else 0) + int(rng.integers(0, 3))
+                for k in range(n):
+                    writer.writerow([f"{theme} study {month}-{k}",
+                                     f"We report {theme} results number {k} in {year}",
+                                     f"{year}-{mon:02d}-15"])
+    result = CliRunner().invoke(cli, [
+        "--db", str(tmp_path / "bt.db"), "evaluate", "backtest", "--corpus", str(dump),
+        "--map", "title=headline", "--map", "summary=abstract", "--map", "published=when",
+        "--kind", "paper", "--cutoffs", "2020-07-01", "--horizon-days", "365",
+        "--period", "3", "--sample", "5000", "--model", "hashing-test",
+        "--write", str(tmp_path / "bt.md")])
+    assert result.exit_code == 0, result.output
+    table = (tmp_path / "bt.md").read_text(encoding="utf-8")
+    assert str(dump) in table and "| 2020-07-01 |" in table and "3 months" in table
+    assert all(f"| {m} |" in table for m in ("emergence score (ours)", "naive count growth",
+                                              "last-period share", "random"))
+    missing = CliRunner().invoke(cli, ["--db", str(tmp_path / "bt.db"), "evaluate",
+                                       "backtest", "--corpus", str(dump), "--model",
+                                       "hashing-test"])
+    assert missing.exit_code == 1 and "needs --cutoffs" in missing.output
