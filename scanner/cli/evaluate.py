@@ -72,8 +72,9 @@ def evaluate_assign(ctx: click.Context, labels: Path | None, folds: int, seed: i
 
 @evaluate.command("backtest")
 @click.option("--corpus", "corpus_name", default="arxiv", show_default=True,
-              help=f"A protocol ({', '.join(sorted(PROTOCOLS))}) or the path of any dump "
-                   "`scanner import` reads (then --cutoffs is required).")
+              help=f"A protocol ({', '.join(sorted(PROTOCOLS))}), or the path of any dump "
+                   "`scanner import` reads, or several as PATH::KIND,PATH::KIND (a corpus "
+                   "mixing streams); then --cutoffs is required.")
 @click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
               help="Map a dump column onto an item field (a --corpus path; repeatable).")
 @click.option("--kind", type=click.Choice(["paper", "news", "policy"]),

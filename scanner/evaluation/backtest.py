@@ -62,6 +62,11 @@ class Corpus:
     venues: list[str | None]
     kind: str = "paper"
     fields: np.ndarray | None = None  # [items x fields] bool: the assigned fields
+    kinds: np.ndarray | None = None  # per item, when the corpus mixes streams
+
+    def item_kinds(self) -> np.ndarray:
+        """Each item's stream (kind)."""
+        return self.kinds if self.kinds is not None else np.full(len(self.dates), self.kind)
     field_ids: Sequence[str] = ()
 
 
@@ -132,21 +137,27 @@ def backtest_cutoff(corpus: Corpus, cutoff: str, horizon_days: int, period_month
     past_dates = corpus.dates[past]
     in_periods = [(past_dates >= start.isoformat()) & (past_dates < end.isoformat())
                   for start, end in edges]
-    totals = np.array([in_period.sum() for in_period in in_periods], dtype=float)
-    counts = np.zeros((n_topics, periods))
+    past_kinds = corpus.item_kinds()[past]
+    streams = sorted(set(past_kinds.tolist()))
+    totals_by = {k: np.array([(in_period & (past_kinds == k)).sum() for in_period in in_periods],
+                             dtype=float) for k in streams}
+    counts_by = {k: np.zeros((n_topics, periods)) for k in streams}
     for p, in_period in enumerate(in_periods):
-        assigned = labels[in_period]
-        counts[:, p] = np.bincount(assigned[assigned >= 0], minlength=n_topics)
+        for k in streams:
+            assigned = labels[in_period & (past_kinds == k)]
+            counts_by[k][:, p] = np.bincount(assigned[assigned >= 0], minlength=n_topics)
+    totals = sum(totals_by.values())  # the baselines see every stream pooled
+    counts = sum(counts_by.values())
     # the active window of the series (Carley's last 70%): the items impact is judged on
     in_active = past_dates >= edges[round(0.3 * periods)][0].isoformat()
     active, active_labels = past[in_active], labels[in_active]
     topics = [{"id": str(c), "centroid": clusterer.centroids_[c]} for c in range(n_topics)]
-    series = {str(c): {corpus.kind: counts[c]} for c in range(n_topics)}
+    series = {str(c): {k: counts_by[k][c] for k in streams} for c in range(n_topics)}
     novelty = topic_novelty(topics, series, round(0.3 * periods))
     entities = [Entity("topics", str(c), None, series[str(c)],
                        _venue_evidence(corpus, active[active_labels == c]), novelty[str(c)])
                 for c in range(n_topics)]
-    ours = _scores(entities, totals, corpus.kind, signal_settings)
+    ours = _scores(entities, totals_by, signal_settings)
 
     recent_labels = labels[past_dates >= recent_start]
     before = np.bincount(recent_labels[recent_labels >= 0], minlength=n_topics)
@@ -163,22 +174,23 @@ def backtest_cutoff(corpus: Corpus, cutoff: str, horizon_days: int, period_month
     result["methods"].update(_baseline_metrics(counts, totals, realised, grew, seed))
     if corpus.fields is not None:
         result["fields"] = _field_backtest(
-            corpus, past, future, labels, in_periods, totals, active, recent_start, novelty,
-            signal_settings, seed)
+            corpus, past, future, labels, in_periods, totals_by, active, recent_start,
+            novelty, signal_settings, seed)
     return result
 
 
 def _venue_evidence(corpus: Corpus, rows: np.ndarray) -> list[dict[str, Any]]:
     """Evidence rows for the impact sub-score: one per item, with its venue."""
-    return [{"kind": corpus.kind, "source_id": "corpus", "authors": "[]",
+    kinds = corpus.item_kinds()
+    return [{"kind": str(kinds[i]), "source_id": "corpus", "authors": "[]",
              "primary_category": corpus.venues[i], "title": "", "summary": ""} for i in rows]
 
 
-def _scores(entities: Sequence[Entity], totals: np.ndarray, kind: str,
+def _scores(entities: Sequence[Entity], totals: dict[str, np.ndarray],
             settings: SignalSettings) -> np.ndarray:
     """The composite emergence score of each entity, in the entities' order."""
     by_id = {row["entity_id"]: row["score"]
-             for row in rank_entities(entities, {kind: totals}, settings)}
+             for row in rank_entities(entities, totals, settings)}
     return np.array([by_id[e.id] for e in entities])
 
 
@@ -202,24 +214,28 @@ def _baseline_metrics(counts: np.ndarray, totals: np.ndarray, realised: np.ndarr
 
 def _field_backtest(corpus: Corpus, past: np.ndarray, future: np.ndarray,
                     topic_labels: np.ndarray, in_periods: Sequence[np.ndarray],
-                    totals: np.ndarray, active: np.ndarray, recent_start: str,
+                    totals_by: dict[str, np.ndarray], active: np.ndarray, recent_start: str,
                     topic_novelties: dict[str, float], settings: SignalSettings, seed: int
                     ) -> dict[str, Any]:
     """The fields' ranking at one cut-off against their realised share growth (periods,
     their totals and the active window's items as the topics' ranking had them)."""
     assert corpus.fields is not None
     fields = corpus.fields
-    counts = np.stack([fields[past[in_period]].sum(axis=0) for in_period in in_periods],
-                      axis=1).astype(float)
+    past_kinds = corpus.item_kinds()[past]
+    counts_by = {k: np.stack([fields[past[in_period & (past_kinds == k)]].sum(axis=0)
+                              for in_period in in_periods], axis=1).astype(float)
+                 for k in totals_by}
+    counts = sum(counts_by.values())
+    totals = sum(totals_by.values())
     entities = []
     for j, field_id in enumerate(corpus.field_ids):
         member_topics = topic_labels[fields[past, j]]
         weights = {str(c): float((member_topics == c).sum())
                    for c in np.unique(member_topics[member_topics >= 0])}
-        entities.append(Entity("fields", field_id, None, {corpus.kind: counts[j]},
+        entities.append(Entity("fields", field_id, None, {k: c[j] for k, c in counts_by.items()},
                                _venue_evidence(corpus, active[fields[active, j]]),
                                weighted_novelty(weights, topic_novelties)))
-    ours = _scores(entities, totals, corpus.kind, settings)
+    ours = _scores(entities, totals_by, settings)
     before_rows = past[corpus.dates[past] >= recent_start]
     before = fields[before_rows].sum(axis=0)
     realised = _realised_growth(before, fields[future].sum(axis=0), len(before_rows),
@@ -281,8 +297,12 @@ def load_corpus(store: Any, path: Any, preset_name: str | None, model: str,
     from scanner.embed import item_text
     from scanner.ingest.dumps import PRESETS, read_dump_items, row_to_item
 
-    if preset_name is None:
-        preset, items = read_dump_items(path, mapping, kind)
+    if preset_name is None:  # one dump, or several joined by commas (a mixed corpus)
+        items = []
+        for part in str(path).split(","):  # PATH or PATH::KIND
+            file, _, part_kind = part.strip().partition("::")
+            preset, part_items = read_dump_items(file, mapping, part_kind or kind)
+            items += part_items
         if sample and sample < len(items):
             keep = np.sort(np.random.default_rng(seed).permutation(len(items))[:sample])
             items = [items[i] for i in keep]
@@ -315,7 +335,7 @@ def load_corpus(store: Any, path: Any, preset_name: str | None, model: str,
     corpus = Corpus(vectors=np.stack([found[h] for h in hashes]).astype(np.float32),
                     dates=np.array([it["published"][:10] for it in items]),
                     venues=[it.get("primary_category") or it.get("source_id") for it in items],
-                    kind=preset.kind)
+                    kind=preset.kind, kinds=np.array([it["kind"] for it in items]))
     if assign is not None:
         corpus.field_ids, corpus.fields = assign(
             [it["title"] or "" for it in items], [it["summary"] or "" for it in items],

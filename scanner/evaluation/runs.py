@@ -74,9 +74,11 @@ def backtest_run(ctx: RunContext, store: Store, corpus_name: str, shared: str, s
         if not path.is_file():
             raise ConfigError(f"{path} is missing: the backtest reads the shared corpus")
     else:
-        path = Path(corpus_name)
-        if not path.is_file():
-            raise ConfigError(f"--corpus {corpus_name}: neither a protocol "
+        path = Path(corpus_name)  # one dump, or several joined by commas
+        missing = [p for p in corpus_name.split(",")
+                   if not Path(p.strip().partition("::")[0]).is_file()]
+        if missing:
+            raise ConfigError(f"--corpus {missing[0]}: neither a protocol "
                               f"({', '.join(PROTOCOLS)}) nor a file")
         if not cutoffs:
             raise ConfigError("a backtest on a given corpus needs --cutoffs D,D")

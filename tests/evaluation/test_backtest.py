@@ -118,3 +118,42 @@ def test_backtest_runs_on_any_dump_with_a_mapping(tmp_path: Path) -> None:
                                        "backtest", "--corpus", str(dump), "--model",
                                        "hashing-test"])
     assert missing.exit_code == 1 and "needs --cutoffs" in missing.output
+
+
+def test_a_mixed_stream_corpus_scores_each_stream_against_its_own_totals(tmp_path: Path
+                                                                          ) -> None:
+    """Papers and news in one corpus: a topic rising in papers while news volume swamps
+    the pooled totals is still found, because each stream's share is its own."""
+    import csv
+
+    from scanner.config import SignalSettings, TopicSettings
+    from scanner.evaluation.backtest import backtest_cutoff, load_corpus
+    from scanner.store import Store
+
+    rng = np.random.default_rng(5)
+    paths = []
+    for kind, rows in (("paper", 6), ("news", 60)):
+        path = tmp_path / f"{kind}.csv"
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["title", "summary", "published"])
+            for month in range(36):
+                day = f"{2019 + month // 12}-{month % 12 + 1:02d}-10"
+                for k in range(rows + int(rng.integers(0, 3))):
+                    theme = ("quantum error correction codes" if kind == "paper" and
+                             k < 1 + month // 4 else f"{kind} topic {k % 3} report")
+                    writer.writerow([f"{theme} {month}-{k}", f"About {theme} in {day}", day])
+        paths.append(f"{path}::{kind}")
+    from scanner.embed import load_embedder
+
+    with Store(tmp_path / "bt.db") as store:
+        corpus = load_corpus(store, ",".join(paths), None, "hashing-test", None, 0,
+                             lambda: load_embedder("hashing-test"),
+                             mapping={"title": "title", "summary": "summary",
+                                      "published": "published"})
+    assert set(corpus.item_kinds().tolist()) == {"paper", "news"}
+    result = backtest_cutoff(corpus, "2021-01-01", 365, 3, 8,
+                             TopicSettings(n_components=8, n_clusters=6, min_topic_size=5),
+                             SignalSettings())
+    ours = result["methods"]["emergence score (ours)"]
+    assert result["topics"] >= 3 and np.isfinite(ours["spearman"])
