@@ -15,6 +15,9 @@ Run: .venv/bin/python bench/reliability.py [--kills 20] [--races 10]
 5. Disk faults (root only): `scanner import` onto a 3 MB tmpfs until the disk is full,
    then the store's mount made read-only; the messages, `scanner db check`, the rerun
    after room is made and the unchanged store are checked.
+6. Feed hardening (bench/feed_hardening.py, issue #20): generated hostile feeds pulled
+   from a local server, and the inputs of 1. each as its own source through the ingest
+   path: items lost, entries not accounted for, unsafe links, hangs (target 0 each).
 """
 
 from __future__ import annotations
@@ -260,6 +263,9 @@ def main() -> None:
     if not SHARED.is_dir():
         sys.exit(f"missing {SHARED}: the reliability checks read the shared data")
     bad = bad_inputs()
+    from feed_hardening import corpus, corpus_inputs, print_tables, pulled_feeds
+
+    hardening = (pulled_feeds(), corpus(corpus_inputs()))
     killed = kills(args.kills)
     raced = races(args.races)
     disk = disk_faults()
@@ -299,6 +305,7 @@ def main() -> None:
           f"mid-import: {killed['killed_mid_import']} of {killed['tried']}")
     for crash in bad["crashes"][:10]:
         print("crash:", crash)
+    print_tables(*hardening)
 
 
 if __name__ == "__main__":

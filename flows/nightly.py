@@ -70,9 +70,12 @@ def nightly(
 
     config = load_config(config_path, {"db_path": db_path, "dask": dask})
     skipped = {"stage": "pull", "status": "skipped", "reason": "--no-fetch"}
-    with RunContext(config, run.run_date_or_today(run_date)) as ctx:
+    with RunContext(config) as ctx:
+        ctx.run_date, note = run.stored_run_date(ctx.store, run_date, fetch)
+        if note:
+            print(note)
         return run.run_steps(ctx, "nightly", {"sources": sources, "fetch": fetch,
-                                              "config": config_path}, [
+                                              "config": config_path, "date_note": note}, [
             (lambda ctx: pull(ctx, sources)) if fetch else (lambda ctx: skipped),
             embed_mapped if config.dask else embed,
             assign, topics, signals, report])

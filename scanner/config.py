@@ -39,6 +39,9 @@ class FetchSettings:
         default_factory=lambda: {"export.arxiv.org": 3.0, "rss.arxiv.org": 3.0}
     )
     max_redirects: int = 5
+    retry_after_max_s: float = 30.0  # a longer Retry-After is not waited for: no retry
+    max_elements: int = 1_000_000  # '<' (or '{') in a body above which it is not parsed
+    parse_timeout_s: float = 60.0  # a parse of a large body is stopped after this; 0: none
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,9 @@ _FETCH_KEYS: dict[str, type] = {
     "default_host_delay_s": float,
     "host_delay_s": dict,
     "max_redirects": int,
+    "retry_after_max_s": float,
+    "max_elements": int,
+    "parse_timeout_s": float,
 }
 _TOPIC_KEYS: dict[str, type] = {
     "window_days": int, "kinds": list, "together": bool, "n_components": int,

@@ -58,7 +58,7 @@ def sources_check(ctx: click.Context, source_ids: tuple[str, ...]) -> None:
     with make_client(config.fetch) as client:
         for source in chosen:
             outcome = fetch_url(client, source.url, config.fetch, throttle=throttle)
-            status, parsed, message = parse_outcome(outcome, source)
+            status, parsed, message = parse_outcome(outcome, source, config.fetch)
             failed += status not in ("ok", "not_modified")
             table.add_row(source.id, status, str(outcome.http_code or "-"),
                           str(parsed.entries_seen if parsed else 0),

@@ -19,8 +19,6 @@ from scanner.config import FetchSettings
 
 #: HTTP codes worth another try: the server may recover.
 RETRYABLE_CODES = frozenset({408, 425, 429, 500, 502, 503, 504})
-#: Longest wait honoured from a Retry-After header.
-MAX_RETRY_AFTER_S = 60.0
 #: Resolver messages that will not change on a retry.
 _PERMANENT_DNS = ("Name or service not known", "nodename nor servname", "No address associated")
 
@@ -30,7 +28,8 @@ class FetchOutcome:
     """What one fetch of one URL produced."""
 
     url: str
-    status: str  # ok | not_modified | http_error | network_error | timeout | too_large
+    # ok | not_modified | http_error | network_error | timeout | too_large | decode_error
+    status: str
     started_at: datetime
     duration_s: float = 0.0
     attempts: int = 0
@@ -108,17 +107,23 @@ def make_client(settings: FetchSettings) -> httpx.Client:
 
 
 def _retry_after(response: httpx.Response) -> float | None:
+    """The seconds a Retry-After header asks for (delta or HTTP date), or None."""
     value = response.headers.get("retry-after")
     if not value:
         return None
     try:
-        return min(float(value), MAX_RETRY_AFTER_S)
+        seconds = float(value.strip())
     except ValueError:
         try:
             when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, IndexError):
             return None
-        return min(max(0.0, (when - datetime.now(UTC)).total_seconds()), MAX_RETRY_AFTER_S)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
 
 
 def _read_capped(response: httpx.Response, max_bytes: int, deadline: float) -> bytes:
@@ -188,8 +193,14 @@ def fetch_url(
                     outcome.error_class = f"HTTP{response.status_code}"
                     outcome.error_message = f"HTTP {response.status_code} {response.reason_phrase}"
                     if response.status_code in RETRYABLE_CODES:
-                        retry_wait = _retry_after(response)
-                        retry_wait = retry_wait if retry_wait is not None else -1.0
+                        asked = _retry_after(response)
+                        if asked is not None and asked > settings.retry_after_max_s:
+                            # the server asks for longer than a run waits: no retry
+                            outcome.error_message += (
+                                f"; Retry-After {asked:.0f} s is beyond retry_after_max_s "
+                                f"({settings.retry_after_max_s:g} s): not retried")
+                        else:
+                            retry_wait = asked if asked is not None else -1.0
                 else:
                     outcome.body = _read_capped(response, settings.max_bytes, deadline)
                     outcome.status, outcome.error_class, outcome.error_message = "ok", None, None
@@ -202,6 +213,12 @@ def fetch_url(
             outcome.status, outcome.error_class, outcome.error_message = (
                 "timeout", "DownloadDeadline", str(exc))
             retry_wait = -1.0
+        except httpx.DecodingError as exc:
+            # the body arrived but cannot be decoded (bad gzip, bad brotli): the same
+            # bytes would come again, so no retry
+            outcome.status, outcome.error_class = "decode_error", type(exc).__name__
+            outcome.error_message = f"the response body could not be decoded: {exc}"
+            break
         except httpx.TooManyRedirects as exc:
             outcome.status, outcome.error_class, outcome.error_message = (
                 "http_error", "TooManyRedirects", str(exc))

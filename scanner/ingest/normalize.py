@@ -18,6 +18,9 @@ from html.parser import HTMLParser
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from scanner.ingest.datecheck import date_problem
+from scanner.ingest.links import safe_href
+
 ITEM_KINDS = ("paper", "news", "policy")
 
 MAX_TITLE_CHARS = 1_000
@@ -40,6 +43,9 @@ _ARXIV_BARE = re.compile(rf"^(?:arxiv:)?({_ARXIV_NEW}|{_ARXIV_OLD})(?:v(\d+))?$"
 _DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)", re.IGNORECASE)
 _TRACKING_PARAMS = re.compile(r"^(utm_|fbclid$|gclid$|spm$|from$|ref$)", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\ufeff]")
+#: Bidirectional formatting characters (embeddings, overrides, isolates, marks): removed
+#: from stored text, so no title can display reversed or reorder what follows it.
+_BIDI = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _SPACE = re.compile(r"\s+")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
@@ -83,8 +89,11 @@ def clean_text(value: Any, max_chars: int = MAX_SUMMARY_CHARS, html: bool = True
     With html=False the value is known to be plain text (arXiv abstracts, dumps):
     a `<` is kept as the character it is, not taken for a tag.
     """
-    if value is None:
+    if value is None or isinstance(value, bool | dict):
         return ""
+    if isinstance(value, list | tuple):  # a JSON list where text belongs: its strings
+        value = " ".join(str(v) for v in value if isinstance(v, str | int | float)
+                         and not isinstance(v, bool))
     text = str(value)
     if html and "<" in text and ">" in text:
         parser = _TextExtractor()
@@ -97,7 +106,7 @@ def clean_text(value: Any, max_chars: int = MAX_SUMMARY_CHARS, html: bool = True
     elif html and "&" in text:
         text = unescape(text)
     text = unicodedata.normalize("NFC", text)
-    text = _CONTROL.sub(" ", text)
+    text = _BIDI.sub("", _CONTROL.sub(" ", text))
     text = _SPACE.sub(" ", text).strip()
     return text[:max_chars]
 
@@ -174,7 +183,12 @@ def stable_id(
     *, arxiv: str | None, doi: str | None, url: str, guid: str | None, source_id: str,
     title: str, published_raw: str | None,
 ) -> str:
-    """The item's identity: arXiv id, then DOI, then canonical URL, then feed guid."""
+    """The item's identity: arXiv id, then DOI, then canonical URL, then feed guid.
+
+    A canonical URL (no fragment, no trackers) is shared by every source and may be
+    shared by distinct entries (a homepage link, `page#1` and `page#2`): the store
+    keeps such entries apart through `entry_key` and `alt_id` (see `make_item`).
+    """
     if arxiv:
         return f"arxiv:{arxiv}"
     if doi:
@@ -206,13 +220,18 @@ def parse_date_text(value: Any) -> datetime | None:
 
 
 def resolve_published(
-    published: datetime | None, fetched_at: datetime
+    published: datetime | None, fetched_at: datetime, raw: Any = None,
 ) -> tuple[datetime, str]:
     """The publication time to store and its flag: ok, missing, future or implausible.
 
     When the date is missing or wrong the fetch time stands in, so every item can
-    be placed in a period, and the flag says it is a stand-in.
+    be placed in a period, and the flag says it is a stand-in. `raw`, the date text
+    as the feed gave it, is checked first: a date that cannot exist (month 13, day
+    32, year 0 or below, `--01-01`, an offset beyond ±14 h) is implausible whatever a
+    parser made of it.
     """
+    if date_problem(raw):
+        return fetched_at, "implausible"
     if published is None:
         return fetched_at, "missing"
     if published.tzinfo is None:
@@ -256,13 +275,25 @@ def make_item(
     doi: str | None = None,
     origin: str | None = None,
     html: bool = True,
+    base_url: str | None = None,
 ) -> dict[str, Any]:
     """Build one normalized item; see store.ITEM_FIELDS for the columns.
 
-    `html` says whether title and summary may hold markup to strip.
+    `html` says whether title and summary may hold markup to strip. `base_url` (the
+    entry's xml:base or the feed's URL) resolves a relative link; a link that is not
+    then an absolute http(s) URL is not kept as a link (links.safe_href).
+
+    Besides the columns, an item whose id comes from a URL (or, lacking guid and link,
+    from its title and date) carries `alt_id`: the id it takes when that one is already
+    another entry's (another source's item, a sibling with another guid, fragment or
+    text in the same source); see scanner.store.identity.
     """
     clean_title = clean_text(title, MAX_TITLE_CHARS, html=html)
     clean_summary = clean_text(summary, MAX_SUMMARY_CHARS, html=html)
+    if not isinstance(guid, str):  # ids in JSON may be numbers; anything else is no guid
+        guid = str(guid) if isinstance(guid, int) and not isinstance(guid, bool) else None
+    key_guid = clean_text(guid, MAX_URL_CHARS, html=False) or None
+    url = safe_href(url, base_url)
     if not arxiv:
         arxiv, found_version = arxiv_id(url, guid)
         version = version or found_version
@@ -270,18 +301,21 @@ def make_item(
         url = f"https://arxiv.org/abs/{arxiv}"  # every paper gets an evidence link
     canon = canonical_url(url)
     doi = normalize_doi(doi)
-    when, flag = resolve_published(published, fetched_at)
+    when, flag = resolve_published(published, fetched_at, published_raw)
     author_list = _clean_list(authors)
     category_list = _clean_list(categories)
     detected = detect_language(f"{clean_title} {clean_summary}")
+    item_id = stable_id(arxiv=arxiv, doi=doi, url=canon, guid=guid, source_id=source_id,
+                        title=clean_title, published_raw=published_raw)
+    # What tells this entry apart within its source: the guid, else the link with its
+    # fragment (the id's canonical URL drops it), else its text (see below).
+    entry_key = (key_guid or (url if url and urlsplit(url).fragment else canon)
+                 or "")[:MAX_URL_CHARS] or None
     item = {
-        "id": stable_id(
-            arxiv=arxiv, doi=doi, url=canon, guid=guid, source_id=source_id,
-            title=clean_title, published_raw=published_raw,
-        ),
+        "id": item_id,
         "source_id": source_id,
         "kind": kind,
-        "url": (url or "").strip()[:MAX_URL_CHARS] or None,
+        "url": url,
         "title": clean_title,
         "summary": clean_summary,
         "published": when.replace(microsecond=0).isoformat(),
@@ -295,7 +329,21 @@ def make_item(
         "version": version,
         "doi": doi,
         "origin": origin,
+        "entry_key": entry_key,
     }
+    if item_id.startswith("hash:"):
+        # no guid, no link: the title and date may be shared by entries whose texts
+        # differ (items with only a description), so the text tells them apart
+        item["entry_key"] = entry_key = f"text:{item['content_hash']}"
+    if item_id.startswith(("url:", "hash:")) and entry_key:
+        item["alt_id"] = f"key:{_digest(source_id, entry_key)}"
+    if item_id.startswith("url:") and not key_guid and entry_key:
+        # a link without a guid is a weak key: entries sharing it (every item linking
+        # to the homepage) are told apart by their title (their text when untitled)
+        label = clean_title or f"text:{item['content_hash']}"
+        item["weak_key"] = True
+        item["title_key"] = f"{entry_key}|title:{_digest(label)}"
+        item["title_alt_id"] = f"key:{_digest(source_id, item['title_key'])}"
     # A stand-in date (the fetch time) changes on every fetch: it must not make the
     # item look changed, so only a real date enters the record hash.
     dated = item["published"] if flag == "ok" else flag

@@ -14,7 +14,8 @@ import httpx
 
 from scanner.config import FetchSettings
 from scanner.ingest.fetch import FetchOutcome, HostThrottle, fetch_url, make_client
-from scanner.ingest.parse import ParsedFeed, parse_feed
+from scanner.ingest.parse import ParsedFeed
+from scanner.ingest.parse_worker import ParseDeadline, parse_with_deadline
 from scanner.ingest.sources import Source, arxiv_range_url
 from scanner.store import Store, UpsertCounts
 
@@ -31,6 +32,7 @@ class SourceResult:
     bozo: bool
     message: str | None
     duration_s: float
+    rejected: int = 0  # entries that could not be made items
 
 
 @dataclass
@@ -58,26 +60,40 @@ class PullSummary:
             "sources": len(self.results), "sources_ok": self.ok, "sources_failed": self.failed,
             "entries": sum(r.entries for r in self.results), "items_new": counts.new,
             "items_changed": counts.changed, "items_unchanged": counts.unchanged,
+            "items_duplicate": counts.duplicates, "items_elsewhere": counts.elsewhere,
+            "items_rejected": sum(r.rejected for r in self.results),
             "failures": {r.source_id: f"{r.status}: {r.message}" for r in self.results
                          if r.status not in ("ok", "not_modified")},
         }
 
 
 def parse_outcome(
-    outcome: FetchOutcome, source: Source
+    outcome: FetchOutcome, source: Source, settings: FetchSettings | None = None,
 ) -> tuple[str, ParsedFeed | None, str | None]:
-    """Parse a successful fetch; return (status, parsed feed, error message)."""
+    """Parse a successful fetch; return (status, parsed feed, error message).
+
+    Parsing is bounded (settings.max_elements, settings.parse_timeout_s): a body past
+    the element cap is `too_large`, a parse past its deadline `timeout`.
+    """
     if outcome.status != "ok":
         return outcome.status, None, outcome.error_message
+    settings = settings or FetchSettings()
     try:
-        parsed = parse_feed(
-            outcome.body, outcome.headers, source_id=source.id, item_kind=source.item_kind,
-            fetched_at=outcome.started_at, language=source.language,
-            origin=f"fetch:{source.id}",
+        parsed = parse_with_deadline(
+            outcome.body, outcome.headers, settings.parse_timeout_s, source_id=source.id,
+            item_kind=source.item_kind, fetched_at=outcome.started_at,
+            language=source.language, origin=f"fetch:{source.id}",
+            base_url=outcome.final_url or source.url, max_elements=settings.max_elements,
         )
+    except ParseDeadline as exc:
+        return "timeout", ParsedFeed(format="", bozo_class="ParseDeadline"), str(exc)
     except Exception as exc:  # a parser bug must not lose the other sources
         return "parse_error", None, f"{type(exc).__name__}: {exc}"
+    if parsed.too_large:
+        parsed.bozo_class = parsed.bozo_class or "TooManyElements"
+        return "too_large", parsed, parsed.too_large
     if parsed.not_a_feed:
+        parsed.bozo_class = parsed.bozo_class or "NotAFeed"
         return "not_a_feed", parsed, parsed.not_a_feed
     return "ok", parsed, parsed.bozo_message if parsed.bozo else None
 
@@ -100,20 +116,23 @@ def _fetch_row(
         "error_message": message if status not in ("ok", "not_modified") else None,
         "etag": outcome.etag, "last_modified": outcome.last_modified,
         "entries": parsed.entries_seen if parsed else 0,
+        "items_rejected": parsed.rejected if parsed else 0,
+        "notes": parsed.notes_text() if parsed else None,
     }
 
 
 def _store_outcome(store: Store, source: Source, outcome: FetchOutcome, run_id: str | None,
-                   keep_validators: bool = False) -> SourceResult:
+                   keep_validators: bool = False,
+                   settings: FetchSettings | None = None) -> SourceResult:
     """Parse one fetch, store its row and items in one transaction, say what happened."""
-    status, parsed, message = parse_outcome(outcome, source)
+    status, parsed, message = parse_outcome(outcome, source, settings)
     row = _fetch_row(outcome, source, status, parsed, message, run_id)
     items = parsed.items if parsed and status == "ok" else []
     _, counts = store.record_fetch(row, items, keep_validators=keep_validators)
     return SourceResult(
         source_id=source.id, status=status, http_code=outcome.http_code,
         entries=row["entries"], counts=counts, bozo=bool(row["bozo"]),
-        message=message, duration_s=outcome.duration_s,
+        message=message, duration_s=outcome.duration_s, rejected=row["items_rejected"],
     )
 
 
@@ -148,7 +167,7 @@ def pull_sources(
                 http, source.url, settings, etag=state.get("etag"),
                 last_modified=state.get("last_modified"), throttle=throttle,
             )
-            result = _store_outcome(store, source, outcome, run_id)
+            result = _store_outcome(store, source, outcome, run_id, settings=settings)
             summary.results.append(result)
             if on_source:
                 on_source(result)
@@ -186,7 +205,8 @@ def pull_date_range(
                 url = arxiv_range_url(source.url, date_from, date_to, page * page_size,
                                       page_size)
                 outcome = fetch_url(http, url, settings, throttle=throttle)
-                result = _store_outcome(store, source, outcome, run_id, keep_validators=True)
+                result = _store_outcome(store, source, outcome, run_id, keep_validators=True,
+                                        settings=settings)
                 summary.results.append(result)
                 if on_page:
                     on_page(result)

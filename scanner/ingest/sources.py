@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from scanner.errors import ConfigError, SourceError
-from scanner.ingest.normalize import ITEM_KINDS
+from scanner.ingest.normalize import ITEM_KINDS, clean_text
 from scanner.tomlfile import read_toml
 
 SOURCE_KINDS = ("feed", "arxiv_api")
@@ -158,7 +158,8 @@ def load_sources(path: Path | str, taxonomy_file: Path | str | None = None) -> l
             raise ConfigError(f"{where}: key 'enabled' must be true or false")
         sources.append(
             Source(
-                id=sid, name=str(entry.get("name") or sid), kind=kind, url=url,
+                id=sid, name=clean_text(entry.get("name"), 200, html=False) or sid,
+                kind=kind, url=url,
                 language=need("language", LANGUAGES), item_kind=need("item_kind", ITEM_KINDS),
                 enabled=enabled, note=str(entry.get("note", "")), field=field_id,
             )

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from scanner.ingest.links import safe_href
 from scanner.report.build import rank_change
 from scanner.report.review import VERDICTS
 from scanner.signals import LISTS
@@ -92,7 +93,10 @@ def _environment() -> Any:
     env = Environment(loader=PackageLoader("scanner.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"], default=True),
                       trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(label=label, sparkline=sparkline, rank_change=rank_change)
+    # every href in a template goes through safe_href: a store written before links
+    # were checked (or by any other path) still renders an unsafe link as text only
+    env.globals.update(label=label, sparkline=sparkline, rank_change=rank_change,
+                       safe_href=safe_href)
     return env
 
 
@@ -130,7 +134,7 @@ def render_markdown(data: dict[str, Any], lang: str = "both") -> str:
                    f"{md_escape(row['explanation'])} |")
         for item in ind.get("top_evidence", [])[:3]:
             out.append(f"|  |  | ↳ {md_escape(item['date'])} {md_escape(item['title'])} "
-                       f"({md_escape(item['source'])}) {md_escape(item['url'] or '')} "
+                       f"({md_escape(item['source'])}) {md_escape(safe_href(item['url']) or '')} "
                        "|  |  |  |  |")
     out.append(f"\n{label('no_evidence', lang)}: "
                f"{md_escape(', '.join(data['fields_without_evidence'])) or '-'}")

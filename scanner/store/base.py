@@ -14,7 +14,7 @@ from typing import Any
 ITEM_FIELDS: tuple[str, ...] = (
     "id", "source_id", "kind", "url", "title", "summary", "published", "published_flag",
     "published_raw", "authors", "categories", "language", "content_hash", "record_hash",
-    "primary_category", "version", "doi", "origin",
+    "primary_category", "version", "doi", "origin", "entry_key",
 )
 
 
@@ -52,18 +52,20 @@ def explain_sqlite_error(exc: BaseException, path: Path | str) -> str:
 
 @dataclass
 class UpsertCounts:
-    """What an upsert of items did."""
+    """What an upsert of items did; every item given is in exactly one count."""
 
     new: int = 0
     changed: int = 0
     unchanged: int = 0
-    duplicates: int = 0
+    duplicates: int = 0  # the same entry twice in one batch: the first occurrence kept
+    elsewhere: int = 0  # the same text already stored under this URL by another source
 
     def add(self, other: UpsertCounts) -> None:
         self.new += other.new
         self.changed += other.changed
         self.unchanged += other.unchanged
         self.duplicates += other.duplicates
+        self.elsewhere += other.elsewhere
 
 
 

@@ -4,7 +4,7 @@ Store)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -16,6 +16,7 @@ from scanner.store.base import (
     _item_row,
     utcnow,
 )
+from scanner.store.identity import Holder, place, slots
 
 
 class ItemTables:
@@ -28,33 +29,53 @@ class ItemTables:
         with self.db.atomic():
             return self._upsert_items(items)
 
+    def _holders(self, ids: Iterable[str]) -> dict[str, Holder]:
+        """The stored rows among `ids`: who holds each."""
+        out: dict[str, Holder] = {}
+        wanted = list(dict.fromkeys(ids))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for item_id, source_id, entry_key, content_hash, record_hash, title in \
+                    self.db.execute(
+                        "SELECT id, source_id, entry_key, content_hash, record_hash, title "
+                        f"FROM items WHERE id IN ({marks})", chunk):
+                out[item_id] = Holder(source_id, entry_key, content_hash, record_hash, title)
+        return out
+
     def _upsert_items(self, items: Sequence[dict[str, Any]]) -> UpsertCounts:
         counts = UpsertCounts()
+        if not items:
+            return counts
+        stored = self._holders(slot for item in items for slot, _ in slots(item)
+                               if slot is not None)
+        taken: dict[str, Holder] = {}
         unique: dict[str, dict[str, Any]] = {}
+        claims: list[tuple[str, str]] = []  # (entry key, id) of stored rows without a key
         for item in items:
-            if item["id"] in unique:
+            target, key, how = place(item, stored, taken)
+            if how == "elsewhere":
+                counts.elsewhere += 1
+                continue
+            if how == "duplicate":
                 counts.duplicates += 1  # the first occurrence in a batch wins
                 continue
-            unique[item["id"]] = item
-        if not unique:
-            return counts
-        existing: dict[str, str] = {}
-        ids = list(unique)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            for item_id, record_hash in self.db.execute(
-                f"SELECT id, record_hash FROM items WHERE id IN ({marks})", chunk
-            ):
-                existing[item_id] = record_hash
+            taken[target] = Holder(item["source_id"], key, item["content_hash"],
+                                   title=item["title"])
+            unique[target] = item if (target, key) == (item["id"], item.get("entry_key")) \
+                else {**item, "id": target, "entry_key": key}
+            holder = stored.get(target)
+            if holder is not None and holder.entry_key is None and key:
+                claims.append((key, target))
         now = utcnow()
         new_rows, changed_rows = [], []
         for item_id, item in unique.items():
             row = _item_row(item)
-            if item_id not in existing:
+            holder = stored.get(item_id)
+            if holder is None:
                 row["first_seen_at"] = row["updated_at"] = now
                 new_rows.append(row)
-            elif existing[item_id] != row["record_hash"]:
+            elif holder.record_hash != row["record_hash"]:
                 row["updated_at"] = now
                 changed_rows.append(row)
             else:
@@ -66,6 +87,9 @@ class ItemTables:
                 # keep the stand-in date first stored rather than today's fetch time
                 row.pop("published")
             self.db["items"].update(row["id"], row)
+        if claims:
+            self.db.conn.executemany(
+                "UPDATE items SET entry_key = ? WHERE id = ? AND entry_key IS NULL", claims)
         counts.new += len(new_rows)
         counts.changed += len(changed_rows)
         return counts

@@ -170,6 +170,16 @@ def _m008_topic_restore(db: sqlite_utils.Database) -> None:
                                     pk=("model", "scope"))
 
 
+def _m009_entry_identity(db: sqlite_utils.Database) -> None:
+    # items: what tells an entry apart within its source (guid, or link with fragment);
+    # NULL on items stored before, claimed by the first entry of the same source that
+    # maps to them, so their ids are kept. fetches: every entry not stored, by reason.
+    db["items"].add_column("entry_key", str)
+    for column in ("items_duplicate", "items_elsewhere", "items_rejected"):
+        db["fetches"].add_column(column, int)
+    db["fetches"].add_column("notes", str)
+
+
 #: Numbered schema migrations; append, never edit one that has shipped.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "sources, runs, fetches, items, imports", _m001_initial),
@@ -180,4 +190,5 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (6, "panel verdicts on topics and fields", _m006_panel_verdicts),
     (7, "run lock", _m007_locks),
     (8, "topic state before each scope's newest night, for reruns", _m008_topic_restore),
+    (9, "entry keys on items; entries not stored counted on fetches", _m009_entry_identity),
 ]

@@ -109,7 +109,8 @@ class RunTables:
             row = dict(fetch)
             row.update(
                 items_new=counts.new, items_changed=counts.changed,
-                items_unchanged=counts.unchanged,
+                items_unchanged=counts.unchanged, items_duplicate=counts.duplicates,
+                items_elsewhere=counts.elsewhere,
             )
             fetch_id = self.db["fetches"].insert(row).last_pk
             state: dict[str, Any] = {

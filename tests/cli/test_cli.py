@@ -129,7 +129,9 @@ def test_scanner_run_end_to_end_with_unreachable_sources(tmp_path: Path,
     assert assign["status"] == "ok" and assign["assigned"] == 20
     assert assign["taxonomy"].startswith("2025.1@")
     topics = summary["stages"][3]
-    assert topics["status"] == "ok" and topics["modes"] == {"all": "full"}
+    # the recorded feed's stories are years older than the run date: the topic window is
+    # empty, so the topics are kept and the run says where the data end
+    assert topics["status"] == "skipped" and "the newest stored item is of" in topics["reason"]
     assert summary["stages"][4]["status"] == "ok"  # signals
     report = summary["stages"][5]
     assert report["status"] == "ok"

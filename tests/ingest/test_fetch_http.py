@@ -233,3 +233,46 @@ def test_backfill_takes_a_dump_or_a_date_range(tmp_path: Path) -> None:
         backfill_range_stage(RunContext(config), "2016-01-01", "2016-12-31")
     with pytest.raises(ConfigError, match="is after"):
         backfill_range_stage(RunContext(config), "2017-01-01", "2016-12-31")
+
+
+def test_a_long_retry_after_is_not_waited_for(feed_server: FeedServer) -> None:
+    """503 with Retry-After: 86400 cost 2 x 60 s per source; now no retry, and why."""
+    url = feed_server.route("/later", body(b"", status=503, headers={"Retry-After": "86400"}))
+    slept: list[float] = []
+    settings = FetchSettings(timeout_s=1.0, retries=2, backoff_s=0.01,
+                             default_host_delay_s=0.0, host_delay_s={})  # cap: 30 s
+    with make_client(settings) as client:
+        outcome = fetch_url(client, url, settings, sleep=slept.append)
+    assert (outcome.status, outcome.attempts, slept) == ("http_error", 1, [])
+    assert "Retry-After 86400 s is beyond retry_after_max_s" in (outcome.error_message or "")
+    assert feed_server.hits["/later"] == 1
+
+
+def test_a_short_retry_after_is_honoured(feed_server: FeedServer) -> None:
+    url = feed_server.route("/soon", body(b"", status=503, headers={"Retry-After": "2"}))
+    slept: list[float] = []
+    settings = FetchSettings(timeout_s=1.0, retries=1, backoff_s=0.01,
+                             default_host_delay_s=0.0, host_delay_s={})
+    with make_client(settings) as client:
+        outcome = fetch_url(client, url, settings, sleep=slept.append)
+    assert outcome.attempts == 2 and slept == [2.0]
+
+
+def test_a_body_that_fails_to_decode_is_not_retried(feed_server: FeedServer,
+                                                     store: Store) -> None:
+    def garbage_gzip(request) -> None:
+        payload = b"this is not gzip at all" * 10
+        request.send_response(200)
+        request.send_header("Content-Type", "application/rss+xml")
+        request.send_header("Content-Encoding", "gzip")
+        request.send_header("Content-Length", str(len(payload)))
+        request.end_headers()
+        request.wfile.write(payload)
+
+    url = feed_server.route("/badgz", garbage_gzip)
+    settings = FetchSettings(timeout_s=1.0, retries=2, backoff_s=0.01,
+                             default_host_delay_s=0.0, host_delay_s={})
+    (result,) = pull_sources(store, [_source("badgz", url)], settings).results
+    assert result.status == "decode_error" and feed_server.hits["/badgz"] == 1
+    (row,) = store.recent_fetches()
+    assert row["attempts"] == 1 and row["error_class"] == "DecodingError"

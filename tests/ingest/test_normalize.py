@@ -93,3 +93,79 @@ def test_lengths_are_bounded() -> None:
                      fetched_at=NOW, url="https://e.org/" + "z" * 10_000)
     assert len(item["title"]) == 1000 and len(item["summary"]) == 20_000
     assert len(item["url"]) <= 2048
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+def test_bidi_controls_are_removed_from_stored_text() -> None:
+    item = make_item(source_id="s", kind="news", title=f"abc\u202edcba{BIDI}end",
+                     summary=f"<p>sum\u2067mary</p>{BIDI}", fetched_at=NOW, guid="g",
+                     authors=["Ann\u202e Lee", {"name": "x"}], categories=["c\u2066at"])
+    assert item["title"] == "abcdcbaend" and item["summary"] == "summary"
+    assert item["authors"] == ["Ann Lee"] and item["categories"] == ["cat"]
+
+
+def test_bidi_controls_are_removed_from_source_names(tmp_path) -> None:
+    from scanner.ingest.sources import load_sources
+
+    path = tmp_path / "sources.toml"
+    path.write_text('[[source]]\nid = "s1"\nname = "Daily \u202eswen\u202c"\nkind = "feed"\n'
+                    'url = "https://e.org/rss"\nlanguage = "en"\nitem_kind = "news"\n',
+                    encoding="utf-8")
+    (source,) = load_sources(path)
+    assert source.name == "Daily swen"
+
+
+IMPOSSIBLE_DATES = [
+    ("atom", "2003-13-01T15:51:30-0500"),  # month 13 (was stored as 2004-01-01, flag ok)
+    ("atom", "-0001-01-01T00:00:00Z"),  # a negative year (was 2000-01-01)
+    ("atom", "--01-01"),  # truncated: no year (was the current year)
+    ("atom", "2026-11-32T00:00:00Z"),
+    ("atom", "2026-02-29T00:00:00Z"),  # 2026 is no leap year
+    ("atom", "2026-11-23T25:00:00Z"),
+    ("atom", "2026-11-23T01:00:00+99:99"),
+    ("atom", "2026-11-23T01:00:00+15:00"),
+    ("rss", "Mon, 23 Nov 2026 01:00:00 +9999"),  # was shifted by days
+    ("rss", "Mon, 32 Nov 2026 01:00:00 GMT"),
+    ("rss", "Mon, 23 Nov 0000 01:00:00 GMT"),
+    ("rss", "Mon, 23 Nov 2026 01:61:00 GMT"),
+]
+FINE_DATES = [
+    ("atom", "2026-11-23T01:00:00+14:00"), ("atom", "2026-11-22T01:00:00-12:00"),
+    ("atom", "2024-02-29T00:00:00Z"), ("atom", "2026-11-23"), ("atom", "2026-11-23T01:00Z"),
+    ("atom", "2026-11-23T01:00:00.123456+08:00"), ("rss", "Mon, 23 Nov 2026 01:00:00 GMT"),
+    ("rss", "23 Nov 2026 01:00 +0800"), ("rss", "Mon, 23 Nov 26 01:00:00 EST"),
+    ("rss", "Mon, 23 Nov 2026 01:00:00 -1200"),
+]
+
+
+def _dated_feed(kind: str, raw: str) -> bytes:
+    if kind == "atom":
+        return ('<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t'
+                f"</title><entry><id>urn:1</id><title>x</title><updated>{raw}</updated>"
+                "</entry></feed>").encode()
+    return ('<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item>'
+            f"<title>x</title><guid>1</guid><pubDate>{raw}</pubDate></item></channel></rss>"
+            ).encode()
+
+
+@pytest.mark.parametrize(("kind", "raw"), IMPOSSIBLE_DATES)
+def test_dates_that_cannot_exist_are_implausible_with_the_raw_text_kept(kind: str,
+                                                                         raw: str) -> None:
+    from scanner.ingest.parse import parse_feed
+
+    (item,) = parse_feed(_dated_feed(kind, raw), {}, source_id="s", item_kind="news",
+                         fetched_at=NOW).items
+    assert item["published_flag"] == "implausible", item["published"]
+    assert item["published_raw"] == raw
+    assert item["published"] == NOW.isoformat()  # the fetch time stands in
+
+
+@pytest.mark.parametrize(("kind", "raw"), FINE_DATES)
+def test_real_dates_stay_ok(kind: str, raw: str) -> None:
+    from scanner.ingest.parse import parse_feed
+
+    (item,) = parse_feed(_dated_feed(kind, raw), {}, source_id="s", item_kind="news",
+                         fetched_at=NOW).items
+    assert item["published_flag"] == "ok", raw

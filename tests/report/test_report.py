@@ -64,6 +64,31 @@ def test_no_script_or_event_handler_from_item_text_survives(report_folder: Path)
     assert any(t.startswith("'=HYPERLINK") for t in titles)
 
 
+def test_unsafe_links_held_in_a_store_render_as_text(report_store, tmp_path: Path) -> None:
+    """Links stored before they were checked (or by any other path) never become hrefs."""
+    from scanner.report.render import render_html, render_markdown
+
+    bad = ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "java\tscript:alert(1)",
+           "vbscript:msgbox(1)", "data:text/html,<b>x</b>", "relative/x", "  javascript:x"]
+    store = report_store(tmp_path / "s.db")
+    data = build_report(store, TAXONOMY)
+    store.close()
+    evidence = [item for rows in data["lists"].values() for row in rows
+                for item in row["indicators"].get("top_evidence", [])]
+    assert len(evidence) > len(bad)
+    for n, item in enumerate(evidence):
+        item["url"] = bad[n % len(bad)] if n % 8 else "https://ok.example/" + str(n)
+    html = render_html(data)
+    hrefs = re.findall(r'href="([^"]*)"', html)
+    assert hrefs and all(h.startswith("https://ok.example/") or h.startswith("#")
+                         for h in hrefs), hrefs[:5]
+    assert "6G terahertz link" in html  # the titles are still there, as text
+    markdown = render_markdown(data)
+    for url in ("msgbox", "data:text", "relative/x", "java\tscript", "javascript:x"):
+        assert url not in markdown  # the titles say javascript: as text, no link does
+    assert "https://ok.example/" in markdown
+
+
 def test_escaping_helpers() -> None:
     assert md_escape("<b>*x*</b> | [a](b)") == \
         "&lt;b&gt;\\*x\\*&lt;/b&gt; \\| \\[a\\]\\(b\\)"

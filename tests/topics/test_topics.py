@@ -108,7 +108,8 @@ def _add(store: Store, x: np.ndarray, ids: list[str], day: str, titles: list[str
     """Store items published on `day` with the given vectors as their embeddings; their ids."""
     when = datetime.fromisoformat(day).replace(tzinfo=UTC)
     items = [make_item(source_id="s", kind="paper", title=titles[n] if titles else f"item {i}",
-                       summary=f"about {i}", fetched_at=when, guid=i, published=when,
+                       summary=f"about {i}: a study with measured results in the field",
+                       fetched_at=when, guid=i, published=when,
                        language=language) for n, i in enumerate(ids)]
     store.upsert_items(items)
     store.save_embeddings(MODEL, [it["content_hash"] for it in items], x)
