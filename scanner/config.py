@@ -70,7 +70,8 @@ class SignalSettings:
 
     period: str = "auto"  # auto (from the data) | month | quarter | half | year
     periods: int = 0  # series length (0: from the data); 30% base, 70% active
-    weight_novelty: float = 1.0  # Rotolo et al.'s attributes; uncertainty is the
+    weight_novelty: float = 0.0  # shown, not scored: anti-predictive in the backtests
+    # (docs/evaluation.md, issue 17); Rotolo et al.'s attributes; uncertainty is the
     weight_growth: float = 2.0  # confidence factor support / (support + support_k)
     weight_coherence: float = 1.0
     weight_impact: float = 1.0

@@ -144,7 +144,7 @@ def rank_entities(entities: Sequence[Entity], totals: dict[str, np.ndarray],
     facts = [known[e.id] if e.id in known else indicators(e, totals, weights)
              for e in entities]
     growth_parts = (
-        percentile_ranks([math.log(f["growth_low"]) for f in facts]),
+        percentile_ranks([math.log(max(f["growth_low"], 1e-9)) for f in facts]),
         percentile_ranks([f["escore"] for f in facts]),
         np.array([1.0 if f["bursting_now"] else 0.0 for f in facts]),
     )

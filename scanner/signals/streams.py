@@ -130,9 +130,9 @@ def combine_streams(entity_counts: Mapping[str, np.ndarray], totals: Mapping[str
         log_ratio, se, escore, persist = 0.0, 0.0, 0.0, 0.0
     items_active = sum(streams[k]["items_active"] for k in used)
     return {
-        "growth": round(math.exp(log_ratio), 3),
-        "growth_low": round(math.exp(log_ratio - Z90 * se), 3),
-        "growth_high": round(math.exp(log_ratio + Z90 * se), 3),
+        "growth": round(math.exp(log_ratio), 4),
+        "growth_low": round(math.exp(log_ratio - Z90 * se), 6),
+        "growth_high": round(math.exp(log_ratio + Z90 * se), 4),
         "escore": round(escore, 3),
         "persistence": round(persist, 3),
         "bursting_now": any(streams[k]["bursting_now"] for k in used),
