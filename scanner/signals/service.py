@@ -205,8 +205,10 @@ def period_meta(choice: PeriodChoice, periods: list[str], totals: dict[str, np.n
         entered = bool(cov and cov.usable)
         streams[kind] = {**info, "periods_covered": cov.periods if cov else 0,
                          "items_in_periods": cov.items if cov else 0, "entered": entered,
-                         "left_out": "" if entered else (cov.reason if cov else
-                                                        "no items in the run's periods")}
+                         "left_out": "" if entered else (
+                             cov.reason if cov and cov.periods else
+                             f"its items end in {info['last']}, before the run's periods "
+                             f"({periods[0]} to {periods[-1]}): nothing to judge them by")}
     warnings = list(choice.warnings)
     warnings += [f"{kind} is too thin to judge and stays out of the composites: "
                  f"{s['left_out']}" for kind, s in streams.items() if not s["entered"]]
