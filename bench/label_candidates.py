@@ -32,6 +32,8 @@ The split is a frozen test fifth, drawn at random and stratified by route, befor
 labelling. The order is shuffled (seeded) so labellers do not see items grouped by field.
 """
 
+# ruff: noqa: E501, E741, UP031  (the label-selection scripts as they ran; long literal lists)
+
 from __future__ import annotations
 
 import argparse
@@ -70,54 +72,138 @@ TFIDF_OLD_SAMPLE = 100_000
 # the title are hard-negative candidates.
 I = re.IGNORECASE
 TRAPS: dict[str, list[tuple[str, int]]] = {
-    "cell-gene-therapy": [(r"\bCART\b", 0), (r"classification and regression tree", I),
-                          (r"CRISPR", 0), (r"基因检测", 0)],
-    "brain-computer-interface": [(r"epilep|seizure|sleep stag", I),
-                                 (r"\bbrain network", I), (r"脑电图", 0)],
-    "bio-manufacturing": [(r"舆论发酵|持续发酵|发酵期", 0), (r"\bfermion", I),
-                          (r"\bmanufacturing\b", I)],
-    "embodied-intelligence": [(r"工业机器人", 0), (r"\brobust control", I),
-                              (r"\bchatbot", I), (r"机器人", 0)],
+    "cell-gene-therapy": [
+        (r"\bCART\b", 0),
+        (r"classification and regression tree", I),
+        (r"CRISPR", 0),
+        (r"基因检测", 0),
+    ],
+    "brain-computer-interface": [
+        (r"epilep|seizure|sleep stag", I),
+        (r"\bbrain network", I),
+        (r"脑电图", 0),
+    ],
+    "bio-manufacturing": [
+        (r"舆论发酵|持续发酵|发酵期", 0),
+        (r"\bfermion", I),
+        (r"\bmanufacturing\b", I),
+    ],
+    "embodied-intelligence": [
+        (r"工业机器人", 0),
+        (r"\brobust control", I),
+        (r"\bchatbot", I),
+        (r"机器人", 0),
+    ],
     "fourth-gen-semiconductors": [(r"\bdiamond\b", I), (r"\bnitride\b", I), (r"钻石|金刚石", 0)],
     "silicon-photonics": [(r"optical flow", I), (r"\bphotonic crystal", I), (r"光伏|光纤", 0)],
     "6g": [(r"\b5G\b", 0), (r"\bMIMO\b", 0), (r"5G", 0)],
-    "brain-inspired-intelligence": [(r"\bneural network", I), (r"\bcortex|cortical\b", I),
-                                    (r"\bneurons?\b", I), (r"神经网络", 0)],
-    "quantum-technology": [(r"quantum yield", I), (r"quantum chemi", I), (r"quantum-inspired", I),
-                           (r"density functional", I), (r"quantum mechanic", I), (r"量子点", 0)],
-    "controlled-nuclear-fusion": [(r"(feature|sensor|data|multimodal|multi-modal|late|early|"
-                                   r"information|score) fusion", I), (r"fusion (module|network)", I),
-                                  (r"solar wind", I), (r"融合", 0)],
-    "regenerative-medicine": [(r"regenerat", I), (r"\bscaffold", I), (r"\bstem\b", I), (r"再生", 0)],
-    "biosafety": [(r"核酸", 0), (r"computer virus|malware", I), (r"epidemic model|\bSIR\b|\bSEIR\b", 0),
-                  (r"COVID", I), (r"疫情", 0)],
-    "synthetic-biology": [(r"synthetic data", I), (r"DNA computing", I), (r"genetic algorithm", I),
-                          (r"人工合成|合成数据", 0)],
-    "intelligent-computing": [(r"pre-?trained|\bCLIP\b|backbone", I), (r"convolutional|deep learning", I),
-                              (r"\btransformer", I), (r"人工智能|深度学习|神经网络", 0)],
-    "general-ai": [(r"reinforcement learning", I), (r"path planning|motion planning", I),
-                   (r"multi-agent (system|consensus)|consensus of multi", I), (r"\bagents?\b", I),
-                   (r"智能化|人工智能", 0)],
-    "extended-reality": [(r"autoregressive|\bAR\(|\bAR model", 0), (r"video restoration", I),
-                         (r"\bimmersive\b", I), (r"沉浸式", 0)],
-    "advanced-nuclear-energy": [(r"nuclear (norm|physics|magnetic|segmentation)|cell nucle", I),
-                                (r"扎波罗热|核污染|核污染水|核武", 0), (r"\bnuclear\b", I), (r"核酸", 0)],
-    "new-energy-storage": [(r"battery[- ](life|powered|constrained)|battery-free", I),
-                           (r"energy harvesting", I), (r"充电桩|新能源汽车", 0)],
-    "deep-sea": [(r"polar code", I), (r"underwater image|underwater acoustic", I),
-                 (r"\bpolar\b", I), (r"水下图像|海洋", 0)],
-    "aerospace": [(r"satellite image|remote sensing|satellite imagery", I), (r"\bUAVs?\b|\bdrones?\b", I),
-                  (r"\borbit(al)?\b", I), (r"卫星城|民航|遥感", 0)],
-    "high-end-membranes": [(r"cell membrane|lipid|membrane (computing|protein|potential|tank)|plasma membrane", I),
-                           (r"\bthin films?\b", I), (r"覆膜|地膜|细胞膜|薄膜", 0)],
-    "high-performance-composites": [(r"composite (likelihood|pulse|fermion|hypothesis|model|image|score)", I),
-                                    (r"\bcomposite\b", I), (r"\bfib(er|re)s?\b", I), (r"复合|光纤", 0)],
-    "non-silicon-chip-materials": [(r"\bGANs?\b", 0), (r"generative adversarial", I),
-                                   (r"phonon|thermal conductiv", I), (r"石墨", 0)],
+    "brain-inspired-intelligence": [
+        (r"\bneural network", I),
+        (r"\bcortex|cortical\b", I),
+        (r"\bneurons?\b", I),
+        (r"神经网络", 0),
+    ],
+    "quantum-technology": [
+        (r"quantum yield", I),
+        (r"quantum chemi", I),
+        (r"quantum-inspired", I),
+        (r"density functional", I),
+        (r"quantum mechanic", I),
+        (r"量子点", 0),
+    ],
+    "controlled-nuclear-fusion": [
+        (
+            r"(feature|sensor|data|multimodal|multi-modal|late|early|"
+            r"information|score) fusion",
+            I,
+        ),
+        (r"fusion (module|network)", I),
+        (r"solar wind", I),
+        (r"融合", 0),
+    ],
+    "regenerative-medicine": [
+        (r"regenerat", I),
+        (r"\bscaffold", I),
+        (r"\bstem\b", I),
+        (r"再生", 0),
+    ],
+    "biosafety": [
+        (r"核酸", 0),
+        (r"computer virus|malware", I),
+        (r"epidemic model|\bSIR\b|\bSEIR\b", 0),
+        (r"COVID", I),
+        (r"疫情", 0),
+    ],
+    "synthetic-biology": [
+        (r"synthetic data", I),
+        (r"DNA computing", I),
+        (r"genetic algorithm", I),
+        (r"人工合成|合成数据", 0),
+    ],
+    "intelligent-computing": [
+        (r"pre-?trained|\bCLIP\b|backbone", I),
+        (r"convolutional|deep learning", I),
+        (r"\btransformer", I),
+        (r"人工智能|深度学习|神经网络", 0),
+    ],
+    "general-ai": [
+        (r"reinforcement learning", I),
+        (r"path planning|motion planning", I),
+        (r"multi-agent (system|consensus)|consensus of multi", I),
+        (r"\bagents?\b", I),
+        (r"智能化|人工智能", 0),
+    ],
+    "extended-reality": [
+        (r"autoregressive|\bAR\(|\bAR model", 0),
+        (r"video restoration", I),
+        (r"\bimmersive\b", I),
+        (r"沉浸式", 0),
+    ],
+    "advanced-nuclear-energy": [
+        (r"nuclear (norm|physics|magnetic|segmentation)|cell nucle", I),
+        (r"扎波罗热|核污染|核污染水|核武", 0),
+        (r"\bnuclear\b", I),
+        (r"核酸", 0),
+    ],
+    "new-energy-storage": [
+        (r"battery[- ](life|powered|constrained)|battery-free", I),
+        (r"energy harvesting", I),
+        (r"充电桩|新能源汽车", 0),
+    ],
+    "deep-sea": [
+        (r"polar code", I),
+        (r"underwater image|underwater acoustic", I),
+        (r"\bpolar\b", I),
+        (r"水下图像|海洋", 0),
+    ],
+    "aerospace": [
+        (r"satellite image|remote sensing|satellite imagery", I),
+        (r"\bUAVs?\b|\bdrones?\b", I),
+        (r"\borbit(al)?\b", I),
+        (r"卫星城|民航|遥感", 0),
+    ],
+    "high-end-membranes": [
+        (r"cell membrane|lipid|membrane (computing|protein|potential|tank)|plasma membrane", I),
+        (r"\bthin films?\b", I),
+        (r"覆膜|地膜|细胞膜|薄膜", 0),
+    ],
+    "high-performance-composites": [
+        (r"composite (likelihood|pulse|fermion|hypothesis|model|image|score)", I),
+        (r"\bcomposite\b", I),
+        (r"\bfib(er|re)s?\b", I),
+        (r"复合|光纤", 0),
+    ],
+    "non-silicon-chip-materials": [
+        (r"\bGANs?\b", 0),
+        (r"generative adversarial", I),
+        (r"phonon|thermal conductiv", I),
+        (r"石墨", 0),
+    ],
 }
 
 
 # --------------------------------------------------------------------------------- texts
+
 
 def model_text(corpus: str, lang: str, raw: str | None) -> str:
     """The item's text as dev.jsonl stores it (what the model sees): first 1,500 chars."""
@@ -136,29 +222,68 @@ def load_items() -> list[dict]:
     import pyarrow.parquet as pq
 
     items: list[dict] = []
-    t = pq.read_table(CORPUS / "arxiv_2010_2019.parquet", columns=["arxiv_id", "title", "abstract"]).to_pydict()
-    for i, ti, ab in zip(t["arxiv_id"], t["title"], t["abstract"]):
-        items.append({"corpus": "arxiv_2010_2019", "item_id": i, "lang": "en", "paper": i,
-                      "title": model_title(ti), "text": model_text("arxiv_2010_2019", "en", ab)})
-    t = pq.read_table(CORPUS / "arxiv_cs_2025_2026.parquet", columns=["id", "title", "summary_en", "tldr_zh"]).to_pydict()
-    for i, ti, en, zh in zip(t["id"], t["title"], t["summary_en"], t["tldr_zh"]):
-        items.append({"corpus": "arxiv_cs_2025_2026", "item_id": i, "lang": "en", "paper": "cs:" + i,
-                      "title": model_title(ti), "text": model_text("arxiv_cs_2025_2026", "en", en)})
+    t = pq.read_table(
+        CORPUS / "arxiv_2010_2019.parquet", columns=["arxiv_id", "title", "abstract"]
+    ).to_pydict()
+    for i, ti, ab in zip(t["arxiv_id"], t["title"], t["abstract"], strict=False):
+        items.append(
+            {
+                "corpus": "arxiv_2010_2019",
+                "item_id": i,
+                "lang": "en",
+                "paper": i,
+                "title": model_title(ti),
+                "text": model_text("arxiv_2010_2019", "en", ab),
+            }
+        )
+    t = pq.read_table(
+        CORPUS / "arxiv_cs_2025_2026.parquet", columns=["id", "title", "summary_en", "tldr_zh"]
+    ).to_pydict()
+    for i, ti, en, zh in zip(t["id"], t["title"], t["summary_en"], t["tldr_zh"], strict=False):
+        items.append(
+            {
+                "corpus": "arxiv_cs_2025_2026",
+                "item_id": i,
+                "lang": "en",
+                "paper": "cs:" + i,
+                "title": model_title(ti),
+                "text": model_text("arxiv_cs_2025_2026", "en", en),
+            }
+        )
         if zh is not None:
-            items.append({"corpus": "arxiv_cs_2025_2026", "item_id": i, "lang": "zh", "paper": "cs:" + i,
-                          "title": model_title(ti), "text": model_text("arxiv_cs_2025_2026", "zh", zh)})
-    t = pq.read_table(CORPUS / "news_zh_2022_2024.parquet", columns=["url", "title", "text"]).to_pydict()
+            items.append(
+                {
+                    "corpus": "arxiv_cs_2025_2026",
+                    "item_id": i,
+                    "lang": "zh",
+                    "paper": "cs:" + i,
+                    "title": model_title(ti),
+                    "text": model_text("arxiv_cs_2025_2026", "zh", zh),
+                }
+            )
+    t = pq.read_table(
+        CORPUS / "news_zh_2022_2024.parquet", columns=["url", "title", "text"]
+    ).to_pydict()
     seen: set[str] = set()
-    for u, ti, tx in zip(t["url"], t["title"], t["text"]):
+    for u, ti, tx in zip(t["url"], t["title"], t["text"], strict=False):
         if not u or u in seen:  # no usable id (15 stories have an empty url)
             continue
         seen.add(u)
-        items.append({"corpus": "news_zh_2022_2024", "item_id": u, "lang": "zh", "paper": "news:" + u,
-                      "title": ti or "", "text": model_text("news_zh_2022_2024", "zh", tx)})
+        items.append(
+            {
+                "corpus": "news_zh_2022_2024",
+                "item_id": u,
+                "lang": "zh",
+                "paper": "news:" + u,
+                "title": ti or "",
+                "text": model_text("news_zh_2022_2024", "zh", tx),
+            }
+        )
     return items
 
 
 # ------------------------------------------------------------------------------ taxonomy
+
 
 def load_fields() -> list[dict]:
     paths = sorted(TAXONOMY_DIR.glob("*.toml"))
@@ -170,17 +295,33 @@ def load_fields() -> list[dict]:
             covers[m.group(1)] = (m.group(2), m.group(3))
     fields = []
     for f in tax["field"]:
-        en_terms = list(dict.fromkeys(f.get("keywords_en", []) + f.get("aliases_en", [])
-                                      + [k for p in f.get("pathways", []) for k in p.get("keywords_en", [])]))
-        zh_terms = list(dict.fromkeys(f.get("keywords_zh", []) + f.get("aliases_zh", []) + [f["zh"]]
-                                      + [k for p in f.get("pathways", []) for k in p.get("keywords_zh", [])]))
+        en_terms = list(
+            dict.fromkeys(
+                f.get("keywords_en", [])
+                + f.get("aliases_en", [])
+                + [k for p in f.get("pathways", []) for k in p.get("keywords_en", [])]
+            )
+        )
+        zh_terms = list(
+            dict.fromkeys(
+                f.get("keywords_zh", [])
+                + f.get("aliases_zh", [])
+                + [f["zh"]]
+                + [k for p in f.get("pathways", []) for k in p.get("keywords_zh", [])]
+            )
+        )
         zh_name, cover = covers.get(f["id"], (f["zh"], ""))
-        fields.append({
-            "id": f["id"], "en_terms": en_terms, "zh_terms": zh_terms,
-            "exclude_en": f.get("exclude_en", []), "exclude_zh": f.get("exclude_zh", []),
-            "query_en": " ".join([f["en"], f["description_en"], cover] + en_terms),
-            "query_zh": " ".join([f["zh"], zh_name, f["description_zh"]] + zh_terms + [cover]),
-        })
+        fields.append(
+            {
+                "id": f["id"],
+                "en_terms": en_terms,
+                "zh_terms": zh_terms,
+                "exclude_en": f.get("exclude_en", []),
+                "exclude_zh": f.get("exclude_zh", []),
+                "query_en": " ".join([f["en"], f["description_en"], cover, *en_terms]),
+                "query_zh": " ".join([f["zh"], zh_name, f["description_zh"], *zh_terms, cover]),
+            }
+        )
     return fields
 
 
@@ -204,7 +345,7 @@ class Matcher:
     take a plural on their last word; terms with inner capitals match case-sensitively."""
 
     def __init__(self, fields: list[dict]):
-        self.lat: dict[tuple[str, ...], set[str]] = collections.defaultdict(set)   # lower-case key
+        self.lat: dict[tuple[str, ...], set[str]] = collections.defaultdict(set)  # lower-case key
         self.lat_cs: dict[tuple[str, ...], set[str]] = collections.defaultdict(set)
         self.han: dict[str, set[str]] = collections.defaultdict(set)
         self.ex: dict[tuple[str, ...], set[str]] = collections.defaultdict(set)
@@ -235,7 +376,9 @@ class Matcher:
         else:
             lat[tuple(x.lower() for x in toks)].add(fid)
 
-    def _latin(self, toks: list[str], ci: dict, cs: dict, low: list[str]) -> list[tuple[int, int, set[str]]]:
+    def _latin(
+        self, toks: list[str], ci: dict, cs: dict, low: list[str]
+    ) -> list[tuple[int, int, set[str]]]:
         out = []
         n = len(toks)
         for i in range(n):
@@ -244,19 +387,19 @@ class Matcher:
                 continue
             for L in range(1, min(self.maxlen, n - i) + 1):
                 if a:
-                    key = tuple(low[i:i + L])
+                    key = tuple(low[i : i + L])
                     fs = ci.get(key)
                     if fs is None:  # plural on the last word
                         w = key[-1]
                         for suf in SUFFIXES:
                             if w.endswith(suf) and len(w) > len(suf) + 2:
-                                fs = ci.get(key[:-1] + (w[: -len(suf)],))
+                                fs = ci.get((*key[:-1], w[:-len(suf)]))
                                 if fs:
                                     break
                     if fs:
                         out.append((i, i + L, fs))
                 if b:
-                    fs = cs.get(tuple(toks[i:i + L]))
+                    fs = cs.get(tuple(toks[i : i + L]))
                     if fs:
                         out.append((i, i + L, fs))
         return out
@@ -269,7 +412,7 @@ class Matcher:
         found = self._latin(toks, self.lat, self.lat_cs, low)
         if found:
             ex = self._latin(toks, self.ex, self.ex_cs, low)
-            for i, j, fs in found:
+            for i, _j, fs in found:
                 for fid in fs:
                     if not any(a <= i < b and fid in o for a, b, o in ex):
                         c[fid] += 1
@@ -296,6 +439,7 @@ class Matcher:
 
 # ------------------------------------------------------------------------------ selection
 
+
 def dev_counts(dev: list[dict], field_ids: list[str]) -> dict[tuple[str, str], int]:
     c = collections.Counter()
     for d in dev:
@@ -309,11 +453,25 @@ def tfidf_scores(items: list[dict], idx: list[int], queries: list[str], lang: st
 
     docs = [items[i]["title"] + " \n " + items[i]["text"] for i in idx]
     if lang == "en":
-        vec = TfidfVectorizer(ngram_range=(1, 2), min_df=3, max_df=0.3, sublinear_tf=True,
-                              stop_words="english", dtype=np.float32, max_features=600_000)
+        vec = TfidfVectorizer(
+            ngram_range=(1, 2),
+            min_df=3,
+            max_df=0.3,
+            sublinear_tf=True,
+            stop_words="english",
+            dtype=np.float32,
+            max_features=600_000,
+        )
     else:
-        vec = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), min_df=3, max_df=0.3,
-                              sublinear_tf=True, dtype=np.float32, max_features=600_000)
+        vec = TfidfVectorizer(
+            analyzer="char",
+            ngram_range=(2, 3),
+            min_df=3,
+            max_df=0.3,
+            sublinear_tf=True,
+            dtype=np.float32,
+            max_features=600_000,
+        )
     X = vec.fit_transform(docs)
     Q = vec.transform(queries)
     return (X @ Q.T).toarray()
@@ -344,8 +502,8 @@ def main() -> int:
     normal = [i for i in eligible if i not in short_set]
     by_lang = {l: [i for i in normal if items[i]["lang"] == l] for l in LANGS}
 
-    chosen: dict[int, str] = {}          # item index -> route
-    used_papers: set[str] = set()        # a paper in one language only
+    chosen: dict[int, str] = {}  # item index -> route
+    used_papers: set[str] = set()  # a paper in one language only
 
     def take(i: int, route: str) -> bool:
         it = items[i]
@@ -357,8 +515,12 @@ def main() -> int:
 
     # (d) random draws first, so they stay uniform over each corpus/language
     n_random = round(0.10 * args.total)
-    shares = {("arxiv_2010_2019", "en"): 0.30, ("arxiv_cs_2025_2026", "en"): 0.18,
-              ("arxiv_cs_2025_2026", "zh"): 0.22, ("news_zh_2022_2024", "zh"): 0.30}
+    shares = {
+        ("arxiv_2010_2019", "en"): 0.30,
+        ("arxiv_cs_2025_2026", "en"): 0.18,
+        ("arxiv_cs_2025_2026", "zh"): 0.22,
+        ("news_zh_2022_2024", "zh"): 0.30,
+    }
     for (corp, lang), share in shares.items():
         pool = [i for i in normal if items[i]["corpus"] == corp and items[i]["lang"] == lang]
         k = round(share * n_random)
@@ -368,8 +530,11 @@ def main() -> int:
             k -= take(i, "random")
 
     # min-content probes
-    for corp, lang, k in (("news_zh_2022_2024", "zh", 3), ("arxiv_cs_2025_2026", "zh", 2),
-                          ("arxiv_2010_2019", "en", 1)):
+    for corp, lang, k in (
+        ("news_zh_2022_2024", "zh", 3),
+        ("arxiv_cs_2025_2026", "zh", 2),
+        ("arxiv_2010_2019", "en", 1),
+    ):
         pool = sorted(i for i in short if items[i]["corpus"] == corp and items[i]["lang"] == lang)
         for i in rng.sample(pool, len(pool)):
             if k == 0:
@@ -379,8 +544,8 @@ def main() -> int:
     # keyword hits of every field
     print("keyword hits ...", file=sys.stderr)
     m = Matcher(fields)
-    strong: dict[tuple[str, str], list[int]] = collections.defaultdict(list)   # title hit or >= 2
-    weak: dict[tuple[str, str], list[int]] = collections.defaultdict(list)     # exactly 1, in text
+    strong: dict[tuple[str, str], list[int]] = collections.defaultdict(list)  # title hit or >= 2
+    weak: dict[tuple[str, str], list[int]] = collections.defaultdict(list)  # exactly 1, in text
     anyhit: dict[str, set[int]] = collections.defaultdict(set)
     strong_any: set[int] = set()
     both: dict[tuple[str, str], set[int]] = collections.defaultdict(set)
@@ -441,9 +606,11 @@ def main() -> int:
             k = (fid, lang)
             left = want_tf[k]
             ranked = np.argsort(-S[:, j], kind="stable")
-            top = [idx[r] for r in ranked[: 40 * max(1, left)] if idx[r] not in anyhit[fid]][: 4 * max(1, left)]
+            top = [idx[r] for r in ranked[: 40 * max(1, left)] if idx[r] not in anyhit[fid]][
+                : 4 * max(1, left)
+            ]
             # the best-ranked first half, then a random part of the rest of the top
-            head, tail = top[: max(1, left // 2)], top[max(1, left // 2):]
+            head, tail = top[: max(1, left // 2)], top[max(1, left // 2) :]
             for i in head + rng.sample(tail, len(tail)):
                 if left == 0:
                     break
@@ -459,12 +626,18 @@ def main() -> int:
             # trap terms, checked lazily on a seeded random order (the full scan is slow)
             traps = []
             for i in trap_order[lang]:
-                if i not in strong_any and i not in chosen and m.trap(fid, items[i]["title"] + " \n " + items[i]["text"]):
+                if (
+                    i not in strong_any
+                    and i not in chosen
+                    and m.trap(fid, items[i]["title"] + " \n " + items[i]["text"])
+                ):
                     traps.append(i)
                     if len(traps) >= 40:
                         break
             passing = sorted(i for i in weak[(fid, lang)] if i not in strong_any)
-            hard_q.append((fid, lang, rng.sample(traps, len(traps)), rng.sample(passing, len(passing))))
+            hard_q.append(
+                (fid, lang, rng.sample(traps, len(traps)), rng.sample(passing, len(passing)))
+            )
     got = collections.Counter()
     while sum(got.values()) < n_hard and hard_q:
         fid, lang, traps, passing = hard_q.popleft()
@@ -480,8 +653,16 @@ def main() -> int:
     budget = args.total - len(chosen)
     exp = {k: dev_pos[k] + PREC_KEYWORD * want_kw[k] + PREC_TFIDF * want_tf[k] for k in need}
     while budget > 0:
-        k = min((k for k in exp if exp[k] < 1e9 and any(i not in chosen and items[i]["paper"] not in used_papers
-                                                          for i in strong[k])), key=lambda k: exp[k], default=None)
+        k = min(
+            (
+                k
+                for k in exp
+                if exp[k] < 1e9
+                and any(i not in chosen and items[i]["paper"] not in used_papers for i in strong[k])
+            ),
+            key=lambda k: exp[k],
+            default=None,
+        )
         if k is None:
             break
         for i in rng.sample(strong[k], len(strong[k])):
@@ -494,8 +675,15 @@ def main() -> int:
             exp[k] = 1e9
 
     # frozen test fifth, stratified by route; then a seeded shuffle of the order
-    rows = [{"corpus": items[i]["corpus"], "item_id": items[i]["item_id"], "lang": items[i]["lang"],
-             "route": r} for i, r in sorted(chosen.items())]
+    rows = [
+        {
+            "corpus": items[i]["corpus"],
+            "item_id": items[i]["item_id"],
+            "lang": items[i]["lang"],
+            "route": r,
+        }
+        for i, r in sorted(chosen.items())
+    ]
     by_route = collections.defaultdict(list)
     for r in rows:
         by_route[r["route"]].append(r)
@@ -519,31 +707,51 @@ def main() -> int:
 def report(rows, fids, dev_pos, strong, want_kw, want_tf, out):
     C = collections.Counter
     print(f"wrote {len(rows)} candidates to {out}")
-    for name, key in (("route kind", lambda r: r["route"].split(":")[0]), ("lang", lambda r: r["lang"]),
-                      ("corpus", lambda r: r["corpus"]), ("split", lambda r: r["split"]),
-                      ("corpus/lang", lambda r: f'{r["corpus"]}/{r["lang"]}')):
-        print(f"\nper {name}: " + ", ".join(f"{k} {v}" for k, v in sorted(C(map(key, rows)).items())))
+    for name, key in (
+        ("route kind", lambda r: r["route"].split(":")[0]),
+        ("lang", lambda r: r["lang"]),
+        ("corpus", lambda r: r["corpus"]),
+        ("split", lambda r: r["split"]),
+        ("corpus/lang", lambda r: f"{r['corpus']}/{r['lang']}"),
+    ):
+        print(
+            f"\nper {name}: " + ", ".join(f"{k} {v}" for k, v in sorted(C(map(key, rows)).items()))
+        )
     tgt = C()
     for r in rows:
         kind, _, fid = r["route"].partition(":")
         if fid:
             tgt[(fid, r["lang"], kind)] += 1
-    print("\nper field/lang: dev positives, candidates targeting it (kw / tfidf / hard-neg), "
-          "strong keyword supply, expected positives = dev + %.1f*kw + %.1f*tfidf" % (PREC_KEYWORD, PREC_TFIDF))
-    print(f"{'field':30s} {'lang':4s} {'dev':>4s} {'kw':>4s} {'tf':>4s} {'hn':>4s} {'supply':>7s} {'expect':>7s}")
+    print(
+        "\nper field/lang: dev positives, candidates targeting it (kw / tfidf / hard-neg), "
+        f"strong keyword supply, expected positives = dev + {PREC_KEYWORD:.1f}*kw + {PREC_TFIDF:.1f}*tfidf"
+    )
+    print(
+        f"{'field':30s} {'lang':4s} {'dev':>4s} {'kw':>4s} {'tf':>4s} {'hn':>4s} {'supply':>7s} {'expect':>7s}"
+    )
     short = []
     for fid in fids:
         for lang in LANGS:
-            kw, tf, hn = tgt[(fid, lang, "keyword")], tgt[(fid, lang, "tfidf")], tgt[(fid, lang, "hard-negative")]
+            kw, tf, hn = (
+                tgt[(fid, lang, "keyword")],
+                tgt[(fid, lang, "tfidf")],
+                tgt[(fid, lang, "hard-negative")],
+            )
             e = dev_pos[(fid, lang)] + PREC_KEYWORD * kw + PREC_TFIDF * tf
-            print(f"{fid:30s} {lang:4s} {dev_pos[(fid, lang)]:4d} {kw:4d} {tf:4d} {hn:4d} "
-                  f"{len(strong[(fid, lang)]):7d} {e:7.1f}")
+            print(
+                f"{fid:30s} {lang:4s} {dev_pos[(fid, lang)]:4d} {kw:4d} {tf:4d} {hn:4d} "
+                f"{len(strong[(fid, lang)]):7d} {e:7.1f}"
+            )
             if e < TARGET_POS:
                 short.append((fid, lang, e, len(strong[(fid, lang)])))
-    print("\nexpected shortfall (estimate < %d positives; random draws and other fields' "
-          "candidates may add a few):" % TARGET_POS)
+    print(
+        "\nexpected shortfall (estimate < %d positives; random draws and other fields' "
+        "candidates may add a few):" % TARGET_POS
+    )
     for fid, lang, e, sup in short:
-        print(f"  {fid:30s} {lang}: ~{e:.0f} expected (short ~{TARGET_POS - e:.0f}); strong keyword supply {sup}")
+        print(
+            f"  {fid:30s} {lang}: ~{e:.0f} expected (short ~{TARGET_POS - e:.0f}); strong keyword supply {sup}"
+        )
     if not short:
         print("  none")
 

@@ -9,6 +9,8 @@ first call reads the candidates' rows once into .cache/labels/ (not committed), 
 read only that small cache.
 """
 
+# ruff: noqa: E501, E741  (the label-selection scripts as they ran; long literal lists)
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +29,12 @@ CACHE = REPO / ".cache" / "labels"
 from label_candidates import model_text, model_title  # noqa: E402  (one definition of the text)
 
 ID_COLUMN = {"arxiv_2010_2019": "arxiv_id", "arxiv_cs_2025_2026": "id", "news_zh_2022_2024": "url"}
-TEXT_COLUMN = {("arxiv_2010_2019", "en"): "abstract", ("arxiv_cs_2025_2026", "en"): "summary_en",
-               ("arxiv_cs_2025_2026", "zh"): "tldr_zh", ("news_zh_2022_2024", "zh"): "text"}
+TEXT_COLUMN = {
+    ("arxiv_2010_2019", "en"): "abstract",
+    ("arxiv_cs_2025_2026", "en"): "summary_en",
+    ("arxiv_cs_2025_2026", "zh"): "tldr_zh",
+    ("news_zh_2022_2024", "zh"): "text",
+}
 
 
 def _read_texts(rows: list[dict]) -> dict[str, dict]:
@@ -47,7 +53,7 @@ def _read_texts(rows: list[dict]) -> dict[str, dict]:
         wanted = pa.array(sorted({r["item_id"] for r in mine}))
         where = pc.indices_nonzero(pc.is_in(ids, value_set=wanted))
         cols = sorted({TEXT_COLUMN[(corpus, r["lang"])] for r in mine})
-        t = pq.read_table(path, columns=[id_col, "title"] + cols).take(where).to_pylist()
+        t = pq.read_table(path, columns=[id_col, "title", *cols]).take(where).to_pylist()
         first = {}
         for rec in t:
             first.setdefault(rec[id_col], rec)  # the first row of a repeated id, as in selection
@@ -55,15 +61,21 @@ def _read_texts(rows: list[dict]) -> dict[str, dict]:
             rec = first.get(r["item_id"])
             if rec is None:
                 sys.exit(f"item {r['item_id']} not found in {path}")
-            key = f'{r["corpus"]}|{r["item_id"]}|{r["lang"]}'
-            out[key] = {"title": model_title(rec["title"]) if r["corpus"] != "news_zh_2022_2024" else (rec["title"] or ""),
-                        "text": model_text(corpus, r["lang"], rec[TEXT_COLUMN[(corpus, r["lang"])]])}
+            key = f"{r['corpus']}|{r['item_id']}|{r['lang']}"
+            out[key] = {
+                "title": model_title(rec["title"])
+                if r["corpus"] != "news_zh_2022_2024"
+                else (rec["title"] or ""),
+                "text": model_text(corpus, r["lang"], rec[TEXT_COLUMN[(corpus, r["lang"])]]),
+            }
     return out
 
 
 def load(candidates: Path) -> tuple[list[dict], dict[str, dict]]:
     if not CORPUS.is_dir():
-        sys.exit(f"shared corpora not found at {CORPUS} (expected ../shared beside the project root)")
+        sys.exit(
+            f"shared corpora not found at {CORPUS} (expected ../shared beside the project root)"
+        )
     if not candidates.exists():
         sys.exit(f"{candidates} not found: run bench/label_candidates.py first")
     raw = candidates.read_bytes()
@@ -92,9 +104,11 @@ def main() -> int:
         sys.exit(f"no candidates with n in {args.first}..{args.last} (there are {len(rows)})")
     out = []
     for r in sorted(picked, key=lambda r: r["n"]):
-        t = texts[f'{r["corpus"]}|{r["item_id"]}|{r["lang"]}']
-        out.append(f'=== n {r["n"]}\ncorpus: {r["corpus"]}\nitem_id: {r["item_id"]}\nlang: {r["lang"]}\n'
-                   f'title: {t["title"]}\ntext ({len(t["text"])} chars):\n{t["text"]}\n')
+        t = texts[f"{r['corpus']}|{r['item_id']}|{r['lang']}"]
+        out.append(
+            f"=== n {r['n']}\ncorpus: {r['corpus']}\nitem_id: {r['item_id']}\nlang: {r['lang']}\n"
+            f"title: {t['title']}\ntext ({len(t['text'])} chars):\n{t['text']}\n"
+        )
     sys.stdout.write("\n".join(out))
     return 0
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 import feedparser
 import pytest
 
-from scanner.ingest import parse as parse_module
 from scanner.config import FetchSettings
+from scanner.ingest import parse as parse_module
 from scanner.ingest.parse import parse_feed
 from scanner.ingest.pull import pull_sources
 from scanner.ingest.sources import Source
