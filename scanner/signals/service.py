@@ -71,7 +71,8 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
     if meta is not None:
         meta.update(period_meta(choice, periods, totals))
     # evidence comes from the window each stream's score describes: its active periods
-    active_since = {kind: _month_start(periods[cov.first + thirds(cov.periods)[1].start])
+    active_since = {kind: _month_start(periods[min(cov.first + thirds(cov.periods)[1].start,
+                                                   len(periods) - 1)])
                     for kind, cov in stream_coverage(totals).items() if cov.periods}
     since = min(active_since.values(), default=_month_start(periods[thirds(len(periods))[1].start]))
 
@@ -98,7 +99,7 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
     novelty = topic_novelty(topics, topic_series, t_active.start)
     topic_since = _month_start(months[t_active.start])
     topic_evidence: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in store.topic_evidence(model, topic_since):
+    for row in store.topic_evidence(model, topic_since, run_date):
         topic_evidence[row["topic_id"]].append(row)
 
     topic_entities = [Entity("topics", t["id"], None, topic_series.get(t["id"], {}),
@@ -126,7 +127,7 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
          store.pathway_month_counts(taxonomy_key, model)), periods, period)
     field_evidence: dict[str, list[dict[str, Any]]] = defaultdict(list)
     pathway_evidence: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in store.field_evidence(taxonomy_key, model, since):
+    for row in store.field_evidence(taxonomy_key, model, since, run_date):
         if (row["published"] or "")[:10] < active_since.get(row["kind"], since):
             continue
         field_evidence[row["field_id"]].append(row)

@@ -49,29 +49,31 @@ class SignalTables:
         return [(f, p, m, k, int(n))
                 for f, p, m, k, n in self.db.execute(sql, [taxonomy, model])]
 
-    def field_evidence(self, taxonomy: str, model: str, since: str) -> list[dict[str, Any]]:
-        """Assigned items published on or after `since`: field, pathway and item facts."""
+    def field_evidence(self, taxonomy: str, model: str, since: str, until: str = "9999"
+                       ) -> list[dict[str, Any]]:
+        """Assigned items published in [since, until]: field, pathway and item facts."""
         sql = ("SELECT f.field_id, f.pathway_id, f.score, i.id, i.kind, i.source_id, i.authors, "
                "i.primary_category, i.title, substr(i.summary, 1, 600), i.published, i.url, "
                "i.language FROM item_fields f JOIN items i ON i.id = f.item_id "
                "WHERE f.taxonomy = ? AND f.model = ? AND substr(i.published, 1, 10) >= ? "
-               f"AND {self._NOT_REJECTED}")
+               f"AND substr(i.published, 1, 10) <= ? AND {self._NOT_REJECTED}")
         columns = ("field_id", "pathway_id", "score", "id", "kind", "source_id", "authors",
                    "primary_category", "title", "summary", "published", "url", "language")
         return [dict(zip(columns, row, strict=True))
-                for row in self.db.execute(sql, [taxonomy, model, since])]
+                for row in self.db.execute(sql, [taxonomy, model, since, until])]
 
-    def topic_evidence(self, model: str, since: str) -> list[dict[str, Any]]:
-        """Members of live topics published on or after `since`, with item facts."""
+    def topic_evidence(self, model: str, since: str, until: str = "9999"
+                       ) -> list[dict[str, Any]]:
+        """Members of live topics published in [since, until], with item facts."""
         sql = ("SELECT m.topic_id, m.similarity, i.id, i.kind, i.source_id, i.authors, "
                "i.primary_category, i.title, substr(i.summary, 1, 600), i.published, i.url, "
                "i.language FROM topic_members m JOIN items i ON i.id = m.item_id "
                "JOIN topics t ON t.id = m.topic_id WHERE m.model = ? AND t.status = 'live' "
-               "AND substr(i.published, 1, 10) >= ?")
+               "AND substr(i.published, 1, 10) >= ? AND substr(i.published, 1, 10) <= ?")
         columns = ("topic_id", "similarity", "id", "kind", "source_id", "authors",
                    "primary_category", "title", "summary", "published", "url", "language")
         return [dict(zip(columns, row, strict=True))
-                for row in self.db.execute(sql, [model, since])]
+                for row in self.db.execute(sql, [model, since, until])]
 
     def all_topic_series(self, model: str) -> list[dict[str, Any]]:
         """Series rows of every live topic of a model."""

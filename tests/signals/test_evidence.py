@@ -63,3 +63,25 @@ def test_papers_count_evidence_is_in_window_and_never_near_empty(store) -> None:
     active_start = meta["periods"][first_active + round(0.3 * (len(meta["periods"])
                                                                 - first_active))]
     assert all(e["date"][:7] >= active_start for e in evidence if e["kind"] == "paper")
+    # a past night's signals show only what was known that night
+    earlier = compute_signals(store, TAXONOMY, key, "m", SignalSettings(), "2025-08-31", 365)
+    bci_then = next(r for r in earlier["fields"] if r["entity_id"] == "brain-computer-interface")
+    assert all(e["date"] <= "2025-08-31" for e in bci_then["indicators"]["top_evidence"])
+
+
+def test_a_stream_covering_one_period_does_not_break_the_lists(store) -> None:
+    key = taxonomy_key(TAXONOMY)
+    fields = [f.id for f in TAXONOMY.active_fields]
+    items = [_item("paper", 10, k, f"Paper {k} on decoding",
+                   "We decode motor intent from intracortical recordings for a BCI")
+             for k in range(40)]
+    store.upsert_items(items)
+    store.save_assignments([
+        {"item_id": i["id"], "taxonomy": key, "model": "m", "content_hash": i["content_hash"],
+         "scores": {f: 0.9 if f == "brain-computer-interface" else 0.0 for f in fields},
+         "fields": ["brain-computer-interface"], "evidence": {}, "pathways": {},
+         "method": "zero-shot"} for i in items])
+    meta: dict = {}
+    lists = compute_signals(store, TAXONOMY, key, "m", SignalSettings(), "2025-10-31", 365,
+                            meta)
+    assert lists["fields"] and meta["warnings"]  # one month of data: said, not crashed
