@@ -51,6 +51,8 @@ def build_report(store: Any, taxonomy: Any, run_date: str | None = None,
         row["lineage"] = [f"{e['run_date']} {e['kind']}" + (f" {e['other_id']}" if e["other_id"]
                                                             else "")
                           for e in history["events"][-4:]]
+        row["lineage_events"] = [{"date": e["run_date"], "kind": e["kind"],
+                                  "other": e["other_id"]} for e in history["events"][-4:]]
     panel = panel_state(store)
     for row in fields:
         row["panel_verdict"] = panel["field_priority"].get(row["entity_id"])

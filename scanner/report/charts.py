@@ -59,7 +59,7 @@ def share_chart(row: dict[str, Any], lang: str, width: int = 380, height: int = 
     streams = _stream_points(row, n)
     if n < 2 or not streams:
         return ""
-    left, right, top, bottom = 44, 12, 14, 34
+    left, right, top, bottom = 44, 36, 22, 32
     w, h = width - left - right, height - top - bottom
     peak = max(max(p[3] for p in pts) for pts in streams.values()) or 1.0
     peak = _nice(peak)
@@ -80,7 +80,7 @@ def share_chart(row: dict[str, Any], lang: str, width: int = 380, height: int = 
     a0 = x(first_used + active.start) if first_used + active.start < n else x(n - 1)
     parts.append(f'<rect x="{a0:.1f}" y="{top}" width="{left + w - a0:.1f}" height="{h}" '
                  'fill="#f6f8fa"/>')
-    parts.append(f'<text class="window" x="{a0 + 3:.1f}" y="{top + 9}" font-size="8" '
+    parts.append(f'<text class="window" x="{a0 + 3:.1f}" y="{top + h - 3}" font-size="8" '
                  f'fill="#57606a">{escape(pick(("活跃期", "active window"), lang))}</text>')
     for frac in (0.0, 0.5, 1.0):
         yy = y(peak * frac)
@@ -88,13 +88,18 @@ def share_chart(row: dict[str, Any], lang: str, width: int = 380, height: int = 
                      'stroke="#d0d7de" stroke-width="0.5"/>')
         parts.append(f'<text class="axis-y tick" x="{left - 4}" y="{yy + 3:.1f}" '
                      f'font-size="9" text-anchor="end">{_pct(peak * frac)}</text>')
-    step = max(1, math.ceil(n / 6))
-    for i in range(0, n, step):
-        parts.append(f'<text class="axis-x tick" x="{x(i):.1f}" y="{top + h + 12}" '
-                     f'font-size="9" text-anchor="middle">{escape(periods[i])}</text>')
-    if (n - 1) % step:
-        parts.append(f'<text class="axis-x tick" x="{x(n - 1):.1f}" y="{top + h + 12}" '
-                     f'font-size="9" text-anchor="end">{escape(periods[-1])}</text>')
+    step = max(1, math.ceil(n / 5))
+    ticks = list(range(0, n, step))
+    if n - 1 - ticks[-1] >= step or len(ticks) == 1:
+        ticks.append(n - 1)  # the last period is always dated, never crowding another
+    elif ticks[-1] != n - 1:
+        ticks[-1] = n - 1
+    for i in ticks:
+        anchor = "start" if i == 0 else "end" if i == n - 1 else "middle"
+        parts.append(f'<line x1="{x(i):.1f}" x2="{x(i):.1f}" y1="{top + h}" '
+                     f'y2="{top + h + 3}" stroke="#57606a" stroke-width="0.6"/>'
+                     f'<text class="axis-x tick" x="{x(i):.1f}" y="{top + h + 12}" '
+                     f'font-size="9" text-anchor="{anchor}">{escape(periods[i])}</text>')
     parts.append(f'<text class="axis-x label" x="{left + w / 2:.1f}" y="{height - 4}" '
                  f'font-size="9" text-anchor="middle" fill="#57606a">'
                  f'{escape(pick(("统计期", "period"), lang))}</text>')
@@ -114,20 +119,30 @@ def share_chart(row: dict[str, Any], lang: str, width: int = 380, height: int = 
             for i, v, _, _ in run:
                 parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="1.8" '
                              f'fill="{colour}"/>')
-        marked = {pts[0][0], pts[-1][0], max(pts, key=lambda p: p[1])[0]}
-        for i, v, _, _ in pts:
-            if i in marked:
-                anchor = "end" if i == n - 1 else "start" if i == 0 else "middle"
-                parts.append(f'<text class="value" x="{x(i):.1f}" y="{y(v) - 4:.1f}" '
-                             f'font-size="8.5" text-anchor="{anchor}" fill="{colour}">'
-                             f'{_pct(v)}</text>')
-    legend_x = left + 4
+        peak_i, peak_v = max(((i, v) for i, v, _, _ in pts), key=lambda p: p[1])
+        if peak_i != pts[-1][0] and peak_v > 1.3 * pts[-1][1]:
+            parts.append(f'<text class="value" x="{x(peak_i):.1f}" y="{y(peak_v) - 4:.1f}" '
+                         f'font-size="8.5" text-anchor="middle" fill="{colour}">'
+                         f'{_pct(peak_v)}</text>')
+    # each stream's last value at the right edge, spread so that none covers another
+    ends = sorted(((y(pts[-1][1]), kind, pts[-1][1]) for kind, pts in streams.items()),
+                  key=lambda e: e[0])
+    last_y = -100.0
+    for yy, kind, value in ends:
+        yy = max(yy + 3, last_y + 10)
+        last_y = yy
+        parts.append(f'<text class="value" x="{left + w + 3}" y="{yy:.1f}" font-size="8.5" '
+                     f'fill="{COLOURS.get(kind, "#57606a")}">{_pct(value)}</text>')
+    legend_x = left
     for kind in streams:
         name = stream_name(kind, lang)
-        parts.append(f'<rect x="{legend_x}" y="{top + h - 10}" width="8" height="3" '
-                     f'fill="{COLOURS.get(kind, "#57606a")}"/><text x="{legend_x + 11}" '
-                     f'y="{top + h - 7}" font-size="8.5">{escape(name)}</text>')
-        legend_x += 14 + 7 * len(name) * (2 if lang != "en" else 1)
+        parts.append(f'<rect x="{legend_x}" y="6" width="10" height="3" '
+                     f'fill="{COLOURS.get(kind, "#57606a")}"/><text x="{legend_x + 13}" '
+                     f'y="10" font-size="9">{escape(name)}</text>')
+        legend_x += 20 + 6 * len(name) * (2 if lang != "en" else 1)
+    parts.append(f'<text x="{left + w}" y="10" font-size="8.5" text-anchor="end" '
+                 f'fill="#57606a">{escape(pick(("色带：每期 90% 区间", "band: 90% per period"), lang))}'
+                 '</text>')
     parts.append("</svg>")
     return "".join(parts)
 

@@ -126,6 +126,21 @@ def direction_name(direction: str, data: dict[str, Any], lang: str) -> str:
     return pick(names, lang) if names else (direction or "-")
 
 
+#: Topic lineage events by name.
+LINEAGE: dict[str, tuple[str, str]] = {
+    "born": ("新生", "born"), "continued": ("延续", "continued"), "merged": ("合并", "merged"),
+    "split": ("分裂", "split"), "died": ("消亡", "died"), "revived": ("复现", "revived"),
+    "grew": ("扩大", "grew"), "shrank": ("缩小", "shrank"), "stable": ("稳定", "stable"),
+    "split_from": ("分裂自", "split from"), "dormant": ("休眠", "dormant"), "merged_into": ("并入", "merged into"),
+}
+
+
+def lineage_text(events: list[dict[str, Any]], lang: str) -> str:
+    """A topic's recent lineage events, in the report's language."""
+    return "; ".join(f"{e['date']} {pick(LINEAGE.get(e['kind'], (e['kind'], e['kind'])), lang)}"
+                     + (f" {e['other']}" if e.get("other") else "") for e in events)
+
+
 #: Period lengths by name.
 PERIODS: dict[str, tuple[str, str]] = {
     "month": ("月", "month"), "quarter": ("季度", "quarter"), "half": ("半年", "half-year"),

@@ -52,7 +52,7 @@ def _environment() -> Any:
         direction_name=labels.direction_name, suggestion_name=labels.suggestion_name,
         stream_name=labels.stream_name, period_name=labels.period_name,
         run_status=labels.run_status, trend_mark=labels.trend_mark,
-        verdict_name=labels.verdict_name, glossary=labels.GLOSSARY, verdicts=VERDICTS,
+        verdict_name=labels.verdict_name, lineage_text=labels.lineage_text, glossary=labels.GLOSSARY, verdicts=VERDICTS,
         share_chart=share_chart, overview_chart=overview_chart, figures=figures,
         left_out_text=left_out_text, rank_change=rank_change)
     return env
