@@ -9,7 +9,8 @@ Rules (suggestions, never verdicts):
 - keep: none of these, the band named against both thresholds;
 - coverage gap: a field without a single item in the run's periods, naming the source
   kinds the store lacks and those it has that found nothing;
-- propose new field: one of the top three watchlist topics, rising, with at least
+- propose new field: one of the top three watchlist topics, its share ratio above 1 and
+  not falling, with at least
   NEW_FIELD_ITEMS items and not a generic cluster (over GENERIC_SHARE of all topic items).
 """
 
@@ -103,15 +104,20 @@ def suggestions(fields: Sequence[dict[str, Any]], watchlist: Sequence[dict[str, 
         ind = row["indicators"]
         size = int(ind.get("size") or row["support"] or 0)
         generic = topic_items > 0 and size / topic_items > GENERIC_SHARE
-        if row["support"] < NEW_FIELD_ITEMS or not ind.get("emerging", True) or generic:
+        rising = ind.get("emerging", True) and ind["growth"] > 1
+        if row["support"] < NEW_FIELD_ITEMS or not rising or generic:
             continue
         zh, en = _band(ind)
+        clear = ind["growth_low"] > 1
         out.append({"entry": f"watchlist:{row['entity_id']}", "suggestion": "propose new field",
                     "entity": row["entity_id"], "href": f"#watchlist-{row['entity_id']}",
-                    "why": f"outside every field, rising, {row['support']:.0f} items "
-                           f"(at least {NEW_FIELD_ITEMS}); {en}",
-                    "why_zh": f"不属于任何领域，呈上升，{row['support']:.0f} 条"
-                              f"（至少需 {NEW_FIELD_ITEMS} 条）；{zh}",
+                    "why": f"outside every field, {row['support']:.0f} items (at least "
+                           f"{NEW_FIELD_ITEMS}); {en}, "
+                           + ("the whole band above 1" if clear else "above 1 but the band "
+                              "reaches below: an early candidate"),
+                    "why_zh": f"不属于任何领域，{row['support']:.0f} 条（至少需 {NEW_FIELD_ITEMS} "
+                              f"条）；{zh}，" + ("整个区间高于 1" if clear else
+                                              "高于 1 但区间下限低于 1，属早期候选"),
                     "trigger": {"items": row["support"], "growth": ind["growth"],
                                 "size_share": round(size / topic_items, 3)
                                 if topic_items else None}})

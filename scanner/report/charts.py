@@ -57,7 +57,13 @@ def share_chart(row: dict[str, Any], lang: str, width: int = 380, height: int = 
     periods = [str(p) for p in ind.get("periods") or []]
     n = len(periods)
     streams = _stream_points(row, n)
-    if n < 2 or not streams:
+    if not streams:
+        return ""
+    # the chart starts at the first period any stream has items in: no blank lead-in
+    i0 = min(pts[0][0] for pts in streams.values())
+    streams = {k: [(i - i0, v, lo, hi) for i, v, lo, hi in pts] for k, pts in streams.items()}
+    periods, n = periods[i0:], n - i0
+    if n < 2:
         return ""
     left, right, top, bottom = 44, 36, 22, 32
     w, h = width - left - right, height - top - bottom
@@ -75,8 +81,9 @@ def share_chart(row: dict[str, Any], lang: str, width: int = 380, height: int = 
              f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
              f'<title>{escape(title)}</title>']
     used = [k for k in ind.get("streams_used") or [] if k in streams] or list(streams)
-    first_used = int((ind.get("streams") or {}).get(used[0], {}).get("first_period") or 0)
-    _, active = thirds(n - first_used)
+    own_first = int((ind.get("streams") or {}).get(used[0], {}).get("first_period") or 0)
+    first_used = max(own_first - i0, 0)
+    _, active = thirds(n + i0 - own_first)
     a0 = x(first_used + active.start) if first_used + active.start < n else x(n - 1)
     parts.append(f'<rect x="{a0:.1f}" y="{top}" width="{left + w - a0:.1f}" height="{h}" '
                  'fill="#f6f8fa"/>')
@@ -180,7 +187,7 @@ def overview_chart(data: dict[str, Any], lang: str, width: int = 1100) -> str:
             rows.setdefault(direction, {}).setdefault(tier, []).append(f)
     if not rows:
         return ""
-    head, label_w, line = 30, 150, 17
+    head, label_w, line = 30, 150, 19
     col_w = (width - label_w) / len(tiers)
     heights = {d: max(len(v) for v in cells.values()) * line + 10 for d, cells in rows.items()}
     height = head + sum(heights.values()) + 24
@@ -211,9 +218,9 @@ def overview_chart(data: dict[str, Any], lang: str, width: int = 1100) -> str:
                 colour = "#1a7f37" if (ind.get("growth_low") or 0) > 1 else "#cf222e" if \
                     (ind.get("growth_high") or 2) < 1 else "#8c959f"
                 parts.append(f'<a href="#fields-{escape(f["entity_id"])}">'
-                             f'<rect x="{x0:.0f}" y="{y0}" width="{bar:.0f}" height="10" '
+                             f'<rect x="{x0:.0f}" y="{y0}" width="{bar:.0f}" height="12" '
                              f'fill="{colour}" fill-opacity="0.75"/>'
-                             f'<text x="{x0 + 74:.0f}" y="{y0 + 9}" font-size="10">'
+                             f'<text x="{x0 + 74:.0f}" y="{y0 + 10}" font-size="11.5">'
                              f'{escape(str(name)[:26])} · {f["score"]:.2f} · x{g:.1f}</text></a>')
         yy += hgt
     legend = pick(("条长 = 得分；x = 占比倍数；绿 = 上升（90% 区间高于 1），红 = 下降，灰 = 不明确",

@@ -25,11 +25,12 @@ def topic_label_zh(ind: dict[str, Any], taxonomy: Any) -> tuple[str | None, str]
         return None, "none"
     best: tuple[int, str] | None = None
     for f in taxonomy.active_fields:
-        for name_zh, terms in [(p.zh, p.keywords_en) for p in f.pathways] + \
-                [(f.zh, f.keywords_en + f.aliases_en)]:
+        # a pathway's name on one matching term, the (broader) field's on two
+        for name_zh, terms, needed in [(p.zh, p.keywords_en, 1) for p in f.pathways] + \
+                [(f.zh, f.keywords_en + f.aliases_en, 2)]:
             hits = sum(1 for t in terms if t and re.search(
                 rf"(?<![a-z0-9]){re.escape(t.lower())}(?![a-z0-9])", text))
-            if hits and (best is None or hits > best[0]):
+            if hits >= needed and (best is None or hits > best[0]):
                 best = (hits, name_zh)
     if best:
         return best[1], "taxonomy"

@@ -108,7 +108,7 @@ def stream_name(kind: str, lang: str) -> str:
 def stage_name(stage: str | None, data: dict[str, Any], lang: str) -> str:
     """A tier or stage by the taxonomy's name, else the built-in one; '-' when none."""
     if not stage:
-        return "-"
+        return pick(("未给出", "not given"), lang)
     tiers = data.get("tiers") or {}
     if stage in tiers:
         return pick(tiers[stage], lang)

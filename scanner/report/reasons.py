@@ -39,6 +39,24 @@ def left_out_text(reason: str, lang: str) -> str:
     return pick((zh, reason), lang)
 
 
+_WARNING_ZH = (
+    (re.compile(r"^(\w+) is too thin to judge and stays out of the composites: (.*)$"),
+     lambda m: f"{stream_name(m.group(1), 'zh')}数据过少，未计入综合指标："
+               f"{left_out_text(m.group(2), 'zh')}"),
+)
+
+
+def warning_text(text: str, lang: str) -> str:
+    """A coverage warning in the report's language (the English one when unknown)."""
+    if lang == "en":
+        return text
+    for pattern, make in _WARNING_ZH:
+        m = pattern.match(text)
+        if m:
+            return make(m) if lang == "zh" else f"{make(m)} · {text}"
+    return text
+
+
 def windows(periods: list[str], first: int) -> tuple[str, str]:
     """The base and active windows of a stream starting at period `first`, as labels."""
     own = periods[first:]

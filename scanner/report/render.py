@@ -41,7 +41,7 @@ def _environment() -> Any:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     from scanner.report.charts import overview_chart, share_chart
-    from scanner.report.reasons import figures, left_out_text
+    from scanner.report.reasons import figures, left_out_text, warning_text
 
     env = Environment(loader=PackageLoader("scanner.report", "templates"),
                       autoescape=select_autoescape(["html", "j2", "css"], default=True),
@@ -54,7 +54,7 @@ def _environment() -> Any:
         run_status=labels.run_status, trend_mark=labels.trend_mark,
         verdict_name=labels.verdict_name, lineage_text=labels.lineage_text, glossary=labels.GLOSSARY, verdicts=VERDICTS,
         share_chart=share_chart, overview_chart=overview_chart, figures=figures,
-        left_out_text=left_out_text, rank_change=rank_change)
+        left_out_text=left_out_text, warning_text=warning_text, rank_change=rank_change)
     return env
 
 

@@ -17,6 +17,10 @@ CANDIDATE_ITEMS = 20
 def _entity(row: dict[str, Any], anchor: str, note: str) -> dict[str, str]:
     ind = row["indicators"]
     zh = ind.get("name_zh") or ind.get("label_zh") or ind.get("label") or row["entity_id"]
+    if row["list"] in ("topics", "watchlist"):
+        zh, en = f"{row['entity_id']} {zh}", f"{row['entity_id']} {ind.get('label') or ''}"
+        return {"id": row["entity_id"], "href": f"#{anchor}-{row['entity_id']}",
+                "zh": zh.strip(), "en": en.strip(), "note": note}
     en = ind.get("name_en") or ind.get("label") or row["entity_id"]
     return {"id": row["entity_id"], "href": f"#{anchor}-{row['entity_id']}",
             "zh": str(zh), "en": str(en), "note": note}
@@ -33,7 +37,7 @@ def executive_summary(data: dict[str, Any]) -> list[dict[str, Any]]:
     fields = lists["fields"]
     out: list[dict[str, Any]] = []
     new_items = cov.get("new_items")
-    if new_items == 0:
+    if new_items == 0 and data.get("previous_date"):
         out.append(_line("nothing_new", "本期没有新条目进入数据库：以下排名与上期数据相同。",
                          "Nothing new came in this night: the rankings below rest on the "
                          "same items as before.", "#coverage"))
@@ -48,6 +52,8 @@ def executive_summary(data: dict[str, Any]) -> list[dict[str, Any]]:
                          "lies below).", "#fields"))
     new_fields = [r for r in fields if r["entity_id"] in data["summary"]["new_entrants"]]
     born = [r for r in lists["topics"] if r["indicators"].get("born") == data["run_date"]]
+    if born and len(born) == len(lists["topics"]):
+        born = []  # the first topics run: every topic is born today, none is news
     if new_fields or born:
         out.append(_line("new", "新出现：", "New:", "#topics",
                          [_entity(r, "fields", "") for r in new_fields[:3]] +
@@ -58,11 +64,13 @@ def executive_summary(data: dict[str, Any]) -> list[dict[str, Any]]:
         out.append(_line("fell", "下降：", "Falling:", "#fields", [
             _entity(r, "fields", f"x{r['indicators']['growth']:.2f}") for r in falling]))
     candidates = [r for r in lists["watchlist"] if r["indicators"].get("emerging", True)
+                  and r["indicators"].get("growth", 0) > 1
                   and r["support"] >= CANDIDATE_ITEMS][:3]
     if candidates:
         out.append(_line("outside", "值得关注的分类外候选：", "Out-of-taxonomy candidates "
                          "worth a look:", "#watchlist",
-                         [_entity(r, "watchlist", f"{r['support']:.0f}") for r in candidates]))
+                         [_entity(r, "watchlist", f"x{r['indicators']['growth']:.1f}, "
+                                  f"{r['support']:.0f}") for r in candidates]))
     out.extend(_questions(data))
     out.extend(_coverage_lines(data))
     return out[:10]
@@ -90,6 +98,8 @@ def _questions(data: dict[str, Any]) -> list[dict[str, Any]]:
                          "tier disagree:", "#fields",
                          [_entity(r, "fields", r["indicators"]["stage_vs_tier"])
                           for r in mismatched]))
+        for e in out[-1]["entities"]:
+            e["note_zh"] = {"ahead": "领先", "behind": "落后"}.get(e["note"], e["note"])
     return out
 
 
