@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from scanner.report.reasons import reason
+from scanner.report.reasons import reason, short_reason
 
 
 def topic_label_zh(ind: dict[str, Any], taxonomy: Any) -> tuple[str | None, str]:
@@ -42,6 +42,7 @@ def enrich(data: dict[str, Any], taxonomy: Any) -> None:
     for rows in data["lists"].values():
         for row in rows:
             row["reason"] = {"zh": reason(row, data, "zh"), "en": reason(row, data, "en")}
+            row["reason_short"] = {"zh": short_reason(row, "zh"), "en": short_reason(row, "en")}
     for name in ("topics", "watchlist"):
         for row in data["lists"][name]:
             ind = row["indicators"]

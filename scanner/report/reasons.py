@@ -197,3 +197,18 @@ def figures(row: dict[str, Any], lang: str) -> list[tuple[str, str]]:
             mark = pick(("（未计入）", " (left out)"), lang) if key in left else ""
             out.append((pick(names, lang) + mark, f"{subs[key]:.2f}"))
     return out
+
+
+def short_reason(row: dict[str, Any], lang: str) -> str:
+    """A table cell's reason: the combined ratio with its band and the items behind it."""
+    ind = row["indicators"]
+    n = int(ind.get("items_active") or row.get("support") or 0)
+    g, lo, hi = ind.get("growth") or 0, ind.get("growth_low") or 0, ind.get("growth_high") or 0
+    word = _direction(ind) if ind.get("growth") is not None else "level"
+    zh_word = {"up": "上升", "down": "下降", "level": "无明显变化"}[word]
+    en_word = {"up": "up", "down": "down", "level": "no clear change"}[word]
+    zh = f"占比{zh_word}，{g:.2f} 倍（90%: {lo:.2f}–{hi:.2f}），活跃期 {n} 条"
+    en = f"share {en_word}, {g:.2f}x (90%: {lo:.2f}–{hi:.2f}), {n} items in the active window"
+    if n < THIN_ITEMS:
+        zh, en = zh + "，证据尚处早期", en + ", still early-stage evidence"
+    return pick((zh, en), lang)

@@ -26,7 +26,7 @@ __all__ = ["csv_cell", "md_escape", "render_csv", "render_html", "render_markdow
            "review_sheet", "write_pdf", "write_report"]
 
 #: Topics shown as cards with a chart; the rest of a list (up to 25) as table rows.
-TOPIC_CARDS = 10
+TOPIC_CARDS = 8
 
 #: Chromium's names on Debian and elsewhere.
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
