@@ -27,6 +27,8 @@ __all__ = ["csv_cell", "md_escape", "render_csv", "render_html", "render_markdow
 
 #: Topics shown as cards with a chart; the rest of a list (up to 25) as table rows.
 TOPIC_CARDS = 8
+#: Fewer in a report in both languages, whose cards are twice as long.
+TOPIC_CARDS_BOTH = 5
 
 #: Chromium's names on Debian and elsewhere.
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -75,7 +77,7 @@ def render_html(data: dict[str, Any], lang: str = "both") -> str:
         return labels.pick(names[field_id], language) if field_id in names else field_id
 
     return _environment().get_template("report.html.j2").render(
-        d=data, lang=lang, cards=TOPIC_CARDS, anchors=_anchors(data), field_name=field_name)
+        d=data, lang=lang, cards=TOPIC_CARDS if lang != "both" else TOPIC_CARDS_BOTH, anchors=_anchors(data), field_name=field_name)
 
 
 def find_browser() -> str | None:
