@@ -66,6 +66,9 @@ def review_import(ctx: click.Context, path: Path, report_date: str | None) -> No
 
     with open_store(ctx) as store:
         result = import_sheet(store, path, report_date)
+    if result.encoding != "utf-8":
+        console.print(f"{path} read as {result.encoding.upper()} (a GBK sheet, as Excel on "
+                      "Chinese Windows saves it), not UTF-8.")
     console.print(f"{result.added} verdicts added, {result.changed} changed (kept as new "
                   f"rows; the earlier ones stay), {result.duplicates} duplicates skipped, "
                   f"{result.blank} rows without a verdict.")
