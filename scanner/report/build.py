@@ -121,7 +121,7 @@ def build_report(store: Any, taxonomy: Any, run_date: str | None = None,
         from scanner.report.players import period_start
 
         since = period_start(periods[0])
-    data["players"] = key_players(store, lists, since)
+    data["players"] = key_players(store, lists, since, run_date)
     data["executive"] = executive_summary(data)
     return data
 

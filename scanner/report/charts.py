@@ -183,8 +183,10 @@ def overview_chart(data: dict[str, Any], lang: str, width: int = 1100) -> str:
     rows: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for direction, fields in (data.get("fields_by_direction") or {}).items():
         for f in fields:
-            tier = f["indicators"].get("tier") or tiers[0]
+            tier = f["indicators"].get("tier") or ""  # "": the documents give no tier
             rows.setdefault(direction, {}).setdefault(tier, []).append(f)
+    if any("" in cells for cells in rows.values()):
+        tiers.append("")
     if not rows:
         return ""
     head, label_w, line = 30, 150, 19

@@ -4,7 +4,7 @@ Counted over the items behind each ranked row since the start of the run's perio
 a trend: the player's share of the entity's items in the active window against the base
 window ("new" when it had none before). Venues are arXiv primary categories; authors
 only where items name them; organisations are jieba's `nt` (organisation) words in the
-titles of Chinese items, when jieba is installed. Kinds a corpus does not have are left
+titles and summary openings of Chinese items, when jieba is installed. Kinds a corpus does not have are left
 out, never shown as zero.
 """
 
@@ -19,8 +19,16 @@ from typing import Any
 from scanner.signals.indicators import thirds
 
 TOP = 5
-#: Organisation words shorter than this (in characters) are too vague to show.
-MIN_ORG_CHARS = 3
+#: jieba's organisation words (`nt`) are kept when they end like an organisation's name
+#: or are at least MIN_ORG_CHARS long ("新进展" is tagged nt too).
+MIN_ORG_CHARS = 4
+ORG_ENDINGS = ("公司", "集团", "大学", "学院", "研究院", "研究所", "科学院", "工程院", "委员会",
+               "部", "局", "院", "中心", "银行", "协会", "学会", "实验室", "厅", "署", "办",
+               "基金会", "联盟", "所")
+#: Words jieba tags nt that name no organisation.
+ORG_STOP = frozenset({"新兴产业", "未来产业", "新进展", "科研院所", "研究机构", "有关部门"})
+#: Organisations and authors are shown from this many items (one mention is noise).
+MIN_MENTIONS = 2
 
 
 def period_start(label: str) -> str:
@@ -60,7 +68,8 @@ def _organisations(titles: dict[str, str]) -> dict[str, list[str]]:
     out = {}
     for item_id, title in titles.items():
         words = {w.word for w in pseg.cut(title or "") if w.flag == "nt"
-                 and len(w.word) >= MIN_ORG_CHARS}
+                 and (len(w.word) >= MIN_ORG_CHARS or w.word.endswith(ORG_ENDINGS))
+                 and len(w.word) >= 2 and w.word not in ORG_STOP}
         if words:
             out[item_id] = sorted(words)
     return out
@@ -86,11 +95,11 @@ def _trend(recent: int, earlier: int, n_recent: int, n_earlier: int) -> str:
 
 
 def _top(counter_recent: Counter[str], counter_earlier: Counter[str], n_recent: int,
-         n_earlier: int) -> list[dict[str, Any]]:
+         n_earlier: int, least: int = 1) -> list[dict[str, Any]]:
     total = counter_recent + counter_earlier
     return [{"name": name, "items": n,
              "trend": _trend(counter_recent[name], counter_earlier[name], n_recent, n_earlier)}
-            for name, n in total.most_common(TOP)]
+            for name, n in total.most_common(TOP) if n >= least]
 
 
 def aggregate(facts: Iterable[dict[str, Any]], starts: dict[str, str | None],
@@ -118,14 +127,16 @@ def aggregate(facts: Iterable[dict[str, Any]], starts: dict[str, str | None],
     out = {}
     for entity, c in counters.items():
         n_recent, n_earlier = sizes[entity]
-        out[entity] = {k: _top(v[0], v[1], n_recent, n_earlier) for k, v in c.items()
-                       if v[0] or v[1]}
+        tops = {k: _top(v[0], v[1], n_recent, n_earlier,
+                        MIN_MENTIONS if k in ("orgs", "authors") else 1) for k, v in c.items()}
+        out[entity] = {k: v for k, v in tops.items() if v}
     return out
 
 
-def key_players(store: Any, lists: dict[str, list[dict[str, Any]]], since: str | None
-                ) -> dict[str, dict[str, dict[str, list[dict[str, Any]]]]]:
-    """{"fields": {id: players}, "topics": {id: players}} for the ranked rows."""
+def key_players(store: Any, lists: dict[str, list[dict[str, Any]]], since: str | None,
+                until: str) -> dict[str, dict[str, dict[str, list[dict[str, Any]]]]]:
+    """{"fields": {id: players}, "topics": {id: players}} for the ranked rows, over the
+    items published from `since` to the run date `until`."""
     fields, topics = lists.get("fields") or [], (lists.get("topics") or []) + \
         (lists.get("watchlist") or [])
     since = since or "0000"
@@ -133,10 +144,12 @@ def key_players(store: Any, lists: dict[str, list[dict[str, Any]]], since: str |
     groups = []
     if fields:
         groups.append(("fields", fields, store.field_player_facts(
-            fields[0]["taxonomy"], fields[0]["model"], since)))
+            fields[0]["taxonomy"], fields[0]["model"], since, until)))
     if topics:
-        groups.append(("topics", topics, store.topic_player_facts(topics[0]["model"], since)))
-    titles = {f["item_id"]: f["title"] for _, _, facts in groups for f in facts
+        groups.append(("topics", topics, store.topic_player_facts(topics[0]["model"], since,
+                                                                  until)))
+    titles = {f["item_id"]: f"{f['title'] or ''}。{f.get('lead') or ''}"
+              for _, _, facts in groups for f in facts
               if (f["language"] or "").startswith("zh")}
     orgs = _organisations(titles) if titles else {}
     for name, rows, facts in groups:
