@@ -13,7 +13,6 @@ converging field pairs, suggested adjustments for the panel.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from scanner.report.adjust import suggestions

@@ -148,7 +148,8 @@ def share_chart(row: dict[str, Any], lang: str, width: int = 380, height: int = 
                      f'y="10" font-size="9">{escape(name)}</text>')
         legend_x += 20 + 6 * len(name) * (2 if lang != "en" else 1)
     parts.append(f'<text x="{left + w}" y="10" font-size="8.5" text-anchor="end" '
-                 f'fill="#57606a">{escape(pick(("色带：每期 90% 区间", "band: 90% per period"), lang))}'
+                 'fill="#57606a">'
+                 f'{escape(pick(("色带：每期 90% 区间", "band: 90% per period"), lang))}'
                  '</text>')
     parts.append("</svg>")
     return "".join(parts)

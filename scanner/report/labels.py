@@ -131,7 +131,8 @@ LINEAGE: dict[str, tuple[str, str]] = {
     "born": ("新生", "born"), "continued": ("延续", "continued"), "merged": ("合并", "merged"),
     "split": ("分裂", "split"), "died": ("消亡", "died"), "revived": ("复现", "revived"),
     "grew": ("扩大", "grew"), "shrank": ("缩小", "shrank"), "stable": ("稳定", "stable"),
-    "split_from": ("分裂自", "split from"), "dormant": ("休眠", "dormant"), "merged_into": ("并入", "merged into"),
+    "split_from": ("分裂自", "split from"), "dormant": ("休眠", "dormant"),
+    "merged_into": ("并入", "merged into"),
 }
 
 
@@ -165,11 +166,12 @@ GLOSSARY: tuple[tuple[str, tuple[str, str], tuple[str, str]], ...] = (
     ("ratio", ("占比倍数", "活跃期的合并占比除以基期的合并占比；大于 1 表示上升。"),
      ("share ratio", "the pooled share in the active window over that in the base window; "
                      "above 1 means rising.")),
-    ("band", ("90% 区间", "占比倍数的 90% 置信区间；整个区间高于 1 才算明确上升。图中色带为每期占比的 "
-                         "90% 区间。"),
+    ("band", ("90% 区间", "占比倍数的 90% 置信区间；整个区间高于 1 才算明确上升。"
+                         "图中色带为每期占比的 90% 区间。"),
      ("90% band", "the 90% interval of the share ratio; only a band wholly above 1 is a clear "
                   "rise. In the charts, the shaded band is each period's 90% interval.")),
-    ("windows", ("基期与活跃期", "每个数据流自其首个有数据的统计期起，前 30% 为基期，其余为活跃期。"),
+    ("windows", ("基期与活跃期",
+                 "每个数据流自其首个有数据的统计期起，前 30% 为基期，其余为活跃期。"),
      ("base and active windows", "from a stream's first period with items, the first 30% of "
                                  "its periods are the base window, the rest the active one.")),
     ("tier", ("措施梯次", "政策文件为领域给出的梯次（前沿探索、产品研发、产业化）。"),

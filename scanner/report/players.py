@@ -4,8 +4,8 @@ Counted over the items behind each ranked row since the start of the run's perio
 a trend: the player's share of the entity's items in the active window against the base
 window ("new" when it had none before). Venues are arXiv primary categories; authors
 only where items name them; organisations are jieba's `nt` (organisation) words in the
-titles and summary openings of Chinese items, when jieba is installed. Kinds a corpus does not have are left
-out, never shown as zero.
+titles and summary openings of Chinese items, when jieba is installed. Kinds a corpus
+does not have are left out, never shown as zero.
 """
 
 from __future__ import annotations

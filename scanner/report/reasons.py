@@ -63,7 +63,10 @@ def windows(periods: list[str], first: int) -> tuple[str, str]:
     if not own:
         return "", ""
     base, active = thirds(len(own))
-    span = (lambda a, b: a if a == b else f"{a}–{b}")
+
+    def span(a: str, b: str) -> str:
+        return a if a == b else f"{a}–{b}"
+
     base_label = span(own[0], own[base.stop - 1])
     active_label = span(own[active.start], own[-1]) if active.start < len(own) else ""
     return base_label, active_label

@@ -54,7 +54,8 @@ def _environment() -> Any:
         direction_name=labels.direction_name, suggestion_name=labels.suggestion_name,
         stream_name=labels.stream_name, period_name=labels.period_name,
         run_status=labels.run_status, trend_mark=labels.trend_mark,
-        verdict_name=labels.verdict_name, lineage_text=labels.lineage_text, glossary=labels.GLOSSARY, verdicts=VERDICTS,
+        verdict_name=labels.verdict_name, lineage_text=labels.lineage_text,
+        glossary=labels.GLOSSARY, verdicts=VERDICTS,
         share_chart=share_chart, overview_chart=overview_chart, figures=figures,
         left_out_text=left_out_text, warning_text=warning_text, rank_change=rank_change)
     return env
@@ -77,7 +78,8 @@ def render_html(data: dict[str, Any], lang: str = "both") -> str:
         return labels.pick(names[field_id], language) if field_id in names else field_id
 
     return _environment().get_template("report.html.j2").render(
-        d=data, lang=lang, cards=TOPIC_CARDS if lang != "both" else TOPIC_CARDS_BOTH, anchors=_anchors(data), field_name=field_name)
+        d=data, lang=lang, cards=TOPIC_CARDS if lang != "both" else TOPIC_CARDS_BOTH,
+        anchors=_anchors(data), field_name=field_name)
 
 
 def find_browser() -> str | None:

@@ -4,7 +4,6 @@ triggers, key players, topic labels and charts (issue 19)."""
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import pytest
 
