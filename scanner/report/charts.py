@@ -197,10 +197,13 @@ def overview_chart(data: dict[str, Any], lang: str, width: int = 1100) -> str:
     parts = [f'<svg class="chart overview" role="img" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
              f'<title>{escape(pick(("领域总览", "field overview"), lang))}</title>']
+    one = "en" if lang == "en" else "zh"  # one language per label: both would not fit a cell
     for j, tier in enumerate(tiers):
         parts.append(f'<text class="axis-x label" x="{label_w + col_w * j + 6:.0f}" y="18" '
-                     f'font-size="12" font-weight="bold">{escape(stage_name(tier, data, lang))}'
+                     f'font-size="12" font-weight="bold">{escape(stage_name(tier, data, one))}'
                      '</text>')
+    # a field's label fits its column: about 6.5 px a Latin letter, 12 a Chinese character
+    fit = int((col_w - 84) / (6.5 if one == "en" else 12))
     yy = head
     for direction, cells in rows.items():
         hgt = heights[direction]
@@ -208,14 +211,15 @@ def overview_chart(data: dict[str, Any], lang: str, width: int = 1100) -> str:
                      f'{"#f6f8fa" if (yy // 2) % 2 else "#ffffff"}" stroke="#d0d7de" '
                      'stroke-width="0.5"/>')
         parts.append(f'<text class="axis-y label" x="6" y="{yy + 16}" font-size="12" '
-                     f'font-weight="bold">{escape(direction_name(direction, data, lang))}'
+                     f'font-weight="bold">{escape(direction_name(direction, data, one))}'
                      '</text>')
         for j, tier in enumerate(tiers):
             x0 = label_w + col_w * j + 6
             for k, f in enumerate(cells.get(tier, [])):
                 ind = f["indicators"]
                 y0 = yy + 8 + k * line
-                name = ind.get("name_zh") if lang == "zh" else ind.get("name_en") or f["entity_id"]
+                name = str(ind.get(f"name_{one}") or f["entity_id"])
+                name = name if len(name) <= fit else name[:fit - 1] + "…"
                 bar = max(2.0, 70 * float(f["score"]))
                 g = float(ind.get("growth") or 0)
                 colour = "#1a7f37" if (ind.get("growth_low") or 0) > 1 else "#cf222e" if \
@@ -224,11 +228,11 @@ def overview_chart(data: dict[str, Any], lang: str, width: int = 1100) -> str:
                              f'<rect x="{x0:.0f}" y="{y0}" width="{bar:.0f}" height="12" '
                              f'fill="{colour}" fill-opacity="0.75"/>'
                              f'<text x="{x0 + 74:.0f}" y="{y0 + 10}" font-size="11.5">'
-                             f'{escape(str(name)[:26])} · {f["score"]:.2f} · x{g:.1f}</text></a>')
+                             f'{escape(name)} · {f["score"]:.2f} · x{g:.1f}</text></a>')
         yy += hgt
     legend = pick(("条长 = 得分；x = 占比倍数；绿 = 上升（90% 区间高于 1），红 = 下降，灰 = 不明确",
                    "bar = score; x = share ratio; green = rising (90% band above 1), red = "
-                   "falling, grey = unclear"), lang)
+                   "falling, grey = unclear"), one)
     parts.append(f'<text x="6" y="{height - 8}" font-size="10" fill="#57606a">'
                  f'{escape(legend)}</text></svg>')
     return "".join(parts)
