@@ -100,3 +100,22 @@ def test_chart_has_dated_axes_values_and_bands(data: dict) -> None:
     assert svg.count('class="band"') == 2 and "%</text>" in svg
     low, high = wilson(10, 100)
     assert 0.05 < low < 0.1 < high < 0.17
+
+
+def test_a_report_inside_its_run_shows_that_run_and_its_stages(report_store,
+                                                                tmp_path_factory) -> None:
+    from scanner.report.render import render_html
+
+    store = report_store(tmp_path_factory.mktemp("own") / "s.db")
+    run_id = store.start_run("nightly", "2025-12-31", {})
+    stages = [{"stage": "pull", "status": "ok", "items_new": 0},
+              {"stage": "signals", "status": "ok", "period": "quarter",
+               "periods": ["2025-Q3", "2025-Q4"], "period_reason": "test", "streams": {},
+               "warnings": []}]
+    out = build_report(store, TAXONOMY, "2025-12-31", {"id": run_id, "stages": stages})
+    store.close()
+    assert out["coverage"]["run"]["own"] and out["coverage"]["run"]["status"] == "running"
+    assert out["coverage"]["period"] == "quarter" and out["coverage"]["new_items"] == 0
+    html = render_html(out, "en")
+    assert "this run; the report is its last stage" in html and "(running)" not in html
+    assert "Nothing new came in this night" in html
