@@ -26,6 +26,19 @@ def _reason(row: dict[str, Any], lang: str) -> str:
     return str(reason.get(lang) or row.get("explanation") or "")
 
 
+def _note(entity: dict[str, Any], key: str, lang: str) -> str:
+    """A summary entity's note in the report's language (items counted where they are)."""
+    note = entity.get("note_zh") if lang == "zh" and entity.get("note_zh") else entity["note"]
+    if key in ("new", "outside"):
+        note += " 条" if lang == "zh" else " items"
+    return str(note)
+
+
+def _change(row: dict[str, Any], lang: str) -> str:
+    return rank_change(row) if row.get("previous_rank") is not None else \
+        pick(("新", "new"), lang)
+
+
 def render_markdown(data: dict[str, Any], lang: str = "both") -> str:
     """The Markdown report (same order as the HTML)."""
     out = [f"# {label('title', lang)} — {data['run_date']}", "",
@@ -34,7 +47,8 @@ def render_markdown(data: dict[str, Any], lang: str = "both") -> str:
     for line in data.get("executive") or []:
         names = ("、" if lang == "zh" else ", ").join(
             md_escape(pick(e, lang) if lang != "both" else e["zh"]) +
-            (f" ({md_escape(e['note'])})" if e["note"] else "") for e in line["entities"])
+            (f" ({md_escape(_note(e, line['key'], lang))})" if e["note"] else "")
+            for e in line["entities"])
         out.append(f"- {md_escape(pick(line, lang))} {names}".rstrip())
     cov = data["coverage"]
     out += ["", f"## {label('coverage', lang)}", "",
@@ -48,7 +62,7 @@ def render_markdown(data: dict[str, Any], lang: str = "both") -> str:
         ind = row["indicators"]
         name = pick({"zh": ind.get("name_zh") or row["entity_id"],
                      "en": ind.get("name_en") or row["entity_id"]}, lang)
-        out.append(f"| {row['rank']} | {rank_change(row)} | {md_escape(name)} "
+        out.append(f"| {row['rank']} | {_change(row, lang)} | {md_escape(name)} "
                    f"({md_escape(row['entity_id'])}) | {row['score']:.2f} | "
                    f"{md_escape(_reason(row, lang))} |")
         for item in ind.get("top_evidence", [])[:3]:
@@ -68,7 +82,7 @@ def render_markdown(data: dict[str, Any], lang: str = "both") -> str:
             if lang != "en" and ind.get("label_zh"):
                 title = f"{ind['label_zh']} / {title}" if title else ind["label_zh"]
             parent = f"{md_escape(row['parent_id'])} › " if row.get("parent_id") else ""
-            out.append(f"- #{row['rank']} ({rank_change(row)}) {parent}"
+            out.append(f"- #{row['rank']} ({_change(row, lang)}) {parent}"
                        f"{md_escape(row['entity_id'])} {md_escape(title)}: "
                        f"{md_escape(_reason(row, lang))}")
     out += ["", f"## {label('suggestions', lang)}", ""]
