@@ -52,6 +52,9 @@ def flow_on_runner(flow_object: Any, config: Config) -> Any:
     def call(**parameters: Any) -> Any:
         from scanner import progress
 
+        if not console.is_terminal:  # redirected: a line per stage and per tenth of it
+            with progress.listening(line_printer()):
+                return runnable(**parameters)
         with Progress(TextColumn("{task.description:>8}"), BarColumn(),
                       TextColumn("{task.fields[count]}"), TimeElapsedColumn(),
                       console=console) as bars, progress.listening(StageBars(bars)):
@@ -111,11 +114,24 @@ def quiet_progress() -> Iterator[None]:
         yield
 
 
-@contextmanager
-def stage_bars() -> Iterator[None]:
-    """Live rich bars, one per stage, fed by the stages' progress reports."""
+def line_printer() -> Any:
+    """A progress listener writing a line per stage start, tenth and end, flushed at once
+    (rich bars print nothing when the output is not a terminal)."""
     from scanner import progress
 
+    return progress.printer(lambda line: print(line, flush=True))
+
+
+@contextmanager
+def stage_bars() -> Iterator[None]:
+    """Live rich bars, one per stage, fed by the stages' progress reports; lines instead
+    when the output is not a terminal."""
+    from scanner import progress
+
+    if not console.is_terminal:
+        with progress.listening(line_printer()):
+            yield
+        return
     with Progress(TextColumn("{task.description:>8}"), BarColumn(),
                   TextColumn("{task.fields[count]}"), TimeElapsedColumn(),
                   console=console, transient=True) as bars, progress.listening(StageBars(bars)):

@@ -14,6 +14,7 @@ from scanner.cli._common import (
     chosen_sources,
     config_of,
     console,
+    line_printer,
     quiet_progress,
     run_command,
     stage_bars,
@@ -114,13 +115,24 @@ def fetch(ctx: click.Context, source_ids: tuple[str, ...]) -> None:
 @click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--limit", type=click.IntRange(1), help="Import only the first N rows.")
 @click.option("--restart", is_flag=True, help="Ignore the checkpoint; read from row one.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]),
+              help="Only items published on or after this date (YYYY-MM-DD).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]),
+              help="Only items published on or before this date (YYYY-MM-DD).")
+@click.option("--sample", type=click.IntRange(1),
+              help="Import N rows drawn at random (after --since/--until).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --sample.")
 @click.pass_context
 def import_(ctx: click.Context, path: Path, fmt: str | None, maps: tuple[str, ...],
             kind: str | None, source_id: str | None, batch_size: int, limit: int | None,
-            restart: bool) -> None:
+            restart: bool, since: Any, until: Any, sample: int | None, seed: int) -> None:
     """Import a JSONL, CSV or Parquet dump (resumable: rerun after a crash)."""
     from scanner.ingest.dumps import import_dump
 
+    since = since.date().isoformat() if since else None
+    until = until.date().isoformat() if until else None
+    if since and until and since > until:
+        raise click.BadParameter(f"--since {since} is after --until {until}")
     mapping = {}
     for entry in maps:
         target, sep, column = entry.partition("=")
@@ -130,15 +142,27 @@ def import_(ctx: click.Context, path: Path, fmt: str | None, maps: tuple[str, ..
     done: list[Any] = []
 
     def import_step(run: Any) -> dict[str, Any]:
+        if not console.is_terminal:  # redirected: a line per tenth instead of a bar
+            from scanner.progress import Step
+
+            lines = line_printer()
+            lines(Step("import", 0, None))
+            done.append(import_dump(
+                run.store, path, fmt=fmt, mapping=mapping or None, kind=kind,
+                source_id=source_id, batch_size=batch_size, limit=limit, restart=restart,
+                since=since, until=until, sample=sample, seed=seed,
+                progress=lambda n, total: lines(Step("import", n, total))))
+            lines(Step("import", finished=True))
+            return _import_summary(path, done[0])
         with Progress(TextColumn("importing {task.fields[name]}"), BarColumn(),
                       MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bars:
             bar = bars.add_task("import", total=None, name=path.name)
             done.append(import_dump(
                 run.store, path, fmt=fmt, mapping=mapping or None, kind=kind,
                 source_id=source_id, batch_size=batch_size, limit=limit, restart=restart,
+                since=since, until=until, sample=sample, seed=seed,
                 progress=lambda n, total: bars.update(bar, completed=n, total=total)))
-        return {"stage": "import", "status": "ok", "path": str(path),
-                "rows": done[0].rows_read, "new": done[0].counts.new}
+        return _import_summary(path, done[0])
 
     with quiet_progress():
         run_command(ctx, "import", {"path": str(path)}, [import_step])
@@ -149,11 +173,22 @@ def import_(ctx: click.Context, path: Path, fmt: str | None, maps: tuple[str, ..
         return
     resumed = (f", resumed after {result.rows_skipped_resume} rows"
                if result.rows_skipped_resume else "")
+    kept = ""
+    if result.rows_filtered:
+        what = [f"published {since or '...'} to {until or '...'}" if since or until else "",
+                f"a sample of {sample} (seed {seed})" if sample else ""]
+        kept = f"; {result.rows_filtered} left out ({' and '.join(w for w in what if w)})"
     console.print(
         f"{result.rows_read} rows read as '{result.preset}'{resumed} in {result.seconds:.1f} s "
         f"({result.rate:,.0f} rows/s): {result.counts.new} new, {result.counts.changed} "
-        f"changed, {result.counts.unchanged} unchanged, {result.rows_invalid} without a title."
+        f"changed, {result.counts.unchanged} unchanged, {result.rows_invalid} without a "
+        f"title{kept}."
     )
+
+
+def _import_summary(path: Path, result: Any) -> dict[str, Any]:
+    return {"stage": "import", "status": "ok", "path": str(path), "rows": result.rows_read,
+            "new": result.counts.new, "left_out": result.rows_filtered}
 
 
 # -- field assignment and evaluation ------------------------------------------------------

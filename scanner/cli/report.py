@@ -20,18 +20,35 @@ from scanner.cli._common import (
 @click.option("--run", "run_id", help="A run id (see `scanner runs list`): its date's report.")
 @click.option("--lang", type=click.Choice(["zh", "en", "both"]), default="both",
               show_default=True)
+@click.option("--pdf", is_flag=True,
+              help="Also print report.pdf through headless Chromium (when installed).")
 @click.pass_context
 def report_command(ctx: click.Context, run_date: str | None, run_id: str | None,
-                   lang: str) -> None:
+                   lang: str, pdf: bool) -> None:
     """Write HTML, Markdown, JSON and CSV into <report_dir>/<date>/ and update `latest`."""
+    from scanner.report.render import find_browser, write_pdf
     from scanner.run import report_stage
 
+    if pdf and find_browser() is None:  # said before any work, not after
+        raise click.ClickException(
+            "--pdf needs headless Chromium and none is installed (Debian: apt-get install "
+            "chromium fonts-noto-cjk); run without --pdf for HTML, Markdown, JSON and CSV")
     if run_id:
         run_date = get_run(ctx, run_id)["run_date"]
     with context_of(ctx, run_date) as run:  # writes files only: no run lock
         result = report_stage(run, lang)
     console.print(f"Report written to {result['folder']} ({result['fields']} fields, "
                   f"{result['watchlist']} watchlist topics).")
+    if pdf:
+        path = write_pdf(Path(result["folder"]) / "report.html")
+        console.print(f"PDF written to {path} ({_pdf_pages(path)} pages).")
+
+
+def _pdf_pages(path: Path) -> int:
+    """Pages of a PDF, counted from its page objects."""
+    import re
+
+    return len(re.findall(rb"/Type\s*/Page[^s]", path.read_bytes()))
 
 
 @click.group()
@@ -49,6 +66,9 @@ def review_import(ctx: click.Context, path: Path, report_date: str | None) -> No
 
     with open_store(ctx) as store:
         result = import_sheet(store, path, report_date)
+    if result.encoding != "utf-8":
+        console.print(f"{path} read as {result.encoding.upper()} (a GBK sheet, as Excel on "
+                      "Chinese Windows saves it), not UTF-8.")
     console.print(f"{result.added} verdicts added, {result.changed} changed (kept as new "
                   f"rows; the earlier ones stay), {result.duplicates} duplicates skipped, "
                   f"{result.blank} rows without a verdict.")

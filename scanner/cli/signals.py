@@ -31,6 +31,8 @@ def signals_command(ctx: click.Context, run_date: str | None, field_id: str | No
     """Indicators of the fields (or one field and its pathways), with explanations."""
     from scanner.run import run_date_or_today, signals_stage
 
+    if field_id:
+        _known_field(ctx, field_id)
     if compute or (run_date is None and not field_id):
         run_date = run_date_or_today(run_date)
         with quiet_progress():
@@ -65,8 +67,25 @@ def signals_command(ctx: click.Context, run_date: str | None, field_id: str | No
             table.add_row(str(p["rank"]), rank_change(p), escape(p["entity_id"]),
                           f"{p['score']:.3f}",
                           f"{p['indicators']['growth']:.2f}", f"{p['support']:.0f}",
-                          escape(p["explanation"][:120]))
+                          escape(p["explanation"]))
         console.print(table)
+
+
+def _known_field(ctx: click.Context, field_id: str) -> None:
+    """Refuse a field id the taxonomy does not have, naming the nearest ones."""
+    from difflib import get_close_matches
+
+    from scanner.cli._common import config_of
+    from scanner.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy(config_of(ctx).taxonomy_file)
+    if field_id in taxonomy.fields:
+        return
+    near = get_close_matches(field_id, list(taxonomy.fields), n=3, cutoff=0.4) or [
+        f for f in taxonomy.fields if field_id.lower() in f]
+    hint = f"; did you mean {', '.join(near)}?" if near else ""
+    raise click.ClickException(f"unknown field {field_id!r}{hint} (all ids: `scanner "
+                               "taxonomy show`)")
 
 
 @click.command("rank")
@@ -87,16 +106,22 @@ def rank_command(ctx: click.Context, list_name: str, run_date: str | None, limit
     if not rows:
         raise click.ClickException("no signals stored yet: run `scanner run` or "
                                    "`scanner signals --compute`")
-    table = Table("rank", "change", "id", "score", "growth", "novelty", "coherence", "impact",
-                  "confidence", "why",
-                  title=f"{list_name} on {rows[0]['run_date']}")
+    from scanner.report.reasons import reason
+
+    # every column wraps rather than cutting: the reason is read whole
+    table = Table("rank", "±", title=f"{list_name} on {rows[0]['run_date']}", expand=True,
+                  caption="g n c i f: the growth, novelty, coherence, impact and confidence "
+                          "sub-scores")
+    table.add_column("id", ratio=2, overflow="fold")
+    table.add_column("score (g n c i f)", ratio=2, overflow="fold")
+    table.add_column("why", ratio=5, overflow="fold")
     for r in rows:
         s = r["subscores"]
         label = r["indicators"].get("label") or r["indicators"].get("name_en") or ""
-        table.add_row(str(r["rank"]), rank_change(r), escape(f"{r['entity_id']} {label}"[:40]),
-                      f"{r['score']:.3f}", f"{s['growth']:.2f}", f"{s['novelty']:.2f}",
-                      f"{s['coherence']:.2f}", f"{s['impact']:.2f}", f"{s['confidence']:.2f}",
-                      escape(r["explanation"][:90]))
+        subs = " ".join(f"{s[k]:.2f}" for k in ("growth", "novelty", "coherence", "impact",
+                                                  "confidence"))
+        table.add_row(str(r["rank"]), rank_change(r), escape(f"{r['entity_id']} {label}"),
+                      f"{r['score']:.3f} ({subs})", escape(reason(r, {}, "en")))
     console.print(table)
 
 

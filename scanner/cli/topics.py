@@ -81,7 +81,7 @@ def topics_show(ctx: click.Context, topic_id: str, n_items: int) -> None:
     with open_store(ctx) as store:
         topic = store.topic(topic_id)
         if topic is None:
-            raise click.ClickException(f"no topic {topic_id!r}; see `scanner topics list`")
+            raise click.ClickException(f"unknown topic {topic_id!r}; see `scanner topics list`")
         members = store.topic_member_items(topic_id, n_items)
         series = store.topic_series(topic_id)
     console.print(f"[bold]{topic['id']}[/] {escape(topic['label'] or '')} — {topic['status']}, "
@@ -121,7 +121,7 @@ def topics_history(ctx: click.Context, topic_id: str) -> None:
     """A topic's lineage events and size per run."""
     with open_store(ctx) as store:
         if store.topic(topic_id) is None:
-            raise click.ClickException(f"no topic {topic_id!r}; see `scanner topics list`")
+            raise click.ClickException(f"unknown topic {topic_id!r}; see `scanner topics list`")
         history = store.topic_history(topic_id)
     table = Table("night", "event", "topic", "other", "detail", title=f"lineage of {topic_id}")
     for e in history["events"]:

@@ -83,6 +83,7 @@ class ImportResult:
     rows_invalid: int
     counts: UpsertCounts
     seconds: float
+    rows_filtered: int = 0  # left out by --since/--until or the sample
 
     @property
     def rate(self) -> float:
@@ -267,6 +268,10 @@ def import_dump(
     restart: bool = False,
     progress: Callable[[int, int | None], None] | None = None,
     max_rows: int | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    sample: int | None = None,
+    seed: int = 0,
 ) -> ImportResult:
     """Import a dump into the store, resuming from its checkpoint.
 
@@ -283,6 +288,10 @@ def import_dump(
         progress: called with (rows done, rows total) after each batch.
         max_rows: read at most this many rows past the checkpoint in this call, then stop
             unfinished (a backfill's chunk); the next call resumes after them.
+        since, until: keep only items published in this date range (YYYY-MM-DD, both
+            included); an item without a date is left out when either is given.
+        sample: keep N rows drawn at random (with `seed`) from those in the range; a first
+            pass over the file finds them.
     """
     import time
 
@@ -299,15 +308,27 @@ def import_dump(
     if total is not None and limit is not None:
         total = min(total, limit)
     source = source_id or f"import:{preset.name}"
-    key = import_key(path, preset, source) + (f"-first{limit}" if limit else "")
+    key = import_key(path, preset, source) + (f"-first{limit}" if limit else "") + \
+        (f"-since{since}" if since else "") + (f"-until{until}" if until else "") + \
+        (f"-sample{sample}-seed{seed}" if sample else "")
     checkpoint = None if restart else store.import_progress(key)
     skip = int(checkpoint["rows_done"]) if checkpoint else 0
     started = time.monotonic()
     if checkpoint and checkpoint["finished"]:
         return ImportResult(key, preset.name, total, 0, skip, 0, UpsertCounts(), 0.0)
     imported_at = datetime.now(UTC)
+
+    def in_range(item: dict[str, Any]) -> bool:
+        if not since and not until:
+            return True
+        day = (item.get("published") or "")[:10]
+        return bool(day) and (not since or day >= since) and (not until or day <= until)
+
+    chosen = _sample_rows(path, fmt, batch_size, limit, sample, seed,
+                          lambda row: row_to_item(row, preset, source, imported_at), in_range) \
+        if sample else None
     counts = UpsertCounts()
-    done = invalid = read_now = 0
+    done = invalid = read_now = filtered = 0
     stopped = False
     try:
         for batch in _iter_rows(path, fmt, batch_size):
@@ -323,10 +344,15 @@ def import_dump(
             if max_rows is not None:
                 rows = rows[: max_rows - read_now]
             items = []
-            for row in rows:
+            for index, row in enumerate(rows, start=done + offset):
+                if chosen is not None and index not in chosen:
+                    filtered += 1
+                    continue
                 item = row_to_item(row, preset, source, imported_at) if row else None
                 if item is None:
                     invalid += 1
+                elif not in_range(item):
+                    filtered += 1
                 else:
                     items.append(item)
             done += offset + len(rows)
@@ -344,5 +370,26 @@ def import_dump(
     return ImportResult(
         key=key, preset=preset.name, rows_total=total, rows_read=done - skip,
         rows_skipped_resume=skip, rows_invalid=invalid, counts=counts,
-        seconds=round(time.monotonic() - started, 3),
+        seconds=round(time.monotonic() - started, 3), rows_filtered=filtered,
     )
+
+
+def _sample_rows(path: Path, fmt: str, batch_size: int, limit: int | None, sample: int,
+                 seed: int, to_item: Callable[[Mapping[str, Any]], dict[str, Any] | None],
+                 in_range: Callable[[dict[str, Any]], bool]) -> set[int]:
+    """Row numbers of a random sample of `sample` rows among those with an item in range."""
+    import random
+
+    candidates: list[int] = []
+    index = 0
+    for batch in _iter_rows(path, fmt, batch_size):
+        for row in batch:
+            if limit is not None and index >= limit:
+                break
+            item = to_item(row) if row else None
+            if item is not None and in_range(item):
+                candidates.append(index)
+            index += 1
+    if len(candidates) <= sample:
+        return set(candidates)
+    return set(random.Random(seed).sample(candidates, sample))

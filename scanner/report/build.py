@@ -13,51 +13,22 @@ converging field pairs, suggested adjustments for the panel.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
+from scanner.report.adjust import suggestions
 from scanner.signals import LISTS
 
 
-def suggestions(fields: Sequence[dict[str, Any]], watchlist: Sequence[dict[str, Any]]
-                ) -> list[dict[str, Any]]:
-    """Promote / keep / watch / propose new field / propose retiring, with the trigger.
+def build_report(store: Any, taxonomy: Any, run_date: str | None = None,
+                 current: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything a report shows, as JSON-able data (the JSON format is this dict).
 
-    Rules: promote a field whose share grew with its whole 90% interval above 1.5, or
-    whose evidence is ahead of its tier with growth above 1; propose retiring one whose
-    interval lies below 0.67 with at least 20 items; watch growth above 1 on thin
-    support (confidence under 0.5); propose a new field for a watchlist topic in the top
-    three with 20 items or more; keep the rest. Suggestions, never verdicts.
+    `current` is the run writing the report ({"id", "stages"} so far), when a run does:
+    its finished stages stand in for the summary its row gets only at the end.
     """
-    out = []
-    for row in fields:
-        ind, subs = row["indicators"], row["subscores"]
-        growth = (f"share x{ind['growth']:.2f} "
-                  f"(90%: {ind['growth_low']:.2f}-{ind['growth_high']:.2f})")
-        if ind["growth_low"] > 1.5 or (ind.get("stage_vs_tier") == "ahead"
-                                       and ind["growth_low"] > 1):
-            kind, why = "promote", f"{growth}; evidence stage {ind.get('stage')} vs tier " \
-                f"{ind.get('tier') or '-'}"
-        elif ind["growth_high"] < 0.67 and ind["support"] >= 20:
-            kind, why = "propose retiring", f"{growth} on {ind['support']:.0f} items"
-        elif ind["growth"] > 1 and subs["confidence"] < 0.5:
-            kind, why = "watch", f"{growth} on only {ind['support']:.0f} items"
-        else:
-            kind, why = "keep", growth
-        out.append({"entry": f"fields:{row['entity_id']}", "suggestion": kind,
-                    "entity": row["entity_id"], "why": why})
-    for row in watchlist[:3]:
-        if row["support"] >= 20:
-            out.append({"entry": f"watchlist:{row['entity_id']}",
-                        "suggestion": "propose new field", "entity": row["entity_id"],
-                        "why": f"outside every field; {row['explanation']}"})
-    order = {"promote": 0, "propose new field": 1, "watch": 2, "propose retiring": 3, "keep": 4}
-    return sorted(out, key=lambda s: (order[s["suggestion"]], s["entity"]))
-
-
-
-def build_report(store: Any, taxonomy: Any, run_date: str | None = None) -> dict[str, Any]:
-    """Everything a report shows, as JSON-able data (the JSON format is this dict)."""
+    from scanner.report.enrich import enrich
+    from scanner.report.players import key_players
+    from scanner.report.summary import executive_summary
     from scanner.taxonomy import taxonomy_key
 
     dates = store.signal_run_dates()
@@ -79,17 +50,23 @@ def build_report(store: Any, taxonomy: Any, run_date: str | None = None) -> dict
         row["lineage"] = [f"{e['run_date']} {e['kind']}" + (f" {e['other_id']}" if e["other_id"]
                                                             else "")
                           for e in history["events"][-4:]]
+        row["lineage_events"] = [{"date": e["run_date"], "kind": e["kind"],
+                                  "other": e["other_id"]} for e in history["events"][-4:]]
     panel = panel_state(store)
     for row in fields:
         row["panel_verdict"] = panel["field_priority"].get(row["entity_id"])
     for row in lists["topics"] + lists["watchlist"]:
         row["panel_verdict"] = panel["topics"].get(row["entity_id"])
+    own_run = bool(current and run and run.get("id") == current.get("id"))
+    if own_run:
+        run = {**run, "summary": {**(run.get("summary") or {}),
+                                  "stages": list(current.get("stages") or [])}}
     signals_meta = _signals_meta(run)
     by_direction: dict[str, list[dict[str, Any]]] = {}
     for row in fields:
         by_direction.setdefault(row["indicators"].get("direction") or "", []).append(row)
     stats = store.stats()
-    return {
+    data = {
         "run_date": run_date,
         "previous_date": next((d for d in dates if d < run_date), None),
         "taxonomy": fields[0]["taxonomy"] if fields else taxonomy_key(taxonomy),
@@ -113,8 +90,9 @@ def build_report(store: Any, taxonomy: Any, run_date: str | None = None) -> dict
         "coverage": {
             "items": stats["items"], "items_by_kind": stats["items_by_kind"],
             "items_by_language": stats["items_by_language"],
-            "run": {k: run.get(k) for k in ("id", "status", "started_at", "finished_at")}
-            if run else None,
+            "run": {**{k: run.get(k) for k in ("id", "status", "started_at", "finished_at")},
+                    "own": own_run} if run else None,
+            "new_items": new_items(run),
             "sources_ok": run.get("sources_ok") if run else None,
             "sources_failed": run.get("sources_failed") if run else None,
             "period": signals_meta.get("period"),
@@ -126,11 +104,34 @@ def build_report(store: Any, taxonomy: Any, run_date: str | None = None) -> dict
         "panel": {"answered_items": sorted(panel["answered_items"]),
                   "answered_topics": sorted(panel["topics"])},
         "fields_by_direction": by_direction,
+        "field_names": {f.id: {"zh": f.zh, "en": f.en} for f in taxonomy.fields.values()},
         "fields_without_evidence": [f.id for f in taxonomy.active_fields
                                     if f.id not in {r["entity_id"] for r in fields}],
         "lists": lists,
-        "suggestions": suggestions(fields, lists["watchlist"]),
     }
+    data["suggestions"] = suggestions(
+        fields, lists["watchlist"], data["fields_without_evidence"], stats["items_by_kind"],
+        sum(int(r["indicators"].get("size") or 0) for r in lists["topics"] + lists["watchlist"]))
+    enrich(data, taxonomy)
+    periods = signals_meta.get("periods") or (fields[0]["indicators"].get("periods")
+                                               if fields else None)
+    since = None
+    if periods:
+        from scanner.report.players import period_start
+
+        since = period_start(periods[0])
+    data["players"] = key_players(store, lists, since, run_date)
+    data["executive"] = executive_summary(data)
+    return data
+
+
+def new_items(run: dict[str, Any] | None) -> int | None:
+    """Items a run brought in (its pull, fetch and import stages); None without a run."""
+    stages = [s for s in (run or {}).get("summary", {}).get("stages", [])
+              if s.get("stage") in ("pull", "fetch", "import")]
+    if not stages:
+        return 0 if run else None  # a run without an ingest stage brought nothing in
+    return sum(int(s.get("new") or s.get("items_new") or 0) for s in stages)
 
 
 

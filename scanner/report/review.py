@@ -41,6 +41,24 @@ class ImportResult:
     duplicates: int = 0
     blank: int = 0
     errors: list[str] = field(default_factory=list)
+    encoding: str = "utf-8"  # how the sheet was read: utf-8 (with or without BOM) or gb18030
+
+
+def read_sheet_text(path: Path) -> tuple[str, str]:
+    """A sheet's text and its encoding: UTF-8 (a BOM allowed), else GB18030 (which reads
+    GBK and GB2312, as Excel on Chinese Windows saves CSV)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"review sheet {path} cannot be read: {exc}") from exc
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError as utf8_error:
+        try:
+            return data.decode("gb18030"), "gb18030"
+        except UnicodeDecodeError:
+            raise ConfigError(f"review sheet {path} is neither UTF-8 nor GBK/GB18030: "
+                              f"{utf8_error}") from utf8_error
 
 
 def check_verdict(row: dict[str, str], where: str) -> str | None:
@@ -81,15 +99,12 @@ def import_sheet(store: Any, path: Path, report_date: str | None = None) -> Impo
 
     Every row is checked before any is stored: one bad row stores nothing.
     """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"review sheet {path} cannot be read: {exc}") from exc
+    text, encoding = read_sheet_text(path)
     rows = list(csv.DictReader(io.StringIO(text)))
     missing = {"kind", "entity_id", "verdict", "reviewer"} - set(rows[0] if rows else {})
     if missing:
         raise ConfigError(f"review sheet {path}: missing columns {sorted(missing)}")
-    result = ImportResult()
+    result = ImportResult(encoding=encoding)
     filled = []
     for number, row in enumerate(rows, start=2):
         if not (row.get("verdict") or "").strip():
@@ -152,6 +167,8 @@ def draft_taxonomy(taxonomy_path: Path, topics: Iterable[dict[str, Any]], taxono
     """
     import tomllib
 
+    from scanner.report.enrich import topic_label_zh
+
     base = taxonomy_path.read_text(encoding="utf-8")
     version = f"{taxonomy.version}-draft-{date}"
     blocks = [f"\n# ---- proposed by panel review of {date} (draft: edit, cite, approve) ----\n"]
@@ -162,7 +179,9 @@ def draft_taxonomy(taxonomy_path: Path, topics: Iterable[dict[str, Any]], taxono
         direction = taxonomy.fields[best].direction if best in taxonomy.fields else \
             next(iter(taxonomy.directions))
         name_en = " / ".join(en[:3]) or topic["id"]
-        name_zh = "、".join(zh[:3]) or name_en
+        # no Chinese keywords: the taxonomy's term for it, else marked as still to be named
+        label_zh = topic_label_zh({"keywords": words}, taxonomy)[0] if not zh else None
+        name_zh = "、".join(zh[:3]) or label_zh or f"待命名（英文：{name_en}）"
         about_zh = f"专家组审议提出的候选领域（主题 {topic['id']}），待补充说明与依据。"
         about_en = (f"Candidate field proposed by the panel from topic {topic['id']}; "
                     "description and sources to be added.")

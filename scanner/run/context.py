@@ -36,6 +36,7 @@ class RunContext:
         self.config = config
         self.run_date = run_date
         self.run_id = run_id
+        self.stages: list[dict[str, Any]] = []
         self.model_loads = 0
         self._store: Store | None = None
         self._embedder: Any = None

@@ -82,6 +82,7 @@ def run_steps(ctx: RunContext, kind: str, params: dict[str, Any],
     # nobody watching (a deployment's run): progress goes to the log, a line per tenth
     watching = nullcontext() if progress.is_heard() else progress.listening(progress.printer())
     stages: list[dict[str, Any]] = []
+    ctx.stages = stages  # the stages finished so far, for a report written inside the run
     summary: dict[str, Any] = {"run_id": ctx.run_id, "run_date": run_date, "stages": stages}
     status, error = "failed", None
     try:

@@ -172,7 +172,8 @@ def report_stage(ctx: RunContext, lang: str = "both") -> dict[str, Any]:
 
     started = time.monotonic()
     progress.report("report", 0)
-    data = build_report(ctx.store, ctx.taxonomy, ctx.run_date)
+    current = {"id": ctx.run_id, "stages": ctx.stages} if ctx.run_id else None
+    data = build_report(ctx.store, ctx.taxonomy, ctx.run_date, current)
     folder = write_report(data, ctx.config.report_dir, lang)
     return {"stage": "report", "status": "ok", "folder": str(folder),
             "fields": len(data["lists"]["fields"]),

@@ -21,6 +21,7 @@ from scanner.store.admin import AdminTables
 from scanner.store.base import explain_sqlite_error, utcnow
 from scanner.store.items import ItemTables
 from scanner.store.migrations import MIGRATIONS
+from scanner.store.players import PlayerTables
 from scanner.store.runs import RunTables
 from scanner.store.signals import SignalTables
 from scanner.store.topics import TopicTables
@@ -32,7 +33,7 @@ LATEST_VERSION = MIGRATIONS[-1][0]
 _MIGRATED: set[tuple[str, int, int]] = set()
 
 
-class Store(RunTables, ItemTables, TopicTables, SignalTables, AdminTables):
+class Store(RunTables, ItemTables, TopicTables, SignalTables, PlayerTables, AdminTables):
     """The project's SQLite database.
 
     Args:

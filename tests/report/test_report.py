@@ -95,26 +95,47 @@ def test_escaping_helpers() -> None:
     assert csv_cell("=1+1") == "'=1+1" and csv_cell("-2") == "'-2" and csv_cell(3) == 3
 
 
-def test_report_renders_in_headless_chromium(report_folder: Path) -> None:
-    """The HTML loads in a real browser without console errors; charts and tables exist.
+@pytest.mark.parametrize("lang", ["zh", "en", "both"])
+def test_report_structure_on_the_html_text(report_store, tmp_path: Path, lang: str) -> None:
+    """Summary first, every internal link resolves, every chart has axis labels, and a
+    Chinese report's reasons hold no English (no browser needed)."""
+    from scanner.report.render import render_html
+    from tests.report.structure import check_structure
 
-    Needs Debian's chromium (`apt-get install chromium`); the screenshot is kept in
-    test-artifacts/report.png.
+    store = report_store(tmp_path / "s.db")
+    data = build_report(store, TAXONOMY)
+    store.close()
+    counts = check_structure(render_html(data, lang), lang)
+    assert counts["charts"] >= 4 and counts["links"] > 20 and counts["reasons"] >= 5
+
+
+def test_report_renders_in_headless_chromium(report_store, tmp_path: Path) -> None:
+    """The Chinese report loads in a real browser without console errors and its DOM has
+    the same structure; a screenshot is kept in test-artifacts/report.png.
+
+    Needs Debian's chromium (`apt-get install chromium fonts-noto-cjk`, or `make browser`).
     """
+    from tests.report.structure import check_structure
+
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
-        pytest.skip("chromium is not installed (apt-get install chromium)")
+        pytest.skip("chromium is not installed (apt-get install chromium fonts-noto-cjk); "
+                    "the same structure is checked on the HTML text without a browser")
+    store = report_store(tmp_path / "s.db")
+    folder = write_report(build_report(store, TAXONOMY), tmp_path / "reports", "zh")
+    store.close()
     artifacts = REPO / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
-    page = (report_folder / "report.html").resolve().as_uri()
+    page = (folder / "report.html").resolve().as_uri()
     common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-              "--disable-extensions", "--enable-logging=stderr", "--v=0",
-              "--user-data-dir=" + str(report_folder.parent / "chromium-profile")]
+              "--disable-extensions", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync", "--enable-logging=stderr",
+              "--v=0", "--user-data-dir=" + str(tmp_path / "chromium-profile")]
     dom = subprocess.run([*common, "--dump-dom", page], capture_output=True, text=True,
                          timeout=120)
     assert dom.returncode == 0, dom.stderr[-2000:]
-    assert dom.stdout.count("<svg") >= 3 and 'class="ranked fields"' in dom.stdout
-    assert "<script" not in dom.stdout.lower()
+    counts = check_structure(dom.stdout, "zh")
+    assert counts["charts"] >= 4 and "<script" not in dom.stdout.lower()
     console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line
                or "Refused to" in line or "Uncaught" in line]
     assert console == [], console
@@ -122,10 +143,6 @@ def test_report_renders_in_headless_chromium(report_folder: Path) -> None:
                            f"--screenshot={artifacts / 'report.png'}", page],
                           capture_output=True, text=True, timeout=120)
     assert shot.returncode == 0 and (artifacts / "report.png").stat().st_size > 20_000
-
-
-
-
 
 
 def test_a_night_without_ranked_entries_still_gets_a_report(tmp_path: Path) -> None:

@@ -94,3 +94,27 @@ def test_rejected_topics_leave_the_watchlist_and_accepted_ones_make_a_draft(
     store.close()
 
 
+
+
+def test_review_sheet_has_a_bom_and_a_gbk_sheet_is_read(report_store, tmp_path: Path) -> None:
+    """Excel on Chinese Windows opens the sheet as UTF-8 (BOM) and may save it as GBK."""
+    from scanner.report.review import import_sheet
+
+    store = report_store(tmp_path / "s.db")
+    folder = write_report(build_report(store, TAXONOMY), tmp_path / "reports")
+    raw = (folder / "review.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert all(r["allowed"] for r in rows)  # the allowed verdicts on every row
+    field_row = next(r for r in rows if r["kind"] == "field-priority")
+    field_row.update(verdict="watch", reviewer="王老师", note="需要更多政策来源")
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    sheet = tmp_path / "gbk.csv"
+    sheet.write_bytes(buffer.getvalue().encode("gbk", errors="replace"))
+    result = import_sheet(store, sheet)
+    assert result.encoding == "gb18030" and result.added == 1
+    stored = store.panel_verdicts("field-priority")
+    assert stored[-1]["reviewer"] == "王老师" and stored[-1]["note"] == "需要更多政策来源"

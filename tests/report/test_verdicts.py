@@ -51,8 +51,8 @@ def test_verdicts_change_the_next_report(report_store, tmp_path: Path) -> None:
     assert six_g_after["indicators"]["items_active"] == six_g["indicators"]["items_active"] - 1
     verdict = six_g_after["panel_verdict"]  # ... and the priority shows, with who and when
     assert verdict["verdict"] == "promote" and verdict["reviewer"] == "Dr Wang" and verdict["date"]
-    html = render_html(after)
-    assert "panel: promote (Dr Wang" in html and "accepted by the panel" in html
+    html = render_html(after, "en")
+    assert "panel verdict: promote (Dr Wang" in html and "panel verdict: accept" in html
     rows = list(csv.DictReader(io.StringIO(review_sheet(after))))
     assert not any(r["item_id"] == rejected["id"] and r["entity_id"] == "6g" for r in rows)
     assert not any(r["kind"] == "topic-new-field" and r["entity_id"] == topic for r in rows)

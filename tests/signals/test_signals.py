@@ -200,7 +200,7 @@ def test_rank_and_signals_commands_show_reasons(tmp_path: Path) -> None:
     assert "#1 6g" in field.output and "Share x" in field.output and "pathways of 6g" in \
         field.output
     missing = runner.invoke(cli, ["--db", str(db), "signals", "--field", "nope"], env=env)
-    assert missing.exit_code == 1 and "no signals for field 'nope'" in missing.output
+    assert missing.exit_code == 1 and "unknown field 'nope'" in missing.output
     topics = runner.invoke(cli, ["--db", str(db), "rank", "--list", "topics", "--json"], env=env)
     assert len(json.loads(topics.output)) == 3
 

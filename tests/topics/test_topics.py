@@ -317,4 +317,4 @@ def test_topics_commands_list_show_and_history_escape_item_text(tmp_path: Path) 
     history = runner.invoke(cli, ["--db", str(db), "topics", "history", topic_id], env=env)
     assert history.exit_code == 0 and "born" in history.output
     missing = runner.invoke(cli, ["--db", str(db), "topics", "show", "T999999"], env=env)
-    assert missing.exit_code == 1 and "no topic 'T999999'" in missing.output
+    assert missing.exit_code == 1 and "unknown topic 'T999999'" in missing.output

@@ -1,0 +1,54 @@
+"""What the report adds to the ranked rows: reasons, topic labels in both languages.
+
+Topic labels: the English label is the topic's keywords; the Chinese one comes from the
+topic's Chinese keywords (its Chinese items) when it has any, else from the taxonomy's
+bilingual terms (the pathway or field whose English keywords the topic's keywords name
+most), else there is none and the report says so rather than inventing one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from scanner.report.reasons import reason, short_reason
+
+
+def topic_label_zh(ind: dict[str, Any], taxonomy: Any) -> tuple[str | None, str]:
+    """(Chinese label, basis) of a topic; basis is keywords, taxonomy or none."""
+    words = ind.get("keywords") or {}
+    zh = [w for w in words.get("zh") or [] if w]
+    if zh:
+        return "、".join(zh[:3]), "keywords"
+    text = " ".join(words.get("en") or []).lower()
+    if not text:
+        return None, "none"
+    best: tuple[int, str] | None = None
+    for f in taxonomy.active_fields:
+        # a pathway's name on one matching term, the (broader) field's on two
+        for name_zh, terms, needed in [(p.zh, p.keywords_en, 1) for p in f.pathways] + \
+                [(f.zh, f.keywords_en + f.aliases_en, 2)]:
+            hits = sum(1 for t in terms if t and re.search(
+                rf"(?<![a-z0-9]){re.escape(t.lower())}(?![a-z0-9])", text))
+            if hits >= needed and (best is None or hits > best[0]):
+                best = (hits, name_zh)
+    if best:
+        return best[1], "taxonomy"
+    return None, "none"
+
+
+def enrich(data: dict[str, Any], taxonomy: Any) -> None:
+    """Add `reason` {zh, en} to every ranked row and Chinese labels to topics, in place."""
+    for rows in data["lists"].values():
+        for row in rows:
+            row["reason"] = {"zh": reason(row, data, "zh"), "en": reason(row, data, "en")}
+            row["reason_short"] = {"zh": short_reason(row, "zh"), "en": short_reason(row, "en")}
+    for name in ("topics", "watchlist"):
+        for row in data["lists"][name]:
+            ind = row["indicators"]
+            label_zh, basis = topic_label_zh(ind, taxonomy)
+            ind["label_zh"], ind["label_zh_basis"] = label_zh, basis
+            best = ind.get("best_field")
+            if best in taxonomy.fields:
+                ind["best_field_zh"] = taxonomy.fields[best].zh
+                ind["best_field_en"] = taxonomy.fields[best].en

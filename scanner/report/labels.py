@@ -1,0 +1,207 @@
+"""Every string a report shows, in Chinese and English, and how a language picks one.
+
+`lang` is "zh", "en" or "both" throughout; "both" shows Chinese then English.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: Headings and labels in both languages.
+LABELS: dict[str, tuple[str, str]] = {
+    "title": ("前沿技术与未来产业动态监测报告", "Frontier technology horizon-scanning report"),
+    "toc": ("目录", "Contents"),
+    "executive": ("要点摘要", "Executive summary"),
+    "summary": ("摘要：本期变化", "Summary: what changed"),
+    "overview": ("领域总览（方向 × 梯次）", "Field overview (direction × tier)"),
+    "coverage": ("数据覆盖", "Data coverage"),
+    "fields": ("领域排名（按方向与成熟度梯次）", "Ranked fields by direction and tier"),
+    "pathways": ("技术路线比较", "Technology pathways within fields"),
+    "topics": ("新兴主题", "Emerging topics"),
+    "watchlist": ("分类外观察清单（非共识候选）", "Out-of-taxonomy watchlist (non-consensus)"),
+    "convergence": ("交叉融合领域对", "Converging field pairs"),
+    "suggestions": ("供专家组参考的调整建议", "Suggested adjustments for the panel"),
+    "new_entrants": ("新进入", "New entrants"),
+    "risers": ("上升最快", "Biggest risers"),
+    "fallers": ("下降最快", "Biggest fallers"),
+    "new_outside": ("新的分类外主题", "New out-of-taxonomy topics"),
+    "rank": ("排名", "Rank"), "change": ("变化", "Change"), "score": ("得分", "Score"),
+    "evidence": ("证据", "Evidence"), "stage": ("阶段估计", "Stage estimate"),
+    "tier": ("措施梯次", "Measures' tier"), "share": ("占比趋势", "Share over time"),
+    "why": ("理由", "Why"), "keywords": ("关键词", "Keywords"), "lineage": ("演化", "Lineage"),
+    "suggestion": ("建议", "Suggestion"), "taxonomy": ("分类版本", "Taxonomy version"),
+    "none": ("无", "none"), "field": ("领域", "Field"), "topic": ("主题", "Topic"),
+    "pathway": ("技术路线", "Pathway"), "entry": ("对象", "Entry"),
+    "no_evidence": ("本期无证据的领域", "Fields without evidence in these periods"),
+    "figures": ("完整指标", "Full figures"), "players": ("主要参与者", "Key players"),
+    "sources": ("来源", "Sources"), "venues": ("arXiv 类别", "Venues (arXiv categories)"),
+    "authors": ("作者", "Authors"), "orgs": ("机构与企业", "Organisations"),
+    "previous": ("上期报告", "previous report"), "falling": ("下降", "falling"),
+    "items": ("条目", "items"), "by_kind": ("按类型", "by kind"),
+    "by_language": ("按语言", "by language"), "run": ("运行", "run"),
+    "sources_ok": ("来源成功 / 失败", "sources ok / failed"),
+    "stream": ("数据流", "stream"), "first": ("最早", "first"), "last": ("最晚", "last"),
+    "periods_covered": ("覆盖期数", "periods covered"),
+    "entered": ("计入综合指标", "in the composites"), "yes": ("是", "yes"), "no": ("否", "no"),
+    "periods": ("统计期", "Periods"), "answered": ("专家组已表态", "panel verdict"),
+    "best_field": ("最接近领域", "nearest field"), "label_zh": ("中文标签", "Chinese label"),
+    "no_zh_label": ("无中文标签（主题条目均为英文）",
+                    "no Chinese label (the topic's items are all English)"),
+    "panel_note": ("以上为建议而非结论，由专家组决定。请填写同一文件夹中的 review.csv，"
+                   "再运行 scanner review import。",
+                   "Suggestions, not verdicts: the panel decides. Answer with review.csv "
+                   "(same folder) and scanner review import."),
+    "allowed": ("可填写的结论", "Allowed verdicts"), "trend": ("趋势", "trend"),
+    "more_topics": ("其余主题", "Further topics"), "interval": ("90% 区间", "90% band"),
+    "warnings": ("数据提示", "Data warnings"), "glossary": ("术语说明", "Glossary"),
+}
+
+#: Item kinds (signal streams) by name.
+STREAMS: dict[str, tuple[str, str]] = {
+    "paper": ("论文", "papers"), "news": ("新闻", "news"), "policy": ("政策", "policy"),
+}
+
+#: Evidence stages (the taxonomy's tiers carry their own names; these are the fallback).
+STAGES: dict[str, tuple[str, str]] = {
+    "frontier-exploration": ("前沿探索", "frontier exploration"),
+    "product-prototyping": ("产品研发（原型样机）", "product prototyping"),
+    "industrialization": ("产业化", "industrialization"),
+}
+
+#: Suggestion kinds.
+SUGGESTIONS: dict[str, tuple[str, str]] = {
+    "promote": ("建议提升", "promote"), "keep": ("保持", "keep"), "watch": ("关注", "watch"),
+    "propose retiring": ("建议退出", "propose retiring"),
+    "propose new field": ("建议新增领域", "propose new field"),
+    "coverage gap": ("数据缺口", "coverage gap"),
+}
+
+#: Verdict values of the review sheet.
+VERDICT_NAMES: dict[str, tuple[str, str]] = {
+    "relevant": ("相关", "relevant"), "irrelevant": ("不相关", "irrelevant"),
+    "accept": ("接受", "accept"), "reject": ("拒绝", "reject"),
+    "promote": ("提升", "promote"), "keep": ("保持", "keep"), "watch": ("关注", "watch"),
+    "retire": ("退出", "retire"),
+}
+
+
+def pick(pair: tuple[str, str] | dict[str, str], lang: str) -> str:
+    """One of a (zh, en) pair or {"zh", "en"} dict, or both joined."""
+    zh, en = (pair["zh"], pair["en"]) if isinstance(pair, dict) else pair
+    if lang == "zh":
+        return zh
+    if lang == "en":
+        return en
+    return zh if zh == en else f"{zh} · {en}"
+
+
+def label(key: str, lang: str) -> str:
+    """A heading in Chinese, English, or both."""
+    return pick(LABELS[key], lang)
+
+
+def stream_name(kind: str, lang: str) -> str:
+    """A stream (item kind) by name."""
+    return pick(STREAMS.get(kind, (kind, kind)), lang)
+
+
+def stage_name(stage: str | None, data: dict[str, Any], lang: str) -> str:
+    """A tier or stage by the taxonomy's name, else the built-in one; '-' when none."""
+    if not stage:
+        return pick(("未给出", "not given"), lang)
+    tiers = data.get("tiers") or {}
+    if stage in tiers:
+        return pick(tiers[stage], lang)
+    return pick(STAGES.get(stage, (stage, stage)), lang)
+
+
+def suggestion_name(kind: str, lang: str) -> str:
+    """A suggestion kind by name."""
+    return pick(SUGGESTIONS.get(kind, (kind, kind)), lang)
+
+
+def direction_name(direction: str, data: dict[str, Any], lang: str) -> str:
+    """A direction by the taxonomy's name."""
+    names = (data.get("directions") or {}).get(direction)
+    return pick(names, lang) if names else (direction or "-")
+
+
+#: Topic lineage events by name.
+LINEAGE: dict[str, tuple[str, str]] = {
+    "born": ("新生", "born"), "continued": ("延续", "continued"), "merged": ("合并", "merged"),
+    "split": ("分裂", "split"), "died": ("消亡", "died"), "revived": ("复现", "revived"),
+    "grew": ("扩大", "grew"), "shrank": ("缩小", "shrank"), "stable": ("稳定", "stable"),
+    "split_from": ("分裂自", "split from"), "dormant": ("休眠", "dormant"),
+    "merged_into": ("并入", "merged into"),
+}
+
+
+def lineage_text(events: list[dict[str, Any]], lang: str) -> str:
+    """A topic's recent lineage events, in the report's language."""
+    return "; ".join(f"{e['date']} {pick(LINEAGE.get(e['kind'], (e['kind'], e['kind'])), lang)}"
+                     + (f" {e['other']}" if e.get("other") else "") for e in events)
+
+
+#: Period lengths by name.
+PERIODS: dict[str, tuple[str, str]] = {
+    "month": ("月", "month"), "quarter": ("季度", "quarter"), "half": ("半年", "half-year"),
+    "year": ("年", "year"),
+}
+
+#: Run states by name.
+RUN_STATES: dict[str, tuple[str, str]] = {
+    "ok": ("完成", "ok"), "failed": ("失败", "failed"), "running": ("进行中", "running"),
+}
+
+#: Player trends as marks.
+TRENDS: dict[str, tuple[str, str]] = {
+    "up": (" ↑", " ↑"), "down": (" ↓", " ↓"), "=": ("", ""), "new": (" 新", " new"),
+}
+
+#: Terms the report uses: (key, (zh term, zh meaning), (en term, en meaning)).
+GLOSSARY: tuple[tuple[str, tuple[str, str], tuple[str, str]], ...] = (
+    ("share", ("占比", "某领域或主题的条目数占同一数据流（论文、新闻、政策）当期条目总数的比例。"),
+     ("share", "an entity's items over all items of the same stream (papers, news, policy) "
+               "in a period.")),
+    ("ratio", ("占比倍数", "活跃期的合并占比除以基期的合并占比；大于 1 表示上升。"),
+     ("share ratio", "the pooled share in the active window over that in the base window; "
+                     "above 1 means rising.")),
+    ("band", ("90% 区间", "占比倍数的 90% 置信区间；整个区间高于 1 才算明确上升。"
+                         "图中色带为每期占比的 90% 区间。"),
+     ("90% band", "the 90% interval of the share ratio; only a band wholly above 1 is a clear "
+                  "rise. In the charts, the shaded band is each period's 90% interval.")),
+    ("windows", ("基期与活跃期",
+                 "每个数据流自其首个有数据的统计期起，前 30% 为基期，其余为活跃期。"),
+     ("base and active windows", "from a stream's first period with items, the first 30% of "
+                                 "its periods are the base window, the rest the active one.")),
+    ("tier", ("措施梯次", "政策文件为领域给出的梯次（前沿探索、产品研发、产业化）。"),
+     ("measures' tier", "the tier the policy documents give a field (frontier exploration, "
+                        "product prototyping, industrialization).")),
+    ("stage", ("阶段估计", "从证据文本中的成熟度线索估计的阶段，与梯次不一致时在理由中说明。"),
+     ("stage estimate", "the stage read from maturity cues in the evidence; named in the reason "
+                        "when it disagrees with the tier.")),
+    ("score", ("得分", "新颖度、增长、连贯性、影响与置信度的加权综合，仅用于排序。"),
+     ("score", "a weighted composite of novelty, growth, coherence, impact and confidence, "
+               "used for ranking only.")),
+)
+
+
+def period_name(period: str | None, lang: str) -> str:
+    """A period length by name."""
+    return pick(PERIODS.get(period or "", (period or "-", period or "-")), lang)
+
+
+def run_status(status: str | None, lang: str) -> str:
+    """A run state by name."""
+    return pick(RUN_STATES.get(status or "", (status or "-", status or "-")), lang)
+
+
+def trend_mark(trend: str, lang: str) -> str:
+    """A player's trend as a mark after its count."""
+    return pick(TRENDS.get(trend, ("", "")), lang) if lang != "both" else TRENDS.get(
+        trend, ("", ""))[1]
+
+
+def verdict_name(verdict: str, lang: str) -> str:
+    """A panel verdict by name."""
+    return pick(VERDICT_NAMES.get(verdict, (verdict, verdict)), lang)

@@ -1,0 +1,94 @@
+"""The Markdown report: the same order as the HTML, everything from feeds escaped."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from scanner.ingest.links import safe_href
+from scanner.report.build import rank_change
+from scanner.report.labels import label, pick, suggestion_name
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|>~-])")
+
+
+def md_escape(text: Any) -> str:
+    """Text safe inside Markdown: HTML and Markdown markup characters escaped."""
+    value = str(text if text is not None else "")
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", value.replace("\n", " "))
+
+
+def _reason(row: dict[str, Any], lang: str) -> str:
+    reason = row.get("reason") or {}
+    if lang == "both":
+        return f"{reason.get('zh', '')} / {reason.get('en', '')}"
+    return str(reason.get(lang) or row.get("explanation") or "")
+
+
+def _note(entity: dict[str, Any], key: str, lang: str) -> str:
+    """A summary entity's note in the report's language (items counted where they are)."""
+    note = entity.get("note_zh") if lang == "zh" and entity.get("note_zh") else entity["note"]
+    if key in ("new", "outside"):
+        note += " 条" if lang == "zh" else " items"
+    return str(note)
+
+
+def _change(row: dict[str, Any], lang: str) -> str:
+    return rank_change(row) if row.get("previous_rank") is not None else \
+        pick(("新", "new"), lang)
+
+
+def render_markdown(data: dict[str, Any], lang: str = "both") -> str:
+    """The Markdown report (same order as the HTML)."""
+    out = [f"# {label('title', lang)} — {data['run_date']}", "",
+           f"{label('taxonomy', lang)}: {md_escape(data['taxonomy'])}", "",
+           f"## {label('executive', lang)}", ""]
+    for line in data.get("executive") or []:
+        names = ("、" if lang == "zh" else ", ").join(
+            md_escape(pick(e, lang) if lang != "both" else e["zh"]) +
+            (f" ({md_escape(_note(e, line['key'], lang))})" if e["note"] else "")
+            for e in line["entities"])
+        out.append(f"- {md_escape(pick(line, lang))} {names}".rstrip())
+    cov = data["coverage"]
+    out += ["", f"## {label('coverage', lang)}", "",
+            f"- {label('items', lang)}: {cov['items']}; {label('by_kind', lang)} "
+            f"{md_escape(json.dumps(cov['items_by_kind']))}; {label('by_language', lang)} "
+            f"{md_escape(json.dumps(cov['items_by_language']))}", ""]
+    out += [f"## {label('fields', lang)}", "",
+            f"| # | ± | {label('field', lang)} | {label('score', lang)} | "
+            f"{label('why', lang)} |", "| ---: | ---: | --- | ---: | --- |"]
+    for row in data["lists"]["fields"]:
+        ind = row["indicators"]
+        name = pick({"zh": ind.get("name_zh") or row["entity_id"],
+                     "en": ind.get("name_en") or row["entity_id"]}, lang)
+        out.append(f"| {row['rank']} | {_change(row, lang)} | {md_escape(name)} "
+                   f"({md_escape(row['entity_id'])}) | {row['score']:.2f} | "
+                   f"{md_escape(_reason(row, lang))} |")
+        for item in ind.get("top_evidence", [])[:3]:
+            out.append(f"|  |  | ↳ {md_escape(item['date'])} {md_escape(item['title'])} "
+                       f"{md_escape(safe_href(item['url']) or '')} |  |  |")
+    out.append(f"\n{label('no_evidence', lang)}: "
+               f"{md_escape(', '.join(data['fields_without_evidence'])) or '-'}")
+    for name in ("pathways", "topics", "watchlist", "convergence"):
+        out += ["", f"## {label(name, lang)}", ""]
+        rows = data["lists"][name]
+        if not rows:
+            out.append(f"- {label('none', lang)}")
+        for row in rows[:25]:
+            ind = row["indicators"]
+            words = ind.get("keywords") or {}
+            title = ", ".join((words.get("en") or [])[:5]) or ind.get("name_en") or ""
+            if lang != "en" and ind.get("label_zh"):
+                title = f"{ind['label_zh']} / {title}" if title else ind["label_zh"]
+            parent = f"{md_escape(row['parent_id'])} › " if row.get("parent_id") else ""
+            out.append(f"- #{row['rank']} ({_change(row, lang)}) {parent}"
+                       f"{md_escape(row['entity_id'])} {md_escape(title)}: "
+                       f"{md_escape(_reason(row, lang))}")
+    out += ["", f"## {label('suggestions', lang)}", ""]
+    for s in data["suggestions"]:
+        why = s.get("why_zh") if lang == "zh" else s["why"]
+        out.append(f"- **{md_escape(suggestion_name(s['suggestion'], lang))}** "
+                   f"{md_escape(s['entity'])}: {md_escape(why)}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,73 @@
+"""The report's CSV files: each ranked list, and the review sheet the panel fills in.
+
+Cells a spreadsheet would run as formulas are defused. Files are written as UTF-8 with a
+byte-order mark, so Excel (Chinese Windows included) opens them in the right encoding.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from scanner.report.review import VERDICTS
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV value that a spreadsheet will not run as a formula."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def render_csv(rows: Sequence[dict[str, Any]]) -> str:
+    """One ranked list as CSV, formula-safe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["entry_id", "rank", "previous_rank", "entity_id", "parent_id", "score",
+                     "novelty", "growth", "coherence", "impact", "confidence", "support",
+                     "explanation"])
+    for r in rows:
+        s = r["subscores"]
+        writer.writerow([csv_cell(v) for v in (
+            f"{r['list']}:{r['entity_id']}", r["rank"], r["previous_rank"], r["entity_id"],
+            r["parent_id"], r["score"], s["novelty"], s["growth"], s["coherence"], s["impact"],
+            s["confidence"], r["support"], r["explanation"])])
+    return buffer.getvalue()
+
+
+def review_sheet(data: dict[str, Any]) -> str:
+    """The CSV the panel fills in: one row per ranked entry and evidence item."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["entry_id", "kind", "entity_id", "item_id", "title", "verdict",
+                     "reviewer", "note", "allowed"])
+    answered = data.get("panel", {})
+    items_done = set(answered.get("answered_items", []))
+    topics_done = set(answered.get("answered_topics", []))
+
+    def allowed(kind: str) -> str:
+        return " | ".join(VERDICTS[kind])
+
+    for row in data["lists"]["fields"]:
+        writer.writerow([csv_cell(v) for v in (f"fields:{row['entity_id']}", "field-priority",
+                                               row["entity_id"], "", "", "", "", "",
+                                               allowed("field-priority"))])
+        for item in row["indicators"].get("top_evidence", []):
+            if f"{item['id']}:{row['entity_id']}" in items_done:
+                continue  # the panel has answered this one: never asked again
+            writer.writerow([csv_cell(v) for v in (
+                f"item:{item['id']}:{row['entity_id']}", "item-field", row["entity_id"],
+                item["id"], item["title"], "", "", "", allowed("item-field"))])
+    seen: set[str] = set()
+    for row in data["lists"]["watchlist"] + data["lists"]["topics"][:20]:
+        if row["entity_id"] in seen or row["entity_id"] in topics_done:
+            continue
+        seen.add(row["entity_id"])
+        writer.writerow([csv_cell(v) for v in (
+            f"topic:{row['entity_id']}", "topic-new-field", row["entity_id"], "",
+            row["indicators"].get("label") or "", "", "", "", allowed("topic-new-field"))])
+    return buffer.getvalue()

@@ -1,0 +1,121 @@
+"""The panel's parts of a report: executive summary, plain reasons, suggestions with their
+triggers, key players, topic labels and charts (issue 19)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from scanner.config import load_config
+from scanner.report import build_report
+from scanner.report.adjust import coverage_gap, suggestions
+from scanner.report.charts import share_chart, wilson
+from scanner.report.enrich import topic_label_zh
+from scanner.report.players import aggregate, period_start
+from scanner.report.reasons import reason
+from scanner.report.summary import executive_summary
+from scanner.taxonomy import load_taxonomy
+
+TAXONOMY = load_taxonomy(load_config(environ={}).taxonomy_file)
+
+
+@pytest.fixture(scope="module")
+def data(report_store, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    store = report_store(tmp_path_factory.mktemp("parts") / "s.db")
+    out = build_report(store, TAXONOMY)
+    store.close()
+    return out
+
+
+def test_summary_lines_link_to_sections_and_say_a_night_with_nothing_new(data: dict) -> None:
+    lines = data["executive"]
+    assert 1 <= len(lines) <= 10 and lines[0]["key"] == "rose"
+    assert all(line["href"].startswith("#") and line["zh"] and line["en"] for line in lines)
+    rose = lines[0]["entities"]
+    assert rose[0]["id"] == "6g" and rose[0]["href"] == "#fields-6g"
+    assert any(line["key"] == "coverage" for line in lines)  # fields without evidence
+    quiet = copy.deepcopy(data)
+    quiet["coverage"]["new_items"] = 0
+    assert executive_summary(quiet)[0]["key"] == "nothing_new"
+
+
+def test_reasons_are_plain_and_name_only_what_the_data_has(data: dict) -> None:
+    six_g = data["lists"]["fields"][0]
+    en, zh = six_g["reason"]["en"], six_g["reason"]["zh"]
+    assert en.startswith("combined share up 2.8x (90%: 2.03–3.73), 2024-Q3–2025-Q4 against "
+                         "2024-Q1–2024-Q2 (news 2.3x, papers 3.0x)")
+    assert "authors" not in en and "venues" not in en  # none known in this store
+    assert "Evidence suggests" not in en and "EScore" not in en
+    assert zh.startswith("综合占比上升至 2.8 倍") and "作者" not in zh
+    thin = copy.deepcopy(six_g)
+    thin["indicators"]["items_active"] = 12
+    assert "still early-stage evidence" in reason(thin, data, "en")
+
+
+def test_suggestions_state_their_trigger_and_gaps_name_missing_kinds(data: dict) -> None:
+    by_entity = {s["entity"]: s for s in data["suggestions"]}
+    assert by_entity["6g"]["suggestion"] == "promote"
+    assert "above the promote threshold 1.5" in by_entity["6g"]["why"]
+    assert by_entity["6g"]["trigger"]["growth_low"] > 1.5
+    gap = by_entity["quantum-technology"]
+    assert gap["suggestion"] == "coverage gap" and "policy" in gap["why"]
+    assert coverage_gap("x", {"paper": 5})["trigger"]["missing_kinds"] == ["news", "policy"]
+    falling = copy.deepcopy(data["lists"]["watchlist"][0])
+    falling["indicators"].update(growth=0.8, growth_low=0.6, growth_high=0.95, emerging=False)
+    falling["support"] = 200
+    assert not [s for s in suggestions([], [falling]) if s["suggestion"] == "propose new field"]
+    rising = copy.deepcopy(falling)
+    rising["indicators"].update(growth=1.8, growth_low=1.2, growth_high=2.5, emerging=True,
+                                size=200)
+    assert suggestions([], [rising], topic_items=2000)[0]["suggestion"] == "propose new field"
+    assert not suggestions([], [rising], topic_items=400)  # half of all topic items: generic
+
+
+def test_key_players_count_and_trend() -> None:
+    facts = [{"entity_id": "f", "item_id": str(i), "kind": "paper", "source_id": "arxiv",
+              "primary_category": "cs.RO" if i < 6 else "cs.CV", "authors": '["A. Li"]',
+              "language": "en", "published": "2025-02-01" if i < 4 else "2025-08-01",
+              "title": "t"} for i in range(10)]
+    players = aggregate(facts, {"f": "2025-06-01"}, {})["f"]
+    venues = {v["name"]: v for v in players["venues"]}
+    assert venues["cs.RO"]["items"] == 6 and venues["cs.CV"]["trend"] == "new"
+    assert venues["cs.RO"]["trend"] == "down" and players["authors"][0]["items"] == 10
+    assert "orgs" not in players  # no Chinese items: no organisations, never a zero
+    assert period_start("2024-Q3") == "2024-07-01" and period_start("2024-H2") == "2024-07-01"
+    assert period_start("2024-05") == "2024-05-01" and period_start("2024") == "2024-01-01"
+
+
+def test_topic_labels_in_chinese_from_keywords_or_terms_or_none() -> None:
+    assert topic_label_zh({"keywords": {"zh": ["量子", "芯片"]}}, TAXONOMY) == \
+        ("量子、芯片", "keywords")
+    label, basis = topic_label_zh({"keywords": {"en": ["terahertz", "6G", "link"]}}, TAXONOMY)
+    assert basis == "taxonomy" and label
+    assert topic_label_zh({"keywords": {"en": ["alert", "bold"]}}, TAXONOMY) == (None, "none")
+
+
+def test_chart_has_dated_axes_values_and_bands(data: dict) -> None:
+    svg = share_chart(data["lists"]["fields"][0], "en")
+    assert "2024-Q1" in svg and "2025-Q4" in svg and 'class="axis-y' in svg
+    assert svg.count('class="band"') == 2 and "%</text>" in svg
+    low, high = wilson(10, 100)
+    assert 0.05 < low < 0.1 < high < 0.17
+
+
+def test_a_report_inside_its_run_shows_that_run_and_its_stages(report_store,
+                                                                tmp_path_factory) -> None:
+    from scanner.report.render import render_html
+
+    store = report_store(tmp_path_factory.mktemp("own") / "s.db")
+    run_id = store.start_run("nightly", "2025-12-31", {})
+    stages = [{"stage": "pull", "status": "ok", "items_new": 0},
+              {"stage": "signals", "status": "ok", "period": "quarter",
+               "periods": ["2025-Q3", "2025-Q4"], "period_reason": "test", "streams": {},
+               "warnings": []}]
+    out = build_report(store, TAXONOMY, "2025-12-31", {"id": run_id, "stages": stages})
+    store.close()
+    assert out["coverage"]["run"]["own"] and out["coverage"]["run"]["status"] == "running"
+    assert out["coverage"]["period"] == "quarter" and out["coverage"]["new_items"] == 0
+    html = render_html(out, "en")
+    assert "this run; the report is its last stage" in html and "(running)" not in html
+    assert "Nothing new came in this night" in html
