@@ -1,4 +1,4 @@
-"""The nightly flow: pull -> embed -> assign -> topics -> signals -> report.
+"""The nightly flow: pull -> embed -> assign -> topics -> terms -> signals -> report.
 
 Each task is a few lines over one function in scanner.pipeline.
 """
@@ -39,6 +39,12 @@ def topics(config: Config, run_id: str, run_date: str) -> dict[str, Any]:
     return pipeline.topics_stage(config, run_id, run_date)
 
 
+@task(name="terms", cache_policy=NO_CACHE)
+def terms(config: Config, run_id: str, run_date: str) -> dict[str, Any]:
+    """Count the night's new items' terms and rank emerging terms per stream."""
+    return pipeline.terms_stage(config, run_id, run_date)
+
+
 @task(name="signals", cache_policy=NO_CACHE)
 def signals(config: Config, run_id: str, run_date: str) -> dict[str, Any]:
     """Indicators and ranked lists for the night."""
@@ -75,5 +81,6 @@ def nightly(
         (lambda run_id: embed_mapped(config, run_id)) if config.dask else
         (lambda run_id: embed(config, run_id)),
         lambda run_id: assign(config, run_id),
-        lambda run_id: topics(config, run_id, day), lambda run_id: signals(config, run_id, day),
+        lambda run_id: topics(config, run_id, day), lambda run_id: terms(config, run_id, day),
+        lambda run_id: signals(config, run_id, day),
         lambda run_id: report(config, run_id, day)])

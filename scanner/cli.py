@@ -534,6 +534,7 @@ import scanner.cli_admin  # noqa: E402
 import scanner.cli_models  # noqa: E402
 import scanner.cli_report  # noqa: E402
 import scanner.cli_signals  # noqa: E402
+import scanner.cli_terms  # noqa: E402
 import scanner.cli_topics  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover

@@ -170,6 +170,21 @@ def _m008_topic_restore(db: sqlite_utils.Database) -> None:
                                     pk=("model", "scope"))
 
 
+def _m009_terms(db: sqlite_utils.Database) -> None:
+    db["term_counts"].create(  # items per term, month, stream (item kind) and venue
+        {"term": str, "month": str, "stream": str, "venue": str, "df": int},
+        pk=("term", "month", "stream", "venue"), not_null={"df"},
+    )
+    db["term_counts"].create_index(["stream", "month"])
+    db["term_items"].create({"item_id": str, "month": str, "stream": str}, pk="item_id")
+    db["term_items"].create_index(["stream", "month"])
+    db["term_rankings"].create(
+        {"run_date": str, "stream": str, "rank": int, "term": str, "score": float,
+         "outside_taxonomy": int, "best_field": str, "details": str},
+        pk=("run_date", "stream", "term"),
+    )
+
+
 #: Numbered schema migrations; append, never edit one that has shipped.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "sources, runs, fetches, items, imports", _m001_initial),
@@ -180,4 +195,5 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (6, "panel verdicts on topics and fields", _m006_panel_verdicts),
     (7, "run lock", _m007_locks),
     (8, "topic state before each scope's newest night, for reruns", _m008_topic_restore),
+    (9, "term counts per month, stream and venue; ranked emerging terms", _m009_terms),
 ]

@@ -20,7 +20,7 @@ from scanner.sources import load_sources, select_sources
 from scanner.store import Store, explain_sqlite_error
 
 #: Stages of the nightly run, in order.
-STAGES: tuple[str, ...] = ("pull", "embed", "assign", "topics", "signals", "report")
+STAGES: tuple[str, ...] = ("pull", "embed", "assign", "topics", "terms", "signals", "report")
 
 
 def run_date_or_today(run_date: str | date | None) -> str:
@@ -269,6 +269,21 @@ def topics_stage(config: Config, run_id: str, run_date: str, full: bool = False
             "unassigned": sum(s["unassigned"] for s in scopes),
             "outside_taxonomy": sum(s["outside_taxonomy"] for s in scopes), "events": events,
             "seconds": round(time.monotonic() - started, 2)}
+
+
+def terms_stage(config: Config, run_id: str, run_date: str, rebuild: bool = False
+                ) -> dict[str, Any]:
+    """Count the new items' terms (all items when rebuilding) and rank emerging terms."""
+    from scanner.taxonomy import load_taxonomy, taxonomy_key
+    from scanner.term_run import terms_run
+
+    progress.report("terms", 0)
+    taxonomy = load_taxonomy(config.taxonomy_file)
+    vocabulary = [w for f in taxonomy.active_fields for w in (f.zh, *f.keywords_zh, *f.aliases_zh)]
+    with Store(config.db_path) as store:
+        result = terms_run(store, config.terms, run_date, taxonomy_key(taxonomy), config.model,
+                           vocabulary, rebuild)
+    return {"stage": "terms", "status": "ok", **result}
 
 
 def signals_stage(config: Config, run_id: str, run_date: str) -> dict[str, Any]:

@@ -36,7 +36,8 @@ HORIZON_MONTHS = 24
 TRAILING_MONTHS = 12
 GROWTH_FACTOR = 2.0
 CROSSING_SHARE = 0.001
-FIGURES = ("score", "active_trend", "recent_trend", "slope", "share_ratio", "ratio_low",
+FIGURES = ("score", "escore", "active_trend", "recent_trend", "slope", "trend", "trend_low",
+           "trend_high", "share_ratio", "ratio_low",
            "ratio_high", "base_share", "active_share", "late_items", "early_items",
            "base_items", "active_items", "active_periods", "venues", "top_venue_share")
 
@@ -72,10 +73,12 @@ def term_matrix(counts: TermCounts, rows: np.ndarray) -> np.ndarray:
     """[len(rows) x months] items per month of the given term indices."""
     position = np.full(len(counts.terms), -1)
     position[rows] = np.arange(len(rows))
-    keep = position[counts.term] >= 0
-    out = np.zeros((len(rows), len(counts.months)))
-    np.add.at(out, (position[counts.term[keep]], counts.month[keep]), counts.df[keep])
-    return out
+    where = position[counts.term]
+    keep = where >= 0
+    n_months = len(counts.months)
+    flat = where[keep].astype(np.int64) * n_months + counts.month[keep]
+    return np.bincount(flat, weights=counts.df[keep],
+                       minlength=len(rows) * n_months).reshape(len(rows), n_months)
 
 
 @dataclass
@@ -132,10 +135,7 @@ def crossing_month(series: np.ndarray, totals: np.ndarray, months: Sequence[str]
     for end in range(TRAILING_MONTHS, len(months) + 1):
         value = (csum[end] - csum[end - TRAILING_MONTHS]) / max(
             tsum[end] - tsum[end - TRAILING_MONTHS], 1.0)
-        if value >= share:
-            crossed = crossed if crossed is not None else end - 1
-        else:
-            crossed = None
+        crossed = (crossed if crossed is not None else end - 1) if value >= share else None
     return months[crossed] if crossed is not None else None
 
 
@@ -211,15 +211,10 @@ def markdown(results: Sequence[CutoffResult], known: Sequence[dict[str, Any]], t
         if not r.judged:
             lines.append(f"| {r.cutoff} | {r.pool} | not judged | ({len(r.ranked)}) | | | |")
             continue
-        p = r.precision
-
-        def fmt(name: str) -> str:
-            value = p.get(name)
-            return "–" if value is None else f"{value:.2f}"
-
-        lines.append(f"| {r.cutoff} | {r.pool} | {r.growers} | {fmt('ours')} "
-                     f"({len(r.ranked)}) | {fmt('count_growth')} | {fmt('last_share')} | "
-                     f"{fmt('random')} |")
+        p = {k: "–" if v is None else f"{v:.2f}" for k, v in r.precision.items()}
+        lines.append(f"| {r.cutoff} | {r.pool} | {r.growers} | {p['ours']} "
+                     f"({len(r.ranked)}) | {p['count_growth']} | {p['last_share']} | "
+                     f"{p['random']} |")
     if known:
         lines += ["", "| term | role | crossing | first flagged | matching term | lead "
                   "(months) | cut-offs in top | best rank |",

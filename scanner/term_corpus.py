@@ -167,3 +167,70 @@ def regex_series(corpus: TermCorpus, patterns: Mapping[str, str]
                            count=len(texts))
         out[key] = np.bincount(month_ids[hits], minlength=len(months)).astype(float)
     return months, out, totals
+
+
+def resolve_corpus(spec: str, shared: Path | str) -> tuple[Path, str | None]:
+    """(file, default cut-offs) of a shared corpus name or a path."""
+    if spec in CORPORA:
+        relative, cutoffs = CORPORA[spec]
+        path = Path(shared) / relative
+        if not path.is_file():
+            raise DumpError(f"{path} is missing: `--corpus {spec}` reads the shared corpus "
+                            f"from --shared (default ../shared/data)")
+        return path, cutoffs
+    return Path(spec), None
+
+
+def backtest_terms(spec: str, shared: Path | str, settings: Any, cutoffs: str | None,
+                   top: int, known_text: str | None = None,
+                   mapping: Mapping[str, str] | None = None, workers: int = 2,
+                   say: Any = None) -> dict[str, Any]:
+    """Read a corpus, count its terms and run the term backtest at every cut-off.
+
+    Returns the per-cut-off results, known-term figures, summary, CSV and Markdown.
+    """
+    import time
+
+    from scanner.term_backtest import (
+        evaluate_cutoff,
+        known_term_figures,
+        markdown,
+        parse_cutoffs,
+        ranked_csv,
+        read_known,
+        summary,
+    )
+    from scanner.term_counts import count_corpus
+
+    started = time.monotonic()
+    # arrow's default allocator keeps freed pages; the system one gives them back
+    pa.set_memory_pool(pa.system_memory_pool())
+    path, default_cutoffs = resolve_corpus(spec, shared)
+    corpus = read_corpus(path, mapping, name=spec)
+    if not len(corpus):
+        raise DumpError(f"{path}: no row with a title and a date")
+    counts = count_corpus(corpus.chunks(), corpus.stream, workers=workers)
+    if say:
+        say(f"{len(corpus)} items, {len(counts.terms)} terms counted in "
+            f"{time.monotonic() - started:.0f} s")
+    spec_cutoffs = cutoffs or default_cutoffs
+    if not spec_cutoffs:
+        spec_cutoffs = f"{counts.months[0]}..{counts.months[-1]}"
+    months = parse_cutoffs(spec_cutoffs)
+    need = settings.period_months * (settings.active_periods + 1)
+    usable = [m for m in months if need <= counts.month_index(m) <= len(counts.months)]
+    if not usable:
+        raise DumpError(f"no cut-off in {spec_cutoffs} has {need} months of {path.name} "
+                        f"before it ({counts.months[0]} to {counts.months[-1]})")
+    results = [evaluate_cutoff(counts, m, settings, top) for m in usable]
+    known_rows: list[dict[str, Any]] = []
+    if known_text:
+        known = read_known(known_text)
+        series_months, series, totals = regex_series(corpus, {k["term"]: k["regex"]
+                                                               for k in known})
+        known_rows = known_term_figures(results, known, series, totals, series_months)
+    return {"corpus": str(path), "items": len(corpus), "terms": len(counts.terms),
+            "cutoffs": usable, "results": results, "known": known_rows,
+            "summary": summary(results, known_rows), "csv": ranked_csv(results),
+            "markdown": markdown(results, known_rows, top),
+            "seconds": round(time.monotonic() - started, 1)}

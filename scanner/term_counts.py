@@ -69,12 +69,12 @@ class TermCounts:
 
     def series(self, term: str) -> np.ndarray:
         """Items per month of one term (zeros when unknown)."""
-        out = np.zeros(len(self.months))
         i = self.index.get(term)
-        if i is not None:
-            rows = self.term == i
-            np.add.at(out, self.month[rows], self.df[rows])
-        return out
+        if i is None:
+            return np.zeros(len(self.months))
+        rows = self.term == i
+        return np.bincount(self.month[rows], weights=self.df[rows],
+                           minlength=len(self.months)).astype(float)
 
 
 def month_range(first: str, last: str) -> list[str]:

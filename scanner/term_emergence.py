@@ -146,14 +146,18 @@ def score_window(counts: TermCounts, window: Window, settings: TermSettings
     ratio, low, high = rate_ratio_interval(late, totals[half:].sum(), early,
                                            totals[:half].sum(), settings.confidence)
     present = (c[:, base:] > 0).sum(axis=1)
-    score, trend, recent, slope = escore(shares[:, base:])
+    escores, trend, recent, slope = escore(shares[:, base:])
+    years = np.arange(c.shape[1]) * settings.period_months / 12
+    growth, growth_se = poisson_trend(c, totals, years)
+    z = _z(settings.confidence)
+    score = escores if settings.rank_by == "escore" else growth / growth_se
     passes = {
         "novelty": base_share <= settings.novelty_ratio * active_share,
         "persistence": present >= settings.min_active_periods,
         "community": (window.venues[rows] >= min(settings.min_venues, len(counts.venues))) &
                      ((window.top_venue[rows] <= settings.max_venue_share) |
                       (len(counts.venues) < settings.min_venues)),
-        "growth": low > settings.min_growth,
+        "growth": (low > settings.min_growth) & (growth - z * growth_se > 0),
     }
     keep = np.logical_and.reduce(list(passes.values())) & (score > 0)
     order = [int(i) for i in np.argsort(-score, kind="stable") if keep[i]]
@@ -163,7 +167,10 @@ def score_window(counts: TermCounts, window: Window, settings: TermSettings
         out.append({
             "term": counts.terms[t], "stream": counts.stream, "score": round(float(score[i]), 4),
             "active_trend": round(float(trend[i]), 4), "recent_trend": round(float(recent[i]), 4),
-            "slope": round(float(slope[i]), 4),
+            "slope": round(float(slope[i]), 4), "escore": round(float(escores[i]), 4),
+            "trend": round(float(growth[i]), 4),
+            "trend_low": round(float(growth[i] - z * growth_se[i]), 4),
+            "trend_high": round(float(growth[i] + z * growth_se[i]), 4),
             "share_ratio": _num(ratio[i]), "ratio_low": _num(low[i]), "ratio_high": _num(high[i]),
             "base_share": round(float(base_share[i]) / 1e4, 7),
             "active_share": round(float(active_share[i]) / 1e4, 7),
@@ -180,19 +187,26 @@ def _num(value: float) -> float | None:
     return None if not math.isfinite(value) else round(float(value), 4)
 
 
-def fold_nested(ranked: list[dict[str, Any]], overlap: float) -> list[dict[str, Any]]:
-    """Drop a term whose words sit inside (or around) a better-ranked kept term's when
-    the smaller of the two holds at least `overlap` of the larger's active items."""
+def fold_nested(ranked: list[dict[str, Any]], overlap: float,
+                same: float = 0.8) -> list[dict[str, Any]]:
+    """Fold a term whose words sit inside (or around) a better-ranked kept term's when
+    the smaller of the two holds at least `overlap` of the larger's active items; when
+    they hold nearly the same items (`same`), the longer, more specific term stays, at
+    the better one's rank."""
     kept: list[dict[str, Any]] = []
     for row in ranked:
         words = f" {row['term']} "
         folded = False
-        for better in kept:
+        for k, better in enumerate(kept):
             other = f" {better['term']} "
             if words in other or other in words:
                 small, large = sorted((row["active_items"], better["active_items"]))
                 if large and small / large >= overlap:
-                    better.setdefault("folded", []).append(row["term"])
+                    if len(words) > len(other) and small / large >= same:
+                        row = {**row, "folded": [*better.get("folded", []), better["term"]]}
+                        kept[k] = row
+                    else:
+                        better.setdefault("folded", []).append(row["term"])
                     folded = True
                     break
         if not folded:
@@ -205,3 +219,28 @@ def rank_terms(counts: TermCounts, cutoff_month: str, settings: TermSettings
     """Emerging terms of one stream from the months before `cutoff_month` (YYYY-MM)."""
     return score_window(counts, build_window(counts, counts.month_index(cutoff_month),
                                              settings), settings)
+
+
+def poisson_trend(counts: np.ndarray, totals: np.ndarray, years: np.ndarray,
+                  iterations: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    """(slope per year, its standard error) of log share, Poisson with log(total) offset.
+
+    Fitted for every row of [terms x periods] counts at once by Newton's method; a
+    small prior (half an item spread over the periods) keeps all-zero starts finite.
+    """
+    y = counts + 0.5 / counts.shape[1]
+    offset = np.log(np.maximum(totals, 1.0))
+    t = years - years.mean()
+    a = np.log(y.sum(axis=1) / np.exp(offset).sum())
+    b = np.zeros(len(y))
+    for _ in range(iterations):
+        mu = np.exp(a[:, None] + b[:, None] * t + offset)
+        g_a, g_b = (y - mu).sum(axis=1), ((y - mu) * t).sum(axis=1)
+        h_aa, h_ab, h_bb = mu.sum(axis=1), (mu * t).sum(axis=1), (mu * t * t).sum(axis=1)
+        det = np.maximum(h_aa * h_bb - h_ab ** 2, 1e-12)
+        a = a + (h_bb * g_a - h_ab * g_b) / det
+        b = np.clip(b + (h_aa * g_b - h_ab * g_a) / det, -20, 20)
+    mu = np.exp(a[:, None] + b[:, None] * t + offset)
+    h_aa, h_ab, h_bb = mu.sum(axis=1), (mu * t).sum(axis=1), (mu * t * t).sum(axis=1)
+    se = np.sqrt(h_aa / np.maximum(h_aa * h_bb - h_ab ** 2, 1e-12))
+    return b, se

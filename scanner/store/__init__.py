@@ -27,6 +27,7 @@ from scanner.errors import StoreError
 from scanner.migrations import MIGRATIONS
 from scanner.store.admin import AdminTables
 from scanner.store.signals import SignalTables
+from scanner.store.terms import TermTables
 from scanner.store.topics import TopicTables
 
 #: Item columns written by normalizers and importers; JSON-encoded where lists.
@@ -85,7 +86,7 @@ class UpsertCounts:
         self.duplicates += other.duplicates
 
 
-class Store(TopicTables, SignalTables, AdminTables):
+class Store(TopicTables, SignalTables, TermTables, AdminTables):
     """The project's SQLite database.
 
     Args:
