@@ -24,6 +24,12 @@ def topics_full(config: Config, run_id: str, run_date: str) -> dict[str, Any]:
     return pipeline.topics_stage(config, run_id, run_date, full=True)
 
 
+@task(name="terms-rebuild", cache_policy=NO_CACHE)
+def terms_rebuild(config: Config, run_id: str, run_date: str) -> dict[str, Any]:
+    """Count every stored item's terms again and rank emerging terms."""
+    return pipeline.terms_stage(config, run_id, run_date, rebuild=True)
+
+
 @task(name="backfill-import", cache_policy=NO_CACHE)
 def backfill_import(config: Config, run_id: str, path: str, chunk_rows: int) -> dict[str, Any]:
     """Import and embed a dump chunk by chunk (resumable)."""
@@ -34,13 +40,15 @@ def backfill_import(config: Config, run_id: str, path: str, chunk_rows: int) -> 
 def rescore(run_date: str | None = None, config_path: str | None = None,
             db_path: str | None = None, dask: str | None = None) -> dict[str, Any]:
     """Recompute from stored items, without fetching: embeddings and assignments that are
-    missing or stale (a new model or taxonomy), a full reclustering, signals, report."""
+    missing or stale (a new model or taxonomy), a full reclustering, term counts rebuilt,
+    signals, report."""
     config = load_config(config_path, {"db_path": db_path, "dask": dask})
     day = pipeline.run_date_or_today(run_date)
     return pipeline.run_steps(config, "rescore", day, {"config": config_path}, [
         (lambda run_id: embed_mapped(config, run_id)) if config.dask else
         (lambda run_id: embed(config, run_id)),
         lambda run_id: assign(config, run_id), lambda run_id: topics_full(config, run_id, day),
+        lambda run_id: terms_rebuild(config, run_id, day),
         lambda run_id: signals(config, run_id, day), lambda run_id: report(config, run_id, day)])
 
 

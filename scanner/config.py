@@ -91,7 +91,7 @@ class TermSettings:
     max_venue_share: float = 0.8  # community: no venue holds more of the active items
     min_growth: float = 1.0  # growth: the share ratio's lower bound above this
     confidence: float = 0.9  # of the share ratio's interval
-    rank_by: str = "escore"  # escore | trend (z of the Poisson trend of the share)
+    rank_by: str = "trend"  # escore | trend (z of the Poisson trend of the share)
     nested_overlap: float = 0.5  # fold a nested term holding this share of the other's items
     top: int = 100  # terms kept per stream and run
     outside_share: float = 0.2  # below this share of a term's items in every field: outside

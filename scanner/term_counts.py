@@ -16,9 +16,10 @@ category on arXiv (the corpora have no authors), else its source.
 from __future__ import annotations
 
 import multiprocessing
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -137,9 +138,10 @@ def _count_chunk(chunk: Chunk) -> _PartResult:
     m_index = {m: i for i, m in enumerate(months)}
     v_index = {v: i for i, v in enumerate(venues)}
     n = len(counts)
+    small = np.int16 if max(len(months), len(venues)) < 32_000 else np.int32
     return (np.fromiter((k[0] for k in counts), dtype=np.int64, count=n),
-            np.fromiter((m_index[k[1]] for k in counts), dtype=np.int32, count=n),
-            np.fromiter((v_index[k[2]] for k in counts), dtype=np.int32, count=n),
+            np.fromiter((m_index[k[1]] for k in counts), dtype=small, count=n),
+            np.fromiter((v_index[k[2]] for k in counts), dtype=small, count=n),
             np.fromiter(counts.values(), dtype=np.int32, count=n), months, venues, names)
 
 
@@ -162,12 +164,26 @@ def count_corpus(chunks: Iterable[Chunk], stream: str, workers: int = 2,
     try:
         if workers > 1:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                parts = list(pool.imap(_count_chunk, counted(chunks), chunksize=1))
+                parts = _bounded_map(pool, counted(chunks), 2 * workers)
         else:
             parts = [_count_chunk(c) for c in counted(chunks)]
     finally:
         _SEGMENTER[0] = None
     return _merge(parts, totals, stream)
+
+
+def _bounded_map(pool: Any, chunks: Iterable[Chunk], in_flight: int) -> list[_PartResult]:
+    """pool.imap in order, with at most `in_flight` chunks read ahead (imap reads the
+    whole input at once, which would hold the corpus's text in memory twice)."""
+    pending: deque[Any] = deque()
+    out: list[_PartResult] = []
+    for chunk in chunks:
+        pending.append(pool.apply_async(_count_chunk, (chunk,)))
+        if len(pending) >= in_flight:
+            out.append(pending.popleft().get())
+    while pending:
+        out.append(pending.popleft().get())
+    return out
 
 
 def _merge(parts: list[_PartResult], totals: Counter[str], stream: str) -> TermCounts:

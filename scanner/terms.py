@@ -68,6 +68,8 @@ _CUT = re.compile(r"\$[^$]*\$|https?://\S+|[.,;:!?()\[\]{}\"“”‘’/|<>=+*&
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _HAS_CJK = re.compile(r"[\u4e00-\u9fff]")
+_LY_NOUNS = frozenset(("anomaly", "assembly", "family", "monopoly", "supply", "italy",
+                      "butterfly", "firefly", "dragonfly", "jelly"))
 _NO_FOLD = ("ss", "us", "is", "ics", "sis", "ous", "ness", "series", "species", "news",
             "gas", "lens", "bias", "alias", "atlas", "chaos", "cosmos", "mars", "pros")
 
@@ -75,10 +77,12 @@ _NO_FOLD = ("ss", "us", "is", "ics", "sis", "ous", "ness", "series", "species", 
 @lru_cache(maxsize=200_000)
 def fold_plural(word: str) -> str:
     """A word's singular by suffix rules (acronyms: "GANs" -> "GAN"); unknown shapes kept."""
-    if len(word) < 4 or not word.endswith("s"):
+    if len(word) < 3 or not word.endswith("s"):
         return word
-    if word[:-1].isupper() and word[:-1].isalnum():  # CNNs, GANs
+    if len(word) > 2 and word[:-1].isupper() and word[:-1].isalnum():  # CNNs, GANs, UEs
         return word[:-1]
+    if len(word) < 4:
+        return word
     lower = word.lower()
     if lower.endswith(_NO_FOLD) or "-" in word[-4:]:
         return word
@@ -90,17 +94,24 @@ def fold_plural(word: str) -> str:
 
 
 def _normal_token(token: str) -> str | None:
-    """The token as a term word, or None when it bounds a phrase (stopword, number)."""
+    """The token as a term word, or None when it bounds a phrase (stopword, number,
+    adverb)."""
     if len(token) < 2 or token.isdigit():
         return None
     lower = token.lower()
-    if lower in STOPWORDS:
+    if lower in STOPWORDS or (lower.endswith("ly") and len(lower) > 5 and
+                              lower not in _LY_NOUNS):
         return None
     if token.isalnum() and len(token) <= 4 and not token.isalpha():
         return token.upper()  # 5g, 3D, 6G
-    if not token[1:].islower() and token[1:] != token[1:].lower():
-        return token  # an acronym or a brand spelling: GAN, LiDAR, mmWave, iPhone
-    return lower
+    if "-" in token:  # each part on its own: "Short-Term" -> "short-term", "RNA-Seq" -> "RNA-seq"
+        return "-".join(_part(p) for p in token.split("-"))
+    return _part(token)
+
+
+def _part(token: str) -> str:
+    """An acronym or brand spelling keeps its case (GAN, LiDAR, mmWave); a word is lower."""
+    return token if len(token) > 1 and token[1:] != token[1:].lower() else token.lower()
 
 
 _SEEN: dict[str, str | None] = {}

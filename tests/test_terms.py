@@ -136,7 +136,7 @@ def _synthetic_counts(months: int = 48, per_month: int = 400):
                 text += ". fading gizmo"
             venue = rng.choice(venues)
             if per_month - j <= rising:
-                text += ". lonely gadget"
+                text += ". solitary gadget"
                 venue = "v0"
             rows.append((m, "paper", venue, None, text))
     return from_counter(count_items(rows), item_totals((r[0], r[1]) for r in rows), "paper")
@@ -162,9 +162,9 @@ def test_a_term_growing_from_nothing_ranks_above_flat_and_falling_ones() -> None
 def test_community_rejects_a_term_carried_by_one_venue() -> None:
     counts = _synthetic_counts()
     settings = TermSettings()
-    assert "lonely gadget" not in [r["term"] for r in rank_terms(counts, "2020-01", settings)]
+    assert "solitary gadget" not in [r["term"] for r in rank_terms(counts, "2020-01", settings)]
     loose = replace(settings, min_venues=1, max_venue_share=1.0)
-    assert "lonely gadget" in [r["term"] for r in rank_terms(counts, "2020-01", loose)]
+    assert "solitary gadget" in [r["term"] for r in rank_terms(counts, "2020-01", loose)]
 
 
 def test_every_figure_carries_its_support_and_interval() -> None:
