@@ -92,6 +92,7 @@ class TermSettings:
     min_growth: float = 1.0  # growth: the share ratio's lower bound above this
     confidence: float = 0.9  # of the share ratio's interval
     rank_by: str = "trend"  # escore | trend (z of the Poisson trend of the share)
+    venue_slots: float = 1.0  # at most this share of the top terms from one main venue
     nested_overlap: float = 0.5  # fold a nested term holding this share of the other's items
     top: int = 100  # terms kept per stream and run
     outside_share: float = 0.2  # below this share of a term's items in every field: outside
@@ -159,7 +160,8 @@ _TERM_KEYS: dict[str, type] = {
     "period_months": int, "active_periods": int, "base_periods": int, "min_active_df": int,
     "min_month_df": int, "max_base_share": float, "novelty_ratio": float,
     "min_active_periods": int, "min_venues": int, "max_venue_share": float,
-    "min_growth": float, "confidence": float, "rank_by": str, "nested_overlap": float, "top": int,
+    "min_growth": float, "confidence": float, "rank_by": str, "venue_slots": float,
+    "nested_overlap": float, "top": int,
     "outside_share": float,
 }
 #: Tables of the config file and the keys each one takes.

@@ -26,8 +26,8 @@ from scanner.term_counts import Chunk
 #: Shared corpora by name: file under the shared data folder, and default cut-offs.
 CORPORA: dict[str, tuple[str, str]] = {
     "arxiv": ("corpus/arxiv_2010_2019.parquet", "2013-01-01..2017-10-01"),
-    "arxiv-cs": ("corpus/arxiv_cs_2025_2026.parquet", "2026-01-01..2026-07-01"),
-    "news": ("corpus/news_zh_2022_2024.parquet", "2023-07-01..2024-07-01"),
+    "arxiv-cs": ("corpus/arxiv_cs_2025_2026.parquet", "2026-04-01..2026-07-01"),
+    "news": ("corpus/news_zh_2022_2024.parquet", "2024-10-01..2025-01-01"),
 }
 
 
@@ -109,8 +109,9 @@ def read_corpus(path: Path | str, mapping: Mapping[str, str] | None = None,
              for batch in _batches(path, fmt, sorted(set(wanted)))]
     out = pa.Table.from_batches(parts) if parts else pa.table(
         {c: pa.array([], pa.string()) for c in ("month", "venue", "title", "text")})
-    keep = pc.and_(pc.is_valid(out.column("month")), pc.is_valid(out.column("title")))
-    out = out.filter(keep)
+    if out.column("month").null_count or out.column("title").null_count:
+        out = out.filter(pc.and_(pc.is_valid(out.column("month")),
+                                 pc.is_valid(out.column("title"))))
     order = pc.array_sort_indices(out.column("month"), order="ascending") if not \
         _is_sorted(out.column("month")) else None
     return TermCorpus(name or path.stem, preset.kind, out, order)

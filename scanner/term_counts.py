@@ -166,7 +166,8 @@ def count_corpus(chunks: Iterable[Chunk], stream: str, workers: int = 2,
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 parts = _bounded_map(pool, counted(chunks), 2 * workers)
         else:
-            parts = [_count_chunk(c) for c in counted(chunks)]
+            for chunk in counted(chunks):
+                parts.append(_fold_names(_count_chunk(chunk), parts))
     finally:
         _SEGMENTER[0] = None
     return _merge(parts, totals, stream)
@@ -180,10 +181,18 @@ def _bounded_map(pool: Any, chunks: Iterable[Chunk], in_flight: int) -> list[_Pa
     for chunk in chunks:
         pending.append(pool.apply_async(_count_chunk, (chunk,)))
         if len(pending) >= in_flight:
-            out.append(pending.popleft().get())
+            out.append(_fold_names(pending.popleft().get(), out))
     while pending:
-        out.append(pending.popleft().get())
+        out.append(_fold_names(pending.popleft().get(), out))
     return out
+
+
+def _fold_names(part: _PartResult, done: list[_PartResult]) -> _PartResult:
+    """Move a part's names into the first part's dict (one copy of each name)."""
+    if not done:
+        return part
+    done[0][6].update(part[6])
+    return (*part[:6], {})
 
 
 def _merge(parts: list[_PartResult], totals: Counter[str], stream: str) -> TermCounts:

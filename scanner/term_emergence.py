@@ -45,6 +45,7 @@ class Window:
     month_max: np.ndarray  # the most items the term had in one month of the window
     venues: np.ndarray  # distinct venues in the active window
     top_venue: np.ndarray  # share of the active items from the term's largest venue
+    main_venue: np.ndarray  # index of that venue (-1: no active item)
 
 
 def build_window(counts: TermCounts, cutoff: int, settings: TermSettings) -> Window:
@@ -75,11 +76,14 @@ def build_window(counts: TermCounts, cutoff: int, settings: TermSettings) -> Win
     pair_df = np.bincount(pair_inverse, weights=df[active])
     owner = pairs // (len(counts.venues) + 1)
     venues = np.bincount(owner, minlength=n)
-    top = np.zeros(n)
-    np.maximum.at(top, owner, pair_df)
+    order = np.lexsort((pair_df, owner))  # by term, then items: each term's last is its top
+    last = order[np.r_[owner[order][1:] != owner[order][:-1], True]] if len(order) else order
+    top, main = np.zeros(n), np.full(n, -1)
+    top[owner[last]] = pair_df[last]
+    main[owner[last]] = pairs[last] % (len(counts.venues) + 1)
     active_df = matrix[:, base:].sum(axis=1)
     return Window(cutoff, start, base, terms, matrix, totals, by_month.max(axis=1), venues,
-                  np.divide(top, active_df, out=np.ones(n), where=active_df > 0))
+                  np.divide(top, active_df, out=np.ones(n), where=active_df > 0), main)
 
 
 def wilson(hits: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
@@ -178,9 +182,32 @@ def score_window(counts: TermCounts, window: Window, settings: TermSettings
             "base_items": int(c[i, :base].sum()), "active_items": int(c[i, base:].sum()),
             "active_periods": int(present[i]), "venues": int(window.venues[rows[i]]),
             "top_venue_share": round(float(window.top_venue[rows[i]]), 4),
+            "main_venue": counts.venues[window.main_venue[rows[i]]]
+            if window.main_venue[rows[i]] >= 0 else None,
             "series": [int(v) for v in c[i]],
         })
-    return fold_nested(out, settings.nested_overlap)
+    return spread_venues(fold_nested(out, settings.nested_overlap), settings.venue_slots,
+                         settings.top)
+
+
+def spread_venues(ranked: list[dict[str, Any]], slots: float, top: int
+                  ) -> list[dict[str, Any]]:
+    """At most `slots` x `top` of the first `top` terms from one main venue; the terms
+    held back follow, in their order (1.0: no limit). A panel scans many fields, and
+    one field's burst of related terms would otherwise fill the list."""
+    if slots >= 1.0:
+        return ranked
+    limit = max(1, int(slots * top))
+    used: dict[Any, int] = {}
+    first, held = [], []
+    for row in ranked:
+        venue = row.get("main_venue")
+        if len(first) < top and used.get(venue, 0) < limit:
+            used[venue] = used.get(venue, 0) + 1
+            first.append(row)
+        else:
+            held.append(row)
+    return first + held
 
 
 def _num(value: float) -> float | None:
