@@ -47,12 +47,18 @@ def evaluate_terms(ctx: click.Context, corpus: str, shared: Path, maps: tuple[st
                    cutoffs: str | None, top: int, known: Path | None, out: Path | None,
                    write: Path | None, workers: int) -> None:
     """Are emerging terms flagged early, and do they grow? Against baselines."""
+    from scanner.taxonomy import load_taxonomy
     from scanner.term_corpus import backtest_terms
 
+    config = _config(ctx)
+    taxonomy = load_taxonomy(config.taxonomy_file)
+    vocabulary = [w for f in taxonomy.active_fields for w in (f.zh, *f.keywords_zh,
+                                                              *f.aliases_zh)]
     try:
-        result = backtest_terms(corpus, shared, _config(ctx).terms, cutoffs, top,
+        result = backtest_terms(corpus, shared, config.terms, cutoffs, top,
                                 known.read_text(encoding="utf-8") if known else None,
-                                _mapping(maps) or None, workers, say=console.print)
+                                _mapping(maps) or None, workers, say=console.print,
+                                vocabulary=vocabulary)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"\n{result['markdown']}\n")

@@ -9,7 +9,7 @@ column when there is one).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -185,8 +185,11 @@ def resolve_corpus(spec: str, shared: Path | str) -> tuple[Path, str | None]:
 def backtest_terms(spec: str, shared: Path | str, settings: Any, cutoffs: str | None,
                    top: int, known_text: str | None = None,
                    mapping: Mapping[str, str] | None = None, workers: int = 2,
-                   say: Any = None) -> dict[str, Any]:
+                   say: Any = None, vocabulary: Sequence[str] = ()) -> dict[str, Any]:
     """Read a corpus, count its terms and run the term backtest at every cut-off.
+
+    Chinese text is segmented by jieba with `vocabulary` (the taxonomy's Chinese terms)
+    kept whole.
 
     Returns the per-cut-off results, known-term figures, summary, CSV and Markdown.
     """
@@ -202,6 +205,7 @@ def backtest_terms(spec: str, shared: Path | str, settings: Any, cutoffs: str | 
         summary,
     )
     from scanner.term_counts import count_corpus
+    from scanner.terms import ChineseSegmenter
 
     started = time.monotonic()
     # arrow's default allocator keeps freed pages; the system one gives them back
@@ -210,7 +214,8 @@ def backtest_terms(spec: str, shared: Path | str, settings: Any, cutoffs: str | 
     corpus = read_corpus(path, mapping, name=spec)
     if not len(corpus):
         raise DumpError(f"{path}: no row with a title and a date")
-    counts = count_corpus(corpus.chunks(), corpus.stream, workers=workers)
+    counts = count_corpus(corpus.chunks(), corpus.stream, workers=workers,
+                          segmenter=ChineseSegmenter(vocabulary))
     if say:
         say(f"{len(corpus)} items, {len(counts.terms)} terms counted in "
             f"{time.monotonic() - started:.0f} s")
