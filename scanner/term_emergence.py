@@ -214,30 +214,38 @@ def _num(value: float) -> float | None:
     return None if not math.isfinite(value) else round(float(value), 4)
 
 
+def _nested(a: dict[str, Any], b: dict[str, Any], overlap: float) -> float:
+    """The smaller item count over the larger when one term's words sit inside the
+    other's and that share reaches `overlap`; else 0."""
+    x, y = f" {a['term']} ", f" {b['term']} "
+    if x not in y and y not in x:
+        return 0.0
+    small, large = sorted((a["active_items"], b["active_items"]))
+    return small / large if large and small / large >= overlap else 0.0
+
+
 def fold_nested(ranked: list[dict[str, Any]], overlap: float,
                 same: float = 0.8) -> list[dict[str, Any]]:
     """Fold a term whose words sit inside (or around) a better-ranked kept term's when
     the smaller of the two holds at least `overlap` of the larger's active items; when
     they hold nearly the same items (`same`), the longer, more specific term stays, at
-    the better one's rank."""
+    the better one's rank, and takes in every kept term nested in it."""
     kept: list[dict[str, Any]] = []
     for row in ranked:
-        words = f" {row['term']} "
-        folded = False
-        for k, better in enumerate(kept):
-            other = f" {better['term']} "
-            if words in other or other in words:
-                small, large = sorted((row["active_items"], better["active_items"]))
-                if large and small / large >= overlap:
-                    if len(words) > len(other) and small / large >= same:
-                        row = {**row, "folded": [*better.get("folded", []), better["term"]]}
-                        kept[k] = row
-                    else:
-                        better.setdefault("folded", []).append(row["term"])
-                    folded = True
-                    break
-        if not folded:
+        k = next((k for k, better in enumerate(kept) if _nested(row, better, overlap)), None)
+        if k is None:
             kept.append(row)
+            continue
+        better = kept[k]
+        if len(row["term"]) > len(better["term"]) and _nested(row, better, overlap) >= same:
+            row = {**row, "folded": [*better.get("folded", []), better["term"]]}
+            others = [j for j, t in enumerate(kept) if j != k and _nested(row, t, same)]
+            for j in others:
+                row["folded"] += [kept[j]["term"], *kept[j].get("folded", [])]
+            kept[k] = row
+            kept = [t for j, t in enumerate(kept) if j not in others]
+        else:
+            better.setdefault("folded", []).append(row["term"])
     return kept
 
 

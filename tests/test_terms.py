@@ -263,3 +263,15 @@ def test_terms_cli_on_a_small_store(tmp_path: Path) -> None:
     outside = runner.invoke(cli, ["--db", str(db), "terms", "--outside", "--csv"])
     assert "quantum sprocket" in outside.output
     assert Counter(r["run_date"] for r in rows) == {"2017-06-30": len(rows)}
+
+
+def test_nested_terms_fold_into_the_most_specific_one() -> None:
+    from scanner.term_emergence import fold_nested
+
+    ranked = [{"term": "adversarial network", "active_items": 20},
+              {"term": "generative adversarial", "active_items": 20},
+              {"term": "generative adversarial network", "active_items": 19},
+              {"term": "network", "active_items": 500}]
+    folded = fold_nested(ranked, 0.5)
+    assert [r["term"] for r in folded] == ["generative adversarial network", "network"]
+    assert set(folded[0]["folded"]) == {"adversarial network", "generative adversarial"}
