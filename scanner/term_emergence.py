@@ -23,6 +23,7 @@ mean of the first three) + recent trend (last two minus the two before) + recent
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,8 @@ import numpy as np
 
 from scanner.config import TermSettings
 from scanner.term_counts import TermCounts
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass
@@ -218,6 +221,8 @@ def _nested(a: dict[str, Any], b: dict[str, Any], overlap: float) -> float:
     """The smaller item count over the larger when one term's words sit inside the
     other's and that share reaches `overlap`; else 0."""
     x, y = f" {a['term']} ", f" {b['term']} "
+    if _CJK.search(x + y):  # Chinese words have no spaces between them
+        x, y = x.strip(), y.strip()
     if x not in y and y not in x:
         return 0.0
     small, large = sorted((a["active_items"], b["active_items"]))
