@@ -52,18 +52,22 @@ def stored_counts(store: Store, stream: str) -> TermCounts:
     return from_counter(counts, totals, stream)
 
 
+def add_months(month: str, n: int) -> str:
+    """YYYY-MM n months after (or before, when negative) `month`."""
+    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + n
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
 def next_month(run_date: str) -> str:
     """The month after the run date's (the first month a run does not see)."""
-    year, month = int(run_date[:4]), int(run_date[5:7])
-    return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
+    return add_months(run_date[:7], 1)
 
 
 def describe_terms(store: Store, ranked: Sequence[dict[str, Any]], counts: TermCounts,
                    cutoff: str, settings: TermSettings, taxonomy: str, model: str,
                    segmenter: ChineseSegmenter | None) -> list[dict[str, Any]]:
     """Each ranked term with its monthly series, evidence items, topics and fields."""
-    active_start = counts.months[max(0, counts.month_index(cutoff) -
-                                     settings.active_periods * settings.period_months)]
+    active_start = add_months(cutoff, -settings.active_periods * settings.period_months)
     out = []
     for row in ranked:
         items = [i for i in store.term_candidate_items(row["term"], f"{active_start}-01",

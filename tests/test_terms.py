@@ -275,3 +275,20 @@ def test_nested_terms_fold_into_the_most_specific_one() -> None:
     folded = fold_nested(ranked, 0.5)
     assert [r["term"] for r in folded] == ["generative adversarial network", "network"]
     assert set(folded[0]["folded"]) == {"adversarial network", "generative adversarial"}
+
+
+def test_a_run_long_after_the_newest_item_still_ranks(tmp_path: Path) -> None:
+    from scanner.term_run import add_months, next_month
+
+    assert next_month("2026-12-05") == "2027-01" and add_months("2026-01", -24) == "2024-01"
+    corpus = tmp_path / "tiny.csv"
+    _write_corpus(corpus)
+    db = tmp_path / "s.db"
+    runner = CliRunner()
+    runner.invoke(cli, ["--db", str(db), "import", str(corpus), "--map", "title=headline",
+                        "--map", "summary=body", "--map", "published=date", "--map",
+                        "primary_category=cat"])
+    # the corpus ends in 2019: a run in 2026 sees a window with no items, and says so
+    result = runner.invoke(cli, ["--db", str(db), "terms", "update", "--date", "2026-11-23"])
+    assert result.exit_code == 0, result.output
+    assert "ranked {\"paper\": 0}" in result.output
