@@ -43,7 +43,7 @@ class TermCorpus:
     def __len__(self) -> int:
         return self.table.num_rows
 
-    def chunks(self, rows: int = 4000) -> Iterator[Chunk]:
+    def chunks(self, rows: int = 20_000) -> Iterator[Chunk]:
         """Chunks of whole months (a month longer than `rows` is cut)."""
         months = self._months()
         bounds = np.flatnonzero(months[1:] != months[:-1]) + 1

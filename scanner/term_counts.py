@@ -6,7 +6,8 @@ Two ways to count, with the same result for the same items:
   (`TermCounts`). Workers hash terms (the forked workers share the parent's hash seed)
   and name only the terms that some chunk holds in two or more items, so memory stays
   bounded by the corpus's recurring vocabulary, not by its one-off trigrams. A term
-  named nowhere had at most one item per month; scoring requires a month with two
+  named nowhere had at most one item per chunk; the backtest's chunks are whole months
+  (up to 20,000 items) and scoring requires a month with two items
   (`TermSettings.min_month_df`), so no candidate is lost to the naming rule.
 
 The venue of an item stands in for Porter and Carley's "community": its primary

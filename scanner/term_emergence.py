@@ -11,9 +11,12 @@ Porter, Garner, Carley & Newman's (2019) criteria then filter the candidates:
   of which holds more than `max_venue_share` of them;
 - growth: faster than the stream's own: the lower bound of the interval on its share
   ratio (second half of the active window over all the periods before it) above
-  `min_growth`. The interval is Wilson's on the conditional binomial of two Poisson
-  counts, at `confidence`.
-The score is EScore-style (Carley et al. 2018): on square roots of shares per 10,000
+  `min_growth` (Wilson's interval on the conditional binomial of two Poisson counts),
+  and the lower bound of its share's Poisson trend (log share per year, base and
+  active periods, the stream's totals as offset) above 0, both at `confidence`.
+Two scores are kept for every term and `rank_by` picks the ranking: "trend", the
+trend's z (slope over its standard error; the default, better on the dev backtest), or
+"escore", EScore-style (Carley et al. 2018): on square roots of shares per 10,000
 items r_1..r_K over the active periods, 2 x active trend (mean of the last three minus
 mean of the first three) + recent trend (last two minus the two before) + recent slope
 ((r_K - r_{K-2}) / 2). Terms nested in a better-ranked term with mostly the same items

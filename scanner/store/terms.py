@@ -66,12 +66,12 @@ class TermTables:
         """Items of the stream published in [since, until) whose text contains the term
         (case-blind substring: the caller checks the item's terms)."""
         like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        return [dict(r) for r in self.db.query(
-            "SELECT i.id, i.title, i.summary, i.url, i.published, i.source_id FROM items i "
-            "JOIN term_items t ON t.item_id = i.id WHERE t.stream = ? AND i.published >= ? "
-            "AND i.published < ? AND (i.title LIKE :p ESCAPE '\\' OR i.summary LIKE :p "
-            "ESCAPE '\\') ORDER BY i.published DESC LIMIT :n".replace(":p", "?").replace(
-                ":n", str(int(limit))), [stream, since, until, like, like])]
+        sql = ("SELECT i.id, i.title, i.summary, i.url, i.published, i.source_id FROM items i "
+               "JOIN term_items t ON t.item_id = i.id WHERE t.stream = ? AND i.published >= ? "
+               "AND i.published < ? AND (i.title LIKE ? ESCAPE '\\' OR i.summary LIKE ? "
+               "ESCAPE '\\') ORDER BY i.published DESC LIMIT ?")
+        return [dict(r) for r in self.db.query(sql, [stream, since, until, like, like,
+                                                      int(limit)])]
 
     def fields_of_items(self, item_ids: Iterable[str], taxonomy: str, model: str
                         ) -> dict[str, list[str]]:
