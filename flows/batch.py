@@ -27,6 +27,12 @@ def topics_full(ctx: RunContext) -> dict[str, Any]:
     return run.topics_stage(ctx, full=True)
 
 
+@task(name="terms-rebuild", cache_policy=NO_CACHE)
+def terms_rebuild(ctx: RunContext) -> dict[str, Any]:
+    """Count every stored item's terms again and rank emerging terms."""
+    return run.terms_stage(ctx, rebuild=True)
+
+
 @task(name="backfill-import", cache_policy=NO_CACHE)
 def backfill_import(ctx: RunContext, path: str, chunk_rows: int) -> dict[str, Any]:
     """Import and embed a dump chunk by chunk (resumable)."""
@@ -37,11 +43,13 @@ def backfill_import(ctx: RunContext, path: str, chunk_rows: int) -> dict[str, An
 def rescore(run_date: str | None = None, config_path: str | None = None,
             db_path: str | None = None, dask: str | None = None) -> dict[str, Any]:
     """Recompute from stored items, without fetching: embeddings and assignments that are
-    missing or stale (a new model or taxonomy), a full reclustering, signals, report."""
+    missing or stale (a new model or taxonomy), a full reclustering, term counts rebuilt,
+    signals, report."""
     config = load_config(config_path, {"db_path": db_path, "dask": dask})
     with RunContext(config, run.run_date_or_today(run_date)) as ctx:
         return run.run_steps(ctx, "rescore", {"config": config_path}, [
-            embed_mapped if config.dask else embed, assign, topics_full, signals, report])
+            embed_mapped if config.dask else embed, assign, topics_full, terms_rebuild, signals,
+            report])
 
 
 @task(name="backfill-range", retries=1, retry_delay_seconds=60, cache_policy=NO_CACHE)

@@ -1,4 +1,4 @@
-"""The nightly flow: pull -> embed -> assign -> topics -> signals -> report.
+"""The nightly flow: pull -> embed -> assign -> topics -> terms -> signals -> report.
 
 Each task is a few lines over one stage in scanner.run; the flow builds one RunContext
 (config, taxonomy, store, model) that every task of the run shares.
@@ -41,6 +41,12 @@ def topics(ctx: RunContext) -> dict[str, Any]:
     return run.topics_stage(ctx)
 
 
+@task(name="terms", cache_policy=NO_CACHE)
+def terms(ctx: RunContext) -> dict[str, Any]:
+    """Count the night's new items' terms and rank emerging terms per stream."""
+    return run.terms_stage(ctx)
+
+
 @task(name="signals", cache_policy=NO_CACHE)
 def signals(ctx: RunContext) -> dict[str, Any]:
     """Indicators and ranked lists for the night."""
@@ -78,4 +84,4 @@ def nightly(
                                               "config": config_path, "date_note": note}, [
             (lambda ctx: pull(ctx, sources)) if fetch else (lambda ctx: skipped),
             embed_mapped if config.dask else embed,
-            assign, topics, signals, report])
+            assign, topics, terms, signals, report])

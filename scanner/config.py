@@ -82,6 +82,29 @@ class SignalSettings:
     weight_policy: float = 1.0
 
 
+@dataclass(frozen=True)
+class TermSettings:
+    """How emerging terms are found (the [terms] table; see scanner.term_emergence)."""
+
+    period_months: int = 3  # months per period of a term's series
+    active_periods: int = 8  # the active window: the last 8 periods (two years)
+    base_periods: int = 4  # the base: up to 4 periods before the active window
+    min_active_df: int = 8  # too rare: fewer items in the active window
+    min_month_df: int = 2  # too rare: no month with this many items
+    max_base_share: float = 0.01  # too common: more than this share of the base's items
+    novelty_ratio: float = 0.25  # novelty: base share at most this times the active share
+    min_active_periods: int = 4  # persistence: items in this many active periods
+    min_venues: int = 3  # community: distinct venues (categories, sources)
+    max_venue_share: float = 0.8  # community: no venue holds more of the active items
+    min_growth: float = 1.0  # growth: the share ratio's lower bound above this
+    confidence: float = 0.9  # of the share ratio's interval
+    rank_by: str = "trend"  # escore | trend (z of the Poisson trend of the share)
+    venue_slots: float = 1.0  # at most this share of the top terms from one main venue
+    nested_overlap: float = 0.5  # fold a nested term holding this share of the other's items
+    top: int = 100  # terms kept per stream and run
+    outside_share: float = 0.2  # below this share of a term's items in every field: outside
+
+
 #: Runtimes an embedder can use: the same model converted for OpenVINO
 #: (scanner/embed_openvino.py; faster on this CPU, same vectors), or sentence-transformers
 #: on torch. The registry names each model's, its first the default.
@@ -104,6 +127,7 @@ class Config:
     fetch: FetchSettings = field(default_factory=FetchSettings)
     topics: TopicSettings = field(default_factory=TopicSettings)
     signals: SignalSettings = field(default_factory=SignalSettings)
+    terms: TermSettings = field(default_factory=TermSettings)
     config_file: Path | None = None
 
 
@@ -143,9 +167,17 @@ _SIGNAL_KEYS: dict[str, type] = {
     "convergence_share": float, "weight_paper": float, "weight_news": float,
     "weight_policy": float,
 }
+_TERM_KEYS: dict[str, type] = {
+    "period_months": int, "active_periods": int, "base_periods": int, "min_active_df": int,
+    "min_month_df": int, "max_base_share": float, "novelty_ratio": float,
+    "min_active_periods": int, "min_venues": int, "max_venue_share": float,
+    "min_growth": float, "confidence": float, "rank_by": str, "venue_slots": float,
+    "nested_overlap": float, "top": int,
+    "outside_share": float,
+}
 #: Tables of the config file and the keys each one takes.
 _SECTIONS: dict[str, dict[str, type]] = {"fetch": _FETCH_KEYS, "topics": _TOPIC_KEYS,
-                                         "signals": _SIGNAL_KEYS}
+                                         "signals": _SIGNAL_KEYS, "terms": _TERM_KEYS}
 
 
 def _coerce(value: Any, kind: type, where: str) -> Any:
@@ -294,8 +326,14 @@ def load_config(
         raise ConfigError(f"{config_file or 'configuration'}, [signals]: period must be auto, "
                           f"month, quarter, half or year and periods 0 (from the data) or at "
                           f"least 5 (got {signals.period!r}, {signals.periods})")
+    terms = replace(TermSettings(), **sections["terms"])
+    if terms.active_periods < 4 or terms.period_months < 1 or not 0 < terms.confidence < 1:
+        raise ConfigError(f"{config_file or 'configuration'}, [terms]: active_periods must be "
+                          f"at least 4, period_months at least 1 and confidence between 0 "
+                          f"and 1 (got {terms.active_periods}, {terms.period_months}, "
+                          f"{terms.confidence})")
     return replace(Config(), **top, fetch=replace(FetchSettings(), **sections["fetch"]),
-                   topics=topics, signals=signals, config_file=config_file)
+                   topics=topics, signals=signals, terms=terms, config_file=config_file)
 
 
 def _check_topics(settings: TopicSettings, config_file: Path | None) -> None:

@@ -22,6 +22,7 @@ from scanner.cli import (
     runs,
     signals,
     taxonomy,
+    terms,
     topics,
 )
 from scanner.errors import ScannerError
@@ -58,7 +59,7 @@ for command in (
     ingest.sources, ingest.fetch, ingest.import_,
     models.embed, models.models,
     assign.assign, assign.explain_command,
-    topics.topics,
+    topics.topics, terms.terms,
     signals.signals_command, signals.rank_command,
     report.report_command, report.review,
     runs.run, runs.rescore_command, runs.backfill_command, runs.serve_command, runs.runs,

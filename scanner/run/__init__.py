@@ -22,6 +22,7 @@ from scanner.run.stages import (
     report_stage,
     shipped_calibrator_file,
     signals_stage,
+    terms_stage,
     topics_stage,
 )
 

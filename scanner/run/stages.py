@@ -14,11 +14,11 @@ from typing import Any
 
 from scanner import progress
 from scanner.errors import ConfigError
-from scanner.ingest import SourceResult, load_sources, pull_sources, select_sources
+from scanner.ingest.pull import SourceResult, load_sources, pull_sources, select_sources
 from scanner.run.context import RunContext
 
 #: Stages of the nightly run, in order.
-STAGES: tuple[str, ...] = ("pull", "embed", "assign", "topics", "signals", "report")
+STAGES: tuple[str, ...] = ("pull", "embed", "assign", "topics", "terms", "signals", "report")
 
 
 def _seconds(started: float) -> float:
@@ -119,6 +119,19 @@ def topics_stage(ctx: RunContext, full: bool = False) -> dict[str, Any]:
             "unassigned": sum(s["unassigned"] for s in scopes),
             "outside_taxonomy": sum(s["outside_taxonomy"] for s in scopes), "events": events,
             "seconds": _seconds(started)}
+
+
+def terms_stage(ctx: RunContext, rebuild: bool = False) -> dict[str, Any]:
+    """Count the new items' terms (all items when rebuilding) and rank emerging terms."""
+    from scanner.terms.extract import terms_run
+
+    started = time.monotonic()
+    progress.report("terms", 0)
+    vocabulary = [w for f in ctx.taxonomy.active_fields
+                  for w in (f.zh, *f.keywords_zh, *f.aliases_zh)]
+    result = terms_run(ctx.store, ctx.config.terms, _run_date(ctx), ctx.taxonomy_key,
+                       ctx.config.model, vocabulary, rebuild)
+    return {"stage": "terms", "status": "ok", **result, "seconds": _seconds(started)}
 
 
 #: A window holding under this share of the previous topics run's items is suspect.

@@ -24,6 +24,7 @@ from scanner.store.migrations import MIGRATIONS
 from scanner.store.players import PlayerTables
 from scanner.store.runs import RunTables
 from scanner.store.signals import SignalTables
+from scanner.store.terms import TermTables
 from scanner.store.topics import TopicTables
 
 #: The schema version the code expects (the last migration's number).
@@ -33,7 +34,8 @@ LATEST_VERSION = MIGRATIONS[-1][0]
 _MIGRATED: set[tuple[str, int, int]] = set()
 
 
-class Store(RunTables, ItemTables, TopicTables, SignalTables, PlayerTables, AdminTables):
+class Store(RunTables, ItemTables, TopicTables, SignalTables, TermTables, PlayerTables,
+            AdminTables):
     """The project's SQLite database.
 
     Args:

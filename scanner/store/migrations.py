@@ -180,6 +180,21 @@ def _m009_entry_identity(db: sqlite_utils.Database) -> None:
     db["fetches"].add_column("notes", str)
 
 
+def _m010_terms(db: sqlite_utils.Database) -> None:
+    db["term_counts"].create(  # items per term, month, stream (item kind) and venue
+        {"term": str, "month": str, "stream": str, "venue": str, "df": int},
+        pk=("term", "month", "stream", "venue"), not_null={"df"},
+    )
+    db["term_counts"].create_index(["stream", "month"])
+    db["term_items"].create({"item_id": str, "month": str, "stream": str}, pk="item_id")
+    db["term_items"].create_index(["stream", "month"])
+    db["term_rankings"].create(
+        {"run_date": str, "stream": str, "rank": int, "term": str, "score": float,
+         "outside_taxonomy": int, "best_field": str, "details": str},
+        pk=("run_date", "stream", "term"),
+    )
+
+
 #: Numbered schema migrations; append, never edit one that has shipped.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "sources, runs, fetches, items, imports", _m001_initial),
@@ -191,4 +206,5 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (7, "run lock", _m007_locks),
     (8, "topic state before each scope's newest night, for reruns", _m008_topic_restore),
     (9, "entry keys on items; entries not stored counted on fetches", _m009_entry_identity),
+    (10, "term counts per month, stream and venue; ranked emerging terms", _m010_terms),
 ]

@@ -121,7 +121,7 @@ def test_scanner_run_end_to_end_with_unreachable_sources(tmp_path: Path,
     assert len(runs) == 1 and runs[0]["status"] == "ok" and runs[0]["run_date"] == "2026-11-23"
     summary = json.loads(runs[0]["summary"])
     assert [s["stage"] for s in summary["stages"]] == [
-        "pull", "embed", "assign", "topics", "signals", "report"]
+        "pull", "embed", "assign", "topics", "terms", "signals", "report"]
     embed = summary["stages"][1]
     assert embed["status"] == "ok" and embed["embedded"] == 20
     assert embed["model"] == "multilingual-e5-small"

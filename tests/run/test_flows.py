@@ -66,7 +66,13 @@ def test_backfill_nightly_and_rescore_end_to_end_under_the_test_harness(tmp_path
         store.close()
         again = nightly(run_date="2024-12-31", fetch=False, config_path=config)
         rescored = rescore(run_date="2024-12-31", config_path=config)
-    assert [s["status"] for s in first["stages"]] == ["skipped", "ok", "ok", "ok", "ok", "ok"]
+    assert [s["status"] for s in first["stages"]] == ["skipped", "ok", "ok", "ok", "ok", "ok",
+                                                      "ok"]
+    # terms: the first night counts every item, the rerun none, the rescore all again
+    terms = [next(s for s in run["stages"] if s["stage"] == stage)
+             for run, stage in ((first, "terms"), (again, "terms"), (rescored, "terms"))]
+    assert [t["counted"] for t in terms] == [len(rows), 0, len(rows)]
+    assert [t["rebuilt"] for t in terms] == [False, False, True]
     # the stages told how far they got, and each said it ended, in order
     assert [s.stage for s in heard if s.finished] == [s["stage"] for s in first["stages"]]
     assert {s.stage for s in heard if not s.finished} >= {"embed", "topics", "signals", "report"}

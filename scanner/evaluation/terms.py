@@ -1,0 +1,236 @@
+"""Backtest of emerging terms: flagged early, and do they grow? (pure, on TermCounts).
+
+Protocol, per cut-off: terms are scored from the months before it only
+(scanner.terms.emergence). A term "grew" when its trailing 12-month share two years
+after the cut-off is at least twice its trailing 12-month share at the cut-off.
+precision@N of our top N is set against three baselines ranking the same candidate pool
+(neither too rare nor too common, scanner.term_emergence.candidates): naive count growth
+(items in the last 12 months over the 12 before, raw counts), last-period share, and
+random order (its expected precision: the pool's share of growers). A cut-off less than
+two years before the corpus ends is scored but not judged.
+
+With a list of known terms (term, regex, role = emerging | control): a known term's
+crossing month is the first month its trailing 12-month share of the stream reaches
+0.1% and stays there to the end of the corpus (regex on title and text, case-blind);
+it is flagged at the first cut-off whose top N holds a term matching its regex; the lead
+is crossing month minus that cut-off, in months. Controls should never be flagged.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from scanner.config import TermSettings
+from scanner.terms.counts import TermCounts, month_range
+from scanner.terms.emergence import build_window, candidates, score_window
+
+HORIZON_MONTHS = 24
+TRAILING_MONTHS = 12
+GROWTH_FACTOR = 2.0
+CROSSING_SHARE = 0.001
+FIGURES = ("score", "escore", "active_trend", "recent_trend", "slope", "trend", "trend_low",
+           "trend_high", "share_ratio", "ratio_low",
+           "ratio_high", "base_share", "active_share", "late_items", "early_items",
+           "base_items", "active_items", "active_periods", "venues", "top_venue_share")
+
+
+def parse_cutoffs(spec: str) -> list[str]:
+    """Cut-off months from "D,D,..." or a quarterly range "D..D" (dates YYYY-MM[-DD])."""
+    spec = spec.strip()
+    if ".." in spec:
+        first, last = (part.strip()[:7] for part in spec.split("..", 1))
+        months = month_range(first, last)
+        return months[::3]
+    out = []
+    for part in spec.split(","):
+        text = part.strip()
+        try:
+            day = date.fromisoformat(text if len(text) > 7 else f"{text}-01")
+        except ValueError as exc:
+            raise ValueError(f"cut-off {text!r} is not a YYYY-MM-DD date") from exc
+        if day.day != 1:
+            raise ValueError(f"cut-off {text!r}: cut-offs are first days of months")
+        out.append(text[:7])
+    return out
+
+
+def trailing_share(counts: np.ndarray, totals: np.ndarray, end: int,
+                   months: int = TRAILING_MONTHS) -> np.ndarray:
+    """Share over the `months` months before month index `end` ([terms x months] input)."""
+    lo = max(0, end - months)
+    return counts[..., lo:end].sum(axis=-1) / max(totals[lo:end].sum(), 1.0)
+
+
+def term_matrix(counts: TermCounts, rows: np.ndarray) -> np.ndarray:
+    """[len(rows) x months] items per month of the given term indices."""
+    position = np.full(len(counts.terms), -1)
+    position[rows] = np.arange(len(rows))
+    where = position[counts.term]
+    keep = where >= 0
+    n_months = len(counts.months)
+    flat = where[keep].astype(np.int64) * n_months + counts.month[keep]
+    return np.bincount(flat, weights=counts.df[keep],
+                       minlength=len(rows) * n_months).reshape(len(rows), n_months)
+
+
+@dataclass
+class CutoffResult:
+    """One cut-off: our ranked list and the precision of every ranking."""
+
+    cutoff: str
+    ranked: list[dict[str, Any]]
+    pool: int
+    judged: bool
+    precision: dict[str, float | None] = field(default_factory=dict)
+    growers: int = 0
+
+
+def evaluate_cutoff(counts: TermCounts, cutoff: str, settings: TermSettings, top: int
+                    ) -> CutoffResult:
+    """Score from the months before the cut-off; judge against the two years after it."""
+    c = counts.month_index(cutoff)
+    window = build_window(counts, c, settings)
+    ranked = score_window(counts, window, settings)[:top]
+    pool = candidates(window, settings)
+    judged = c + HORIZON_MONTHS <= len(counts.months)
+    result = CutoffResult(cutoff, ranked, len(pool), judged)
+    if not judged or not len(pool):
+        return result
+    terms = window.terms[pool]
+    series = term_matrix(counts, terms)
+    before = trailing_share(series, counts.totals, c)
+    after = trailing_share(series, counts.totals, c + HORIZON_MONTHS)
+    grew = after >= GROWTH_FACTOR * before
+    result.growers = int(grew.sum())
+    grew_of = dict(zip((counts.terms[t] for t in terms), grew.tolist(), strict=True))
+    last12 = series[:, c - 12:c].sum(axis=1)
+    prev12 = series[:, c - 24:c - 12].sum(axis=1)
+    p = settings.period_months
+    last_period = series[:, c - p:c].sum(axis=1) / max(counts.totals[c - p:c].sum(), 1.0)
+    rankings = {
+        "count_growth": np.lexsort((-last12, -(last12 + 1) / (prev12 + 1))),
+        "last_share": np.argsort(-last_period, kind="stable"),
+    }
+    ours = [bool(grew_of.get(r["term"], False)) for r in ranked]
+    result.precision["ours"] = float(np.mean(ours)) if ours else None
+    for name, order in rankings.items():
+        result.precision[name] = float(grew[order[:top]].mean())
+    result.precision["random"] = float(grew.mean())
+    return result
+
+
+def crossing_month(series: np.ndarray, totals: np.ndarray, months: Sequence[str],
+                   share: float = CROSSING_SHARE) -> str | None:
+    """First month whose trailing 12-month share reaches `share` and stays there."""
+    csum, tsum = np.cumsum(np.r_[0, series]), np.cumsum(np.r_[0, totals])
+    crossed = None
+    for end in range(TRAILING_MONTHS, len(months) + 1):
+        value = (csum[end] - csum[end - TRAILING_MONTHS]) / max(
+            tsum[end] - tsum[end - TRAILING_MONTHS], 1.0)
+        crossed = (crossed if crossed is not None else end - 1) if value >= share else None
+    return months[crossed] if crossed is not None else None
+
+
+def months_between(first: str, second: str) -> int:
+    """second - first in months (YYYY-MM)."""
+    return (int(second[:4]) - int(first[:4])) * 12 + int(second[5:7]) - int(first[5:7])
+
+
+def known_term_figures(results: Sequence[CutoffResult], known: Sequence[Mapping[str, str]],
+                       series: Mapping[str, np.ndarray], totals: np.ndarray,
+                       months: Sequence[str]) -> list[dict[str, Any]]:
+    """Per known term: crossing month, first flagging cut-off and matching term, lead."""
+    out = []
+    for row in known:
+        pattern = re.compile(row["regex"], re.IGNORECASE)
+        crossing = crossing_month(series[row["term"]], totals, months)
+        flagged_at = match = None
+        ranks: list[int] = []
+        for result in results:
+            hit = next((r for r in result.ranked if pattern.search(r["term"])), None)
+            if hit is not None:
+                ranks.append(result.ranked.index(hit) + 1)
+                if flagged_at is None:
+                    flagged_at, match = result.cutoff, hit["term"]
+        lead = months_between(flagged_at, crossing) if flagged_at and crossing else None
+        out.append({"term": row["term"], "role": row["role"], "crossing": crossing,
+                    "flagged": flagged_at, "match": match, "lead_months": lead,
+                    "cutoffs_flagged": len(ranks), "best_rank": min(ranks) if ranks else None})
+    return out
+
+
+def summary(results: Sequence[CutoffResult], known: Sequence[dict[str, Any]]
+            ) -> dict[str, Any]:
+    """The targets' figures: leads, controls flagged, precision wins over baselines."""
+    emerging = [k for k in known if k["role"] == "emerging"]
+    leads = [k["lead_months"] for k in emerging if k["lead_months"] is not None]
+    early = [k for k in emerging if k["flagged"] and (k["crossing"] is None or
+                                                       k["flagged"] < k["crossing"])]
+    judged = [r for r in results if r.judged and r.precision.get("ours") is not None]
+    wins = sum(all(r.precision["ours"] > r.precision[b]  # type: ignore[operator]
+                   for b in ("count_growth", "last_share", "random")) for r in judged)
+    return {
+        "emerging": len(emerging), "flagged_before_crossing": len(early),
+        "median_lead_months": float(np.median(leads)) if leads else None,
+        "controls": sum(k["role"] == "control" for k in known),
+        "controls_flagged": sum(1 for k in known if k["role"] == "control" and k["flagged"]),
+        "cutoffs_judged": len(judged), "cutoffs_beating_every_baseline": wins,
+        "mean_precision": {name: round(float(np.mean([r.precision[name] for r in judged])), 4)
+                           for name in ("ours", "count_growth", "last_share", "random")}
+        if judged else {},
+    }
+
+
+def ranked_csv(results: Sequence[CutoffResult]) -> str:
+    """One CSV of every cut-off's ranked list: cutoff, rank, term, score, figures, series."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["cutoff", "rank", "term", *FIGURES, "folded", "series"])
+    for result in results:
+        for rank, row in enumerate(result.ranked, 1):
+            writer.writerow([result.cutoff, rank, row["term"], *(row[f] for f in FIGURES),
+                             ";".join(row.get("folded", [])),
+                             ";".join(str(v) for v in row["series"])])
+    return buffer.getvalue()
+
+
+def markdown(results: Sequence[CutoffResult], known: Sequence[dict[str, Any]], top: int
+             ) -> str:
+    """The precision table per cut-off and the known terms' table, as Markdown."""
+    lines = [f"| cut-off | pool | growers | ours p@{top} (n) | count growth | last share "
+             "| random |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in results:
+        if not r.judged:
+            lines.append(f"| {r.cutoff} | {r.pool} | not judged | ({len(r.ranked)}) | | | |")
+            continue
+        p = {k: "–" if v is None else f"{v:.2f}" for k, v in r.precision.items()}
+        lines.append(f"| {r.cutoff} | {r.pool} | {r.growers} | {p['ours']} "
+                     f"({len(r.ranked)}) | {p['count_growth']} | {p['last_share']} | "
+                     f"{p['random']} |")
+    if known:
+        lines += ["", "| term | role | crossing | first flagged | matching term | lead "
+                  "(months) | cut-offs in top | best rank |",
+                  "| --- | --- | --- | --- | --- | ---: | ---: | ---: |"]
+        for k in known:
+            lines.append(f"| {k['term']} | {k['role']} | {k['crossing'] or 'never'} | "
+                         f"{k['flagged'] or 'never'} | {k['match'] or ''} | "
+                         f"{'' if k['lead_months'] is None else k['lead_months']} | "
+                         f"{k['cutoffs_flagged']} | {k['best_rank'] or ''} |")
+    return "\n".join(lines)
+
+
+def read_known(text: str) -> list[dict[str, str]]:
+    """Known terms from CSV text with columns term, regex, role (other rows ignored)."""
+    rows = [r for r in csv.DictReader(io.StringIO(text))
+            if r.get("role") in ("emerging", "control") and r.get("regex")]
+    if not rows:
+        raise ValueError("no row with a role of emerging or control and a regex")
+    return [{"term": r["term"], "regex": r["regex"], "role": r["role"]} for r in rows]

@@ -1,0 +1,289 @@
+"""Emergence of terms after Porter and Carley, on shares of a stream's items (pure).
+
+At a cut-off, the months before it form periods (TermSettings.period_months each): the
+last `active_periods` are the active window, up to `base_periods` before them the base.
+A candidate is neither too rare (`min_active_df` items in the active window and a month
+with `min_month_df`) nor too common (at most `max_base_share` of the base's items).
+Porter, Garner, Carley & Newman's (2019) criteria then filter the candidates:
+- novelty: its base share at most `novelty_ratio` times its share in the active window;
+- persistence: items in at least `min_active_periods` of the active periods;
+- community: items from at least `min_venues` venues (arXiv categories, sources), none
+  of which holds more than `max_venue_share` of them;
+- growth: faster than the stream's own: the lower bound of the interval on its share
+  ratio (second half of the active window over all the periods before it) above
+  `min_growth` (Wilson's interval on the conditional binomial of two Poisson counts),
+  and the lower bound of its share's Poisson trend (log share per year, base and
+  active periods, the stream's totals as offset) above 0, both at `confidence`.
+Two scores are kept for every term and `rank_by` picks the ranking: "trend", the
+trend's z (slope over its standard error; the default, better on the dev backtest), or
+"escore", EScore-style (Carley et al. 2018): on square roots of shares per 10,000
+items r_1..r_K over the active periods, 2 x active trend (mean of the last three minus
+mean of the first three) + recent trend (last two minus the two before) + recent slope
+((r_K - r_{K-2}) / 2). Terms nested in a better-ranked term with mostly the same items
+("generative adversarial" under "generative adversarial network") are folded into it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from scanner.config import TermSettings
+from scanner.terms.counts import TermCounts
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass
+class Window:
+    """Per-term figures of one stream at one cut-off, for every term seen in the window."""
+
+    cutoff: int  # month index: the first month not used
+    start: int  # first month of the base
+    base_periods: int
+    terms: np.ndarray  # term indices into TermCounts.terms
+    counts: np.ndarray  # [terms x periods] items, base periods then active ones
+    totals: np.ndarray  # [periods] items of the stream
+    month_max: np.ndarray  # the most items the term had in one month of the window
+    venues: np.ndarray  # distinct venues in the active window
+    top_venue: np.ndarray  # share of the active items from the term's largest venue
+    main_venue: np.ndarray  # index of that venue (-1: no active item)
+
+
+def build_window(counts: TermCounts, cutoff: int, settings: TermSettings) -> Window:
+    """The window's per-term counts from the months before `cutoff` only."""
+    p = settings.period_months
+    active_start = cutoff - settings.active_periods * p
+    if active_start < p:
+        raise ValueError(f"cut-off {cutoff} leaves no base period before the active window")
+    base = min(settings.base_periods, active_start // p)
+    start = active_start - base * p
+    n_periods = base + settings.active_periods
+    mask = (counts.month >= start) & (counts.month < cutoff)
+    month = counts.month[mask] - start
+    df = counts.df[mask].astype(float)
+    terms, inverse = np.unique(counts.term[mask], return_inverse=True)
+    n = len(terms)
+    period = month // p
+    matrix = np.bincount(inverse * n_periods + period, weights=df,
+                         minlength=n * n_periods).reshape(n, n_periods)
+    n_months = n_periods * p
+    by_month = np.bincount(inverse * n_months + month, weights=df,
+                           minlength=n * n_months).reshape(n, n_months)
+    totals = np.array([counts.totals[start + i * p:start + (i + 1) * p].sum()
+                       for i in range(n_periods)])
+    active = month >= base * p
+    pair = inverse[active].astype(np.int64) * (len(counts.venues) + 1) + counts.venue[mask][active]
+    pairs, pair_inverse = np.unique(pair, return_inverse=True)
+    pair_df = np.bincount(pair_inverse, weights=df[active])
+    owner = pairs // (len(counts.venues) + 1)
+    venues = np.bincount(owner, minlength=n)
+    order = np.lexsort((pair_df, owner))  # by term, then items: each term's last is its top
+    last = order[np.r_[owner[order][1:] != owner[order][:-1], True]] if len(order) else order
+    top, main = np.zeros(n), np.full(n, -1)
+    top[owner[last]] = pair_df[last]
+    main[owner[last]] = pairs[last] % (len(counts.venues) + 1)
+    active_df = matrix[:, base:].sum(axis=1)
+    return Window(cutoff, start, base, terms, matrix, totals, by_month.max(axis=1), venues,
+                  np.divide(top, active_df, out=np.ones(n), where=active_df > 0), main)
+
+
+def wilson(hits: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a binomial proportion (0..1 where n is 0)."""
+    n_safe = np.maximum(n, 1)
+    phat = hits / n_safe
+    centre = (phat + z * z / (2 * n_safe)) / (1 + z * z / n_safe)
+    half = z * np.sqrt(phat * (1 - phat) / n_safe + z * z / (4 * n_safe ** 2)) / \
+        (1 + z * z / n_safe)
+    return np.where(n > 0, centre - half, 0.0), np.where(n > 0, centre + half, 1.0)
+
+
+def rate_ratio_interval(late: np.ndarray, late_total: float, early: np.ndarray,
+                        early_total: float, confidence: float
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ratio, low, high) of late over early shares, by Wilson on late / (late + early)."""
+    z = _z(confidence)
+    low_p, high_p = wilson(late, late + early, z)
+    scale = early_total / max(late_total, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(early > 0, late / np.maximum(early, 1e-12) * scale, np.inf)
+        low = low_p / np.maximum(1 - low_p, 1e-12) * scale
+        high = np.where(high_p < 1, high_p / np.maximum(1 - high_p, 1e-12) * scale, np.inf)
+    return ratio, low, high
+
+
+def _z(confidence: float) -> float:
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
+
+
+def escore(shares: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(score, active trend, recent trend, slope) of [terms x active periods] shares."""
+    r = np.sqrt(shares)
+    active_trend = r[:, -3:].mean(axis=1) - r[:, :3].mean(axis=1)
+    recent_trend = r[:, -2:].mean(axis=1) - r[:, -4:-2].mean(axis=1)
+    slope = (r[:, -1] - r[:, -3]) / 2
+    return 2 * active_trend + recent_trend + slope, active_trend, recent_trend, slope
+
+
+def candidates(window: Window, settings: TermSettings) -> np.ndarray:
+    """Rows of the window that are neither too rare nor too common (the baselines' pool)."""
+    base = window.base_periods
+    active_df = window.counts[:, base:].sum(axis=1)
+    base_share = window.counts[:, :base].sum(axis=1) / max(window.totals[:base].sum(), 1.0)
+    return np.flatnonzero((active_df >= settings.min_active_df) &
+                          (window.month_max >= settings.min_month_df) &
+                          (base_share <= settings.max_base_share))
+
+
+def score_window(counts: TermCounts, window: Window, settings: TermSettings
+                 ) -> list[dict[str, Any]]:
+    """Emerging terms of the window, best first, each with its figures and support."""
+    rows = candidates(window, settings)
+    base, k = window.base_periods, settings.active_periods
+    c = window.counts[rows]
+    totals = window.totals
+    shares = 1e4 * c / np.maximum(totals, 1.0)
+    base_share = 1e4 * c[:, :base].sum(axis=1) / max(totals[:base].sum(), 1.0)
+    active_share = 1e4 * c[:, base:].sum(axis=1) / max(totals[base:].sum(), 1.0)
+    half = base + k // 2
+    late, early = c[:, half:].sum(axis=1), c[:, :half].sum(axis=1)
+    ratio, low, high = rate_ratio_interval(late, totals[half:].sum(), early,
+                                           totals[:half].sum(), settings.confidence)
+    present = (c[:, base:] > 0).sum(axis=1)
+    escores, trend, recent, slope = escore(shares[:, base:])
+    years = np.arange(c.shape[1]) * settings.period_months / 12
+    growth, growth_se = poisson_trend(c, totals, years)
+    z = _z(settings.confidence)
+    score = escores if settings.rank_by == "escore" else growth / growth_se
+    passes = {
+        "novelty": base_share <= settings.novelty_ratio * active_share,
+        "persistence": present >= settings.min_active_periods,
+        "community": (window.venues[rows] >= min(settings.min_venues, len(counts.venues))) &
+                     ((window.top_venue[rows] <= settings.max_venue_share) |
+                      (len(counts.venues) < settings.min_venues)),
+        "growth": (low > settings.min_growth) & (growth - z * growth_se > 0),
+    }
+    keep = np.logical_and.reduce(list(passes.values())) & (score > 0)
+    order = [int(i) for i in np.argsort(-score, kind="stable") if keep[i]]
+    out: list[dict[str, Any]] = []
+    for i in order:
+        t = int(window.terms[rows[i]])
+        out.append({
+            "term": counts.terms[t], "stream": counts.stream, "score": round(float(score[i]), 4),
+            "active_trend": round(float(trend[i]), 4), "recent_trend": round(float(recent[i]), 4),
+            "slope": round(float(slope[i]), 4), "escore": round(float(escores[i]), 4),
+            "trend": round(float(growth[i]), 4),
+            "trend_low": round(float(growth[i] - z * growth_se[i]), 4),
+            "trend_high": round(float(growth[i] + z * growth_se[i]), 4),
+            "share_ratio": _num(ratio[i]), "ratio_low": _num(low[i]), "ratio_high": _num(high[i]),
+            "base_share": round(float(base_share[i]) / 1e4, 7),
+            "active_share": round(float(active_share[i]) / 1e4, 7),
+            "late_items": int(late[i]), "early_items": int(early[i]),
+            "base_items": int(c[i, :base].sum()), "active_items": int(c[i, base:].sum()),
+            "active_periods": int(present[i]), "venues": int(window.venues[rows[i]]),
+            "top_venue_share": round(float(window.top_venue[rows[i]]), 4),
+            "main_venue": counts.venues[window.main_venue[rows[i]]]
+            if window.main_venue[rows[i]] >= 0 else None,
+            "series": [int(v) for v in c[i]],
+        })
+    return spread_venues(fold_nested(out, settings.nested_overlap), settings.venue_slots,
+                         settings.top)
+
+
+def spread_venues(ranked: list[dict[str, Any]], slots: float, top: int
+                  ) -> list[dict[str, Any]]:
+    """At most `slots` x `top` of the first `top` terms from one main venue; the terms
+    held back follow, in their order (1.0: no limit). A panel scans many fields, and
+    one field's burst of related terms would otherwise fill the list."""
+    if slots >= 1.0:
+        return ranked
+    limit = max(1, int(slots * top))
+    used: dict[Any, int] = {}
+    first, held = [], []
+    for row in ranked:
+        venue = row.get("main_venue")
+        if len(first) < top and used.get(venue, 0) < limit:
+            used[venue] = used.get(venue, 0) + 1
+            first.append(row)
+        else:
+            held.append(row)
+    return first + held
+
+
+def _num(value: float) -> float | None:
+    return None if not math.isfinite(value) else round(float(value), 4)
+
+
+def _nested(a: dict[str, Any], b: dict[str, Any], overlap: float) -> float:
+    """The smaller item count over the larger when one term's words sit inside the
+    other's and that share reaches `overlap`; else 0."""
+    x, y = f" {a['term']} ", f" {b['term']} "
+    if _CJK.search(x + y):  # Chinese words have no spaces between them
+        x, y = x.strip(), y.strip()
+    if x not in y and y not in x:
+        return 0.0
+    small, large = sorted((a["active_items"], b["active_items"]))
+    return small / large if large and small / large >= overlap else 0.0
+
+
+def fold_nested(ranked: list[dict[str, Any]], overlap: float,
+                same: float = 0.8) -> list[dict[str, Any]]:
+    """Fold a term whose words sit inside (or around) a better-ranked kept term's when
+    the smaller of the two holds at least `overlap` of the larger's active items; when
+    they hold nearly the same items (`same`), the longer, more specific term stays, at
+    the better one's rank, and takes in every kept term nested in it."""
+    kept: list[dict[str, Any]] = []
+    for row in ranked:
+        k = next((k for k, better in enumerate(kept) if _nested(row, better, overlap)), None)
+        if k is None:
+            kept.append(row)
+            continue
+        better = kept[k]
+        if len(row["term"]) > len(better["term"]) and _nested(row, better, overlap) >= same:
+            row = {**row, "folded": [*better.get("folded", []), better["term"]]}
+            others = [j for j, t in enumerate(kept) if j != k and _nested(row, t, same)]
+            for j in others:
+                row["folded"] += [kept[j]["term"], *kept[j].get("folded", [])]
+            kept[k] = row
+            kept = [t for j, t in enumerate(kept) if j not in others]
+        else:
+            better.setdefault("folded", []).append(row["term"])
+    return kept
+
+
+def rank_terms(counts: TermCounts, cutoff_month: str, settings: TermSettings
+               ) -> list[dict[str, Any]]:
+    """Emerging terms of one stream from the months before `cutoff_month` (YYYY-MM)."""
+    return score_window(counts, build_window(counts, counts.month_index(cutoff_month),
+                                             settings), settings)
+
+
+def poisson_trend(counts: np.ndarray, totals: np.ndarray, years: np.ndarray,
+                  iterations: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    """(slope per year, its standard error) of log share, Poisson with log(total) offset.
+
+    Fitted for every row of [terms x periods] counts at once by Newton's method; a
+    small prior (half an item spread over the periods) keeps all-zero starts finite.
+    """
+    y = counts + 0.5 / counts.shape[1]
+    offset = np.log(np.maximum(totals, 1.0))
+    t = years - years.mean()
+    a = np.log(y.sum(axis=1) / np.exp(offset).sum())
+    b = np.zeros(len(y))
+    for _ in range(iterations):
+        mu = np.exp(a[:, None] + b[:, None] * t + offset)
+        g_a, g_b = (y - mu).sum(axis=1), ((y - mu) * t).sum(axis=1)
+        h_aa, h_ab, h_bb = mu.sum(axis=1), (mu * t).sum(axis=1), (mu * t * t).sum(axis=1)
+        det = np.maximum(h_aa * h_bb - h_ab ** 2, 1e-12)
+        a = a + (h_bb * g_a - h_ab * g_b) / det
+        b = np.clip(b + (h_aa * g_b - h_ab * g_a) / det, -20, 20)
+    mu = np.exp(a[:, None] + b[:, None] * t + offset)
+    h_aa, h_ab, h_bb = mu.sum(axis=1), (mu * t).sum(axis=1), (mu * t * t).sum(axis=1)
+    se = np.sqrt(h_aa / np.maximum(h_aa * h_bb - h_ab ** 2, 1e-12))
+    return b, se

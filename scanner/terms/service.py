@@ -1,0 +1,134 @@
+"""The terms stage against the store: count new items' terms, rank each stream, keep it.
+
+A night counts only the items not counted yet; `rebuild` clears the counts and counts
+every stored item again (a rescore). Ranking scores each stream (item kind) with the
+months up to and including the run date's month, then gives each of the top terms its
+monthly series, evidence items, and the topics and fields of its items; a term no field
+holds `outside_share` of its items of is "outside the taxonomy".
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from scanner.config import TermSettings
+from scanner.store import Store
+from scanner.terms.counts import Key, TermCounts, count_items, from_counter
+from scanner.terms.emergence import rank_terms
+from scanner.terms.extract import ChineseSegmenter, item_terms, month_of
+
+#: Evidence items kept per ranked term.
+EVIDENCE_ITEMS = 5
+
+
+def _venue(item: dict[str, Any]) -> str:
+    return item.get("primary_category") or item.get("source_id") or "?"
+
+
+def count_new_items(store: Store, segmenter: ChineseSegmenter | None,
+                    batch: int = 5000) -> int:
+    """Count the terms of items not counted yet, a batch per transaction; items counted."""
+    done = 0
+    while True:
+        items = store.items_to_count(batch)
+        if not items:
+            return done
+        rows = [(month_of(i["published"]), i["kind"], _venue(i), i["title"], i["summary"])
+                for i in items]
+        store.add_term_counts(count_items(rows, segmenter),
+                              [(i["id"], r[0], r[1]) for i, r in zip(items, rows, strict=True)])
+        done += len(items)
+
+
+def stored_counts(store: Store, stream: str) -> TermCounts:
+    """One stream's TermCounts from the store."""
+    counts: Counter[Key] = Counter({(t, m, stream, v): n
+                                    for t, m, v, n in store.term_count_rows(stream)})
+    totals: Counter[tuple[str, str]] = Counter({(m, s): n
+                                                for m, s, n in store.term_item_totals()})
+    return from_counter(counts, totals, stream)
+
+
+def add_months(month: str, n: int) -> str:
+    """YYYY-MM n months after (or before, when negative) `month`."""
+    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + n
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def next_month(run_date: str) -> str:
+    """The month after the run date's (the first month a run does not see)."""
+    return add_months(run_date[:7], 1)
+
+
+def describe_terms(store: Store, ranked: Sequence[dict[str, Any]], counts: TermCounts,
+                   cutoff: str, settings: TermSettings, taxonomy: str, model: str,
+                   segmenter: ChineseSegmenter | None) -> list[dict[str, Any]]:
+    """Each ranked term with its monthly series, evidence items, topics and fields."""
+    active_start = add_months(cutoff, -settings.active_periods * settings.period_months)
+    out = []
+    for row in ranked:
+        items = [i for i in store.term_candidate_items(row["term"], f"{active_start}-01",
+                                                       f"{cutoff}-01", counts.stream)
+                 if row["term"] in item_terms(i["title"], i["summary"], segmenter)]
+        ids = [i["id"] for i in items]
+        fields = store.fields_of_items(ids, taxonomy, model)
+        topics = store.topics_of_items(ids, model)
+        field_counts = Counter(f for fs in fields.values() for f in fs)
+        topic_counts = Counter(topics.values())
+        best = field_counts.most_common(1)
+        share = best[0][1] / len(ids) if best and ids else 0.0
+        series = counts.series(row["term"])
+        out.append({
+            **row, "cutoff": cutoff,
+            "monthly": {m: int(v) for m, v in zip(counts.months, series, strict=True) if v},
+            "evidence": [{"id": i["id"], "title": i["title"], "url": i["url"],
+                          "published": i["published"]} for i in items[:EVIDENCE_ITEMS]],
+            "fields": [{"field": f, "items": n, "share": round(n / len(ids), 3)}
+                       for f, n in field_counts.most_common(5)],
+            "topics": [{"topic": t, "items": n} for t, n in topic_counts.most_common(5)],
+            "best_field": best[0][0] if best else None, "best_field_share": round(share, 3),
+            "outside_taxonomy": share < settings.outside_share,
+            "evidence_items": len(ids),
+        })
+    return out
+
+
+def terms_run(store: Store, settings: TermSettings, run_date: str, taxonomy: str, model: str,
+              vocabulary: Sequence[str] = (), rebuild: bool = False) -> dict[str, Any]:
+    """Count (new items, or all when rebuilding), rank every stream, store the lists."""
+    started = time.monotonic()
+    segmenter = ChineseSegmenter(vocabulary)
+    if rebuild:
+        store.clear_term_counts()
+    counted = count_new_items(store, segmenter)
+    cutoff = next_month(run_date)
+    ranked: dict[str, int] = {}
+    skipped: dict[str, str] = {}
+    for stream in store.term_streams():
+        counts = stored_counts(store, stream)
+        try:
+            rows = rank_terms(counts, cutoff, settings)[:settings.top]
+        except ValueError as exc:  # too short a history for a base period
+            skipped[stream] = str(exc)
+            store.save_term_ranking(run_date, stream, [])
+            continue
+        described = describe_terms(store, rows, counts, cutoff, settings, taxonomy, model,
+                                   segmenter)
+        store.save_term_ranking(run_date, stream, described)
+        ranked[stream] = len(described)
+    return {"counted": counted, "rebuilt": rebuild, "ranked": ranked, "skipped": skipped,
+            "seconds": round(time.monotonic() - started, 2)}
+
+
+def ranked_terms(store: Store, run_date: str | None = None, stream: str | None = None,
+                 field: str | None = None, outside: bool = False) -> list[dict[str, Any]]:
+    """The ranked terms of a run (default: the newest) as plain dicts, for reports."""
+    rows = store.term_ranking(run_date, stream)
+    if field:
+        rows = [r for r in rows if any(f["field"] == field for f in r.get("fields", []))]
+    if outside:
+        rows = [r for r in rows if r.get("outside_taxonomy")]
+    return rows

@@ -1,0 +1,294 @@
+"""Emerging terms: extraction, counting, scoring, the store's increments, CLI, backtest."""
+
+from __future__ import annotations
+
+import csv
+import random
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from scanner.cli import cli
+from scanner.config import TermSettings
+from scanner.store import Store
+from scanner.evaluation.terms import crossing_month, months_between, parse_cutoffs
+from scanner.terms.counts import count_corpus, count_items, from_counter, item_totals, month_range
+from scanner.terms.emergence import escore, poisson_trend, rank_terms, rate_ratio_interval
+from scanner.terms.service import count_new_items, stored_counts
+from scanner.terms.extract import ChineseSegmenter, english_terms, fold_plural, item_terms
+
+# -- extraction ---------------------------------------------------------------------------
+
+
+def test_phrases_stop_at_stopwords_and_punctuation() -> None:
+    terms = english_terms("Training of deep networks, with quantum error correction.")
+    assert {"training", "deep network", "quantum error correction", "error correction"} <= terms
+    assert "training deep" not in terms  # "of" bounds the phrase
+    assert "network quantum" not in terms and "deep network quantum" not in terms  # comma
+    assert all(len(t.split()) <= 3 for t in terms)
+
+
+def test_plurals_fold_on_the_head_word_only() -> None:
+    assert fold_plural("networks") == "network" and fold_plural("studies") == "study"
+    assert fold_plural("approaches") == "approach" and fold_plural("GANs") == "GAN"
+    for kept in ("physics", "analysis", "loss", "status", "series", "gas"):
+        assert fold_plural(kept) == kept
+    terms = english_terms("Neural networks and neural network")
+    assert "neural network" in terms and "neural networks" not in terms
+    assert "networks neural" not in terms
+
+
+def test_acronyms_keep_their_case_and_short_codes_are_upper_cased() -> None:
+    terms = english_terms("GANs for 5g LiDAR and mmWave sensing")
+    assert {"GAN", "5G", "LiDAR", "mmWave", "mmWave sensing"} <= terms
+    assert "lidar" not in terms and "gans" not in terms
+    shouting = english_terms("DEEP LEARNING FOR IMAGE SEGMENTATION")
+    assert "deep learning" in shouting and "DEEP" not in shouting
+
+
+def test_math_and_numbers_bound_phrases() -> None:
+    terms = english_terms("phase $x^2 + y$ transition at 300 kelvin")
+    assert "phase" in terms and "transition" in terms and "phase transition" not in terms
+    assert "300" not in terms and "kelvin" in terms
+
+
+def test_chinese_taxonomy_terms_stay_whole() -> None:
+    text = "科学家展示了量子点激光器的新进展"
+    plain = ChineseSegmenter().terms(text)
+    assert "量子点激光器" not in plain  # jieba alone cuts it
+    kept = ChineseSegmenter(["量子点激光器"]).terms(text)
+    assert "量子点激光器" in kept
+    both = item_terms("Quantum dot lasers", text, ChineseSegmenter(["量子点激光器"]))
+    assert "quantum dot laser" in both and "量子点激光器" in both
+
+
+# -- counting -----------------------------------------------------------------------------
+
+
+def _rows(seed: int = 3, months: int = 6, per_month: int = 40) -> list[tuple]:
+    rng = random.Random(seed)
+    words = ["photonic", "lattice", "spin", "qubit", "solver", "graph", "kernel", "sensor"]
+    rows = []
+    for m in month_range("2020-01", "2020-12")[:months]:
+        for _ in range(per_month):
+            text = ". ".join(" ".join(rng.sample(words, 2)) for _ in range(3))
+            rows.append((m, "paper", rng.choice(["cs.LG", "cs.CV", "quant-ph"]),
+                         rng.choice(words).title(), text))
+    return rows
+
+
+def test_count_corpus_in_workers_equals_the_plain_count() -> None:
+    rows = _rows()
+    plain = from_counter(count_items(rows), item_totals((r[0], r[1]) for r in rows), "paper")
+    chunks = [[(m, v, t, x) for m, _, v, t, x in rows[i:i + 40]] for i in range(0, len(rows), 40)]
+    for workers in (1, 2):
+        parallel = count_corpus(chunks, "paper", workers=workers)
+        assert np.array_equal(parallel.totals, plain.totals)
+        for term in plain.terms:
+            # every term here recurs within a month, so all are named
+            assert np.array_equal(parallel.series(term), plain.series(term)), term
+
+
+def test_store_increments_equal_a_rebuild(store: Store) -> None:
+    from datetime import UTC, datetime
+
+    from scanner.ingest.normalize import make_item
+
+    now = datetime(2021, 1, 1, tzinfo=UTC)
+    items = [make_item(source_id="s", kind="paper", title=t, summary=x, fetched_at=now,
+                       published=datetime.fromisoformat(f"{m}-15T00:00:00+00:00"),
+                       categories=[v], primary_category=v, guid=f"g{i}")
+             for i, (m, _, v, t, x) in enumerate(_rows())]
+    store.upsert_items(items[:100])
+    assert count_new_items(store, None) == 100
+    store.upsert_items(items[100:])
+    assert count_new_items(store, None) == len(items) - 100
+    assert count_new_items(store, None) == 0  # nothing is counted twice
+    nightly = sorted(store.term_count_rows("paper"))
+    store.clear_term_counts()
+    assert count_new_items(store, None) == len(items)
+    assert sorted(store.term_count_rows("paper")) == nightly
+    assert stored_counts(store, "paper").totals.sum() == len(items)
+
+
+# -- scoring ------------------------------------------------------------------------------
+
+
+def _synthetic_counts(months: int = 48, per_month: int = 400):
+    """Background items plus a rising, a flat, a falling and a one-venue rising term."""
+    rng = random.Random(7)
+    venues = [f"v{i}" for i in range(6)]
+    rows = []
+    for k, m in enumerate(month_range("2016-01", "2021-12")[:months]):
+        rising = max(0, k - 24)  # from nothing, from the third year on
+        for j in range(per_month):
+            words = [f"filler{rng.randrange(300)}" for _ in range(3)]
+            text = ". ".join(words)
+            if j < rising:
+                text += ". quantum sprocket"
+            if j < 2:
+                text += ". steady widget"
+            if j < max(0, 3 - k // 12):
+                text += ". fading gizmo"
+            venue = rng.choice(venues)
+            if per_month - j <= rising:
+                text += ". solitary gadget"
+                venue = "v0"
+            rows.append((m, "paper", venue, None, text))
+    return from_counter(count_items(rows), item_totals((r[0], r[1]) for r in rows), "paper")
+
+
+def test_a_term_growing_from_nothing_ranks_above_flat_and_falling_ones() -> None:
+    counts = _synthetic_counts()
+    settings = TermSettings()
+    ranked = [r["term"] for r in rank_terms(counts, "2020-01", settings)]
+    assert "quantum sprocket" in ranked
+    for flat in ("steady widget", "fading gizmo"):
+        assert flat not in ranked or ranked.index(flat) > ranked.index("quantum sprocket")
+    # the scores themselves order the three, before any criterion filters
+    rows = [counts.index[t] for t in ("quantum sprocket", "steady widget", "fading gizmo")]
+    monthly = np.stack([counts.series(counts.terms[r]) for r in rows])[:, :48]
+    quarters = monthly.reshape(3, 16, 3).sum(axis=2)
+    totals = counts.totals[:48].reshape(16, 3).sum(axis=1)
+    scores = escore(1e4 * quarters[:, 8:] / totals[8:])[0]
+    slopes = poisson_trend(quarters, totals, np.arange(16) / 4)[0]
+    assert scores[0] > scores[1] > scores[2] and slopes[0] > slopes[1] > slopes[2]
+
+
+def test_community_rejects_a_term_carried_by_one_venue() -> None:
+    counts = _synthetic_counts()
+    settings = TermSettings()
+    assert "solitary gadget" not in [r["term"] for r in rank_terms(counts, "2020-01", settings)]
+    loose = replace(settings, min_venues=1, max_venue_share=1.0)
+    assert "solitary gadget" in [r["term"] for r in rank_terms(counts, "2020-01", loose)]
+
+
+def test_every_figure_carries_its_support_and_interval() -> None:
+    row = next(r for r in rank_terms(_synthetic_counts(), "2020-01", TermSettings())
+               if r["term"] == "quantum sprocket")
+    assert row["base_items"] == 0 and row["active_items"] == sum(row["series"])
+    assert row["late_items"] + row["early_items"] == sum(row["series"])
+    assert 1.0 < row["ratio_low"] < row["share_ratio"] < row["ratio_high"]
+    assert row["trend_low"] < row["trend"] < row["trend_high"]
+    ratio, low, high = rate_ratio_interval(np.array([40.0]), 1000.0, np.array([10.0]),
+                                           1000.0, 0.9)
+    assert low[0] < ratio[0] == 4.0 < high[0]
+
+
+# -- backtest and CLI ---------------------------------------------------------------------
+
+
+def test_crossing_month_needs_the_share_to_stay() -> None:
+    months = month_range("2010-01", "2012-12")
+    totals = np.full(len(months), 1000.0)
+    series = np.zeros(len(months))
+    series[5] = 20  # one burst: crosses, then falls back
+    series[24:] = 3  # from 2012-01 on: 12 items (0.1% of 12,000) by 2012-04
+    assert crossing_month(series, totals, months) == "2012-04"
+    assert months_between("2011-03", "2012-01") == 10
+    assert parse_cutoffs("2013-01-01..2013-12-01") == ["2013-01", "2013-04", "2013-07",
+                                                        "2013-10"]
+    with pytest.raises(ValueError):
+        parse_cutoffs("2013-01-15")
+
+
+def _write_corpus(path: Path) -> None:
+    rng = random.Random(5)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["date", "headline", "body", "cat"])
+        for k, m in enumerate(month_range("2014-01", "2019-12")):
+            rising = max(0, (k - 24) // 2)
+            for j in range(150):
+                text = ". ".join(f"filler{rng.randrange(200)}" for _ in range(3))
+                if j < rising:
+                    text += ". quantum sprocket"
+                if j == 0:
+                    text += ". steady widget"
+                writer.writerow([f"{m}-{1 + j % 28:02d}", f"Item {k} {j}", text,
+                                 f"cat{rng.randrange(5)}"])
+
+
+def test_backtest_on_a_tiny_corpus_through_the_cli(tmp_path: Path) -> None:
+    corpus, known = tmp_path / "tiny.csv", tmp_path / "known.csv"
+    _write_corpus(corpus)
+    known.write_text("term,regex,role\nsprocket,quantum sprocket,emerging\n"
+                     "widget,steady widget,control\n", encoding="utf-8")
+    config = tmp_path / "scanner.toml"
+    config.write_text("[terms]\nmin_active_df = 4\n", encoding="utf-8")
+    out = tmp_path / "ranked.csv"
+    result = CliRunner().invoke(cli, [
+        "--config", str(config), "evaluate", "terms", "--corpus", str(corpus),
+        "--map", "title=headline", "--map", "summary=body", "--map", "published=date",
+        "--map", "primary_category=cat", "--cutoffs", "2016-04..2017-10", "--top", "10",
+        "--known", str(known), "--out", str(out), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert list(rows[0])[:4] == ["cutoff", "rank", "term", "score"]
+    assert {r["cutoff"] for r in rows} <= {"2016-04", "2016-07", "2016-10", "2017-01",
+                                           "2017-04", "2017-07", "2017-10"}
+    assert "| sprocket | emerging |" in result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("| sprocket"))
+    cells = [c.strip() for c in line.split("|")[1:-1]]
+    crossing, flagged, lead = cells[2], cells[3], cells[5]
+    assert flagged != "never" and int(lead) == months_between(flagged, crossing)
+    control = next(x for x in result.output.splitlines() if x.startswith("| widget"))
+    assert [c.strip() for c in control.split("|")[1:-1]][3] == "never"  # never in a top 10
+    assert '"controls_flagged": 0' in result.output
+
+
+def test_terms_cli_on_a_small_store(tmp_path: Path) -> None:
+    corpus = tmp_path / "tiny.csv"
+    _write_corpus(corpus)
+    db = tmp_path / "s.db"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--db", str(db), "import", str(corpus), "--map",
+                                 "title=headline", "--map", "summary=body", "--map",
+                                 "published=date", "--map", "primary_category=cat"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["--db", str(db), "terms", "update", "--date", "2017-06-30"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["--db", str(db), "terms", "--json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    rows = json.loads(result.output)
+    top = next(r for r in rows if r["term"] == "quantum sprocket")
+    assert top["stream"] == "paper" and top["evidence"] and top["monthly"]
+    assert top["outside_taxonomy"] is True  # no item of the store has fields
+    outside = runner.invoke(cli, ["--db", str(db), "terms", "--outside", "--csv"])
+    assert "quantum sprocket" in outside.output
+    assert Counter(r["run_date"] for r in rows) == {"2017-06-30": len(rows)}
+
+
+def test_nested_terms_fold_into_the_most_specific_one() -> None:
+    from scanner.terms.emergence import fold_nested
+
+    ranked = [{"term": "adversarial network", "active_items": 20},
+              {"term": "generative adversarial", "active_items": 20},
+              {"term": "generative adversarial network", "active_items": 19},
+              {"term": "network", "active_items": 500}]
+    folded = fold_nested(ranked, 0.5)
+    assert [r["term"] for r in folded] == ["generative adversarial network", "network"]
+    assert set(folded[0]["folded"]) == {"adversarial network", "generative adversarial"}
+
+
+def test_a_run_long_after_the_newest_item_still_ranks(tmp_path: Path) -> None:
+    from scanner.terms.service import add_months, next_month
+
+    assert next_month("2026-12-05") == "2027-01" and add_months("2026-01", -24) == "2024-01"
+    corpus = tmp_path / "tiny.csv"
+    _write_corpus(corpus)
+    db = tmp_path / "s.db"
+    runner = CliRunner()
+    runner.invoke(cli, ["--db", str(db), "import", str(corpus), "--map", "title=headline",
+                        "--map", "summary=body", "--map", "published=date", "--map",
+                        "primary_category=cat"])
+    # the corpus ends in 2019: a run in 2026 sees a window with no items, and says so
+    result = runner.invoke(cli, ["--db", str(db), "terms", "update", "--date", "2026-11-23"])
+    assert result.exit_code == 0, result.output
+    assert "ranked {\"paper\": 0}" in result.output
