@@ -96,8 +96,11 @@ def coverage_gap(field_id: str, items_by_kind: dict[str, int]) -> dict[str, Any]
 
 def suggestions(fields: Sequence[dict[str, Any]], watchlist: Sequence[dict[str, Any]],
                 without_evidence: Sequence[str] = (), items_by_kind: dict[str, int] | None = None,
-                topic_items: int = 0) -> list[dict[str, Any]]:
-    """Every suggestion, most pressing first."""
+                topic_items: int = 0, carrying_terms: set[str] | None = None
+                ) -> list[dict[str, Any]]:
+    """Every suggestion, most pressing first. A watchlist topic is proposed as a new
+    field only when it carries one of the run's emerging terms (`carrying_terms`), never
+    because it is a large cluster."""
     out = [field_suggestion(row) for row in fields]
     out += [coverage_gap(f, items_by_kind or {}) for f in without_evidence]
     for row in watchlist[:3]:
@@ -105,7 +108,8 @@ def suggestions(fields: Sequence[dict[str, Any]], watchlist: Sequence[dict[str, 
         size = int(ind.get("size") or row["support"] or 0)
         generic = topic_items > 0 and size / topic_items > GENERIC_SHARE
         rising = ind.get("emerging", True) and ind["growth"] > 1
-        if row["support"] < NEW_FIELD_ITEMS or not rising or generic:
+        carries = carrying_terms is not None and row["entity_id"] in carrying_terms
+        if row["support"] < NEW_FIELD_ITEMS or not rising or generic or not carries:
             continue
         zh, en = _band(ind)
         clear = ind["growth_low"] > 1

@@ -109,9 +109,11 @@ def build_report(store: Any, taxonomy: Any, run_date: str | None = None,
                                     if f.id not in {r["entity_id"] for r in fields}],
         "lists": lists,
     }
+    data["terms"] = emerging_terms(store, run_date)
     data["suggestions"] = suggestions(
         fields, lists["watchlist"], data["fields_without_evidence"], stats["items_by_kind"],
-        sum(int(r["indicators"].get("size") or 0) for r in lists["topics"] + lists["watchlist"]))
+        sum(int(r["indicators"].get("size") or 0) for r in lists["topics"] + lists["watchlist"]),
+        topics_with_terms(data["terms"]))
     enrich(data, taxonomy)
     periods = signals_meta.get("periods") or (fields[0]["indicators"].get("periods")
                                                if fields else None)
@@ -133,6 +135,28 @@ def new_items(run: dict[str, Any] | None) -> int | None:
         return 0 if run else None  # a run without an ingest stage brought nothing in
     return sum(int(s.get("new") or s.get("items_new") or 0) for s in stages)
 
+
+
+#: Emerging terms shown per stream; a topic carries a term when it holds this many of
+#: the term's evidence items.
+TERMS_SHOWN = 20
+TERM_TOPIC_ITEMS = 3
+
+
+def emerging_terms(store: Any, run_date: str) -> dict[str, list[dict[str, Any]]]:
+    """The run's ranked emerging terms per stream (scanner.terms), best first."""
+    from scanner.terms.service import ranked_terms
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in ranked_terms(store, run_date):
+        out.setdefault(row["stream"], []).append(row)
+    return {k: sorted(v, key=lambda r: r["rank"]) for k, v in sorted(out.items())}
+
+
+def topics_with_terms(terms: dict[str, list[dict[str, Any]]]) -> set[str]:
+    """Topics that carry at least one of the run's emerging terms."""
+    return {t["topic"] for rows in terms.values() for row in rows
+            for t in row.get("topics") or [] if t.get("items", 0) >= TERM_TOPIC_ITEMS}
 
 
 def panel_state(store: Any) -> dict[str, Any]:

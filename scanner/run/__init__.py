@@ -42,5 +42,6 @@ __all__ = [
     "shipped_calibrator_file",
     "signals_stage",
     "stored_run_date",
+    "terms_stage",
     "topics_stage",
 ]

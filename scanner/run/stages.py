@@ -14,7 +14,7 @@ from typing import Any
 
 from scanner import progress
 from scanner.errors import ConfigError
-from scanner.ingest.pull import SourceResult, load_sources, pull_sources, select_sources
+from scanner.ingest import SourceResult, load_sources, pull_sources, select_sources
 from scanner.run.context import RunContext
 
 #: Stages of the nightly run, in order.
@@ -123,7 +123,7 @@ def topics_stage(ctx: RunContext, full: bool = False) -> dict[str, Any]:
 
 def terms_stage(ctx: RunContext, rebuild: bool = False) -> dict[str, Any]:
     """Count the new items' terms (all items when rebuilding) and rank emerging terms."""
-    from scanner.terms.extract import terms_run
+    from scanner.terms.service import terms_run
 
     started = time.monotonic()
     progress.report("terms", 0)

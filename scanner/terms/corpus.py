@@ -19,8 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from scanner.ingest.dumps import choose_preset, detect_format
 from scanner.errors import DumpError
+from scanner.ingest.dumps import choose_preset, detect_format
 from scanner.terms.counts import Chunk
 
 #: Shared corpora by name: file under the shared data folder, and default cut-offs.

@@ -68,8 +68,12 @@ def test_suggestions_state_their_trigger_and_gaps_name_missing_kinds(data: dict)
     rising = copy.deepcopy(falling)
     rising["indicators"].update(growth=1.8, growth_low=1.2, growth_high=2.5, emerging=True,
                                 size=200)
-    assert suggestions([], [rising], topic_items=2000)[0]["suggestion"] == "propose new field"
-    assert not suggestions([], [rising], topic_items=400)  # half of all topic items: generic
+    carrying = {rising["entity_id"]}  # the topic carries one of the run's emerging terms
+    assert suggestions([], [rising], topic_items=2000, carrying_terms=carrying)[0][
+        "suggestion"] == "propose new field"
+    # a big rising cluster without an emerging term is never proposed (issue 18)
+    assert not suggestions([], [rising], topic_items=2000, carrying_terms=set())
+    assert not suggestions([], [rising], topic_items=400, carrying_terms=carrying)  # generic
 
 
 def test_key_players_count_and_trend() -> None:
@@ -119,3 +123,13 @@ def test_a_report_inside_its_run_shows_that_run_and_its_stages(report_store,
     html = render_html(out, "en")
     assert "this run; the report is its last stage" in html and "(running)" not in html
     assert "Nothing new came in this night" in html
+
+
+def test_topics_carrying_emerging_terms() -> None:
+    from scanner.report.build import topics_with_terms
+
+    terms = {"paper": [{"term": "diffusion policy", "topics": [
+        {"topic": "T1", "items": 7}, {"topic": "T2", "items": 1}]}],
+        "news": [{"term": "低空经济", "topics": [{"topic": "T3", "items": 3}]}]}
+    assert topics_with_terms(terms) == {"T1", "T3"}
+    assert topics_with_terms({}) == set()

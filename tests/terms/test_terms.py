@@ -14,12 +14,12 @@ from click.testing import CliRunner
 
 from scanner.cli import cli
 from scanner.config import TermSettings
-from scanner.store import Store
 from scanner.evaluation.terms import crossing_month, months_between, parse_cutoffs
+from scanner.store import Store
 from scanner.terms.counts import count_corpus, count_items, from_counter, item_totals, month_range
 from scanner.terms.emergence import escore, poisson_trend, rank_terms, rate_ratio_interval
-from scanner.terms.service import count_new_items, stored_counts
 from scanner.terms.extract import ChineseSegmenter, english_terms, fold_plural, item_terms
+from scanner.terms.service import count_new_items, stored_counts
 
 # -- extraction ---------------------------------------------------------------------------
 
