@@ -128,8 +128,6 @@ def backtest_cutoff(corpus: Corpus, cutoff: str, horizon_days: int, period_month
     vectors = corpus.vectors
     clusterer = Clusterer.for_window(topic_settings, len(past), seed).fit(vectors[past])
     labels = clusterer.labels_
-    assert labels is not None and clusterer.centroids_ is not None and \
-        clusterer.floors_ is not None
     n_topics = len(clusterer.centroids_)
     future_labels, _ = attach(vectors[future], clusterer.centroids_, clusterer.floors_)
 

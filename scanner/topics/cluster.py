@@ -3,7 +3,6 @@ membership floors, and the geometry figures of a clustering."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -58,24 +57,33 @@ def _extra_centres(reduced: np.ndarray, centres: np.ndarray, n_extra: int,
 
 
 
-@dataclass
 class Clusterer:
-    """PCA then k-means (warm-startable) or HDBSCAN; learned state ends in `_`.
+    """PCA then k-means (warm-startable) or HDBSCAN, after scikit-learn's conventions:
+    `__init__` stores parameters, `fit` sets the learned state (ending in `_`) and
+    returns self; before `fit` there is no learned state at all.
 
     `labels_` is -1 for items that fit no cluster; `centroids_` are normalised means in
     the original space; `floors_` each cluster's robust similarity floor.
     """
 
-    n_components: int = 50
-    method: str = "kmeans"
-    n_clusters: int = 50
-    min_cluster_size: int = 8
-    outlier_mads: float = 3.0
-    seed: int = 0
-    labels_: np.ndarray | None = None
-    centroids_: np.ndarray | None = None
-    floors_: np.ndarray | None = None
-    similarities_: np.ndarray | None = None
+    labels_: np.ndarray
+    centroids_: np.ndarray
+    floors_: np.ndarray
+    similarities_: np.ndarray
+
+    def __init__(self, n_components: int = 50, method: str = "kmeans", n_clusters: int = 50,
+                 min_cluster_size: int = 8, outlier_mads: float = 3.0, seed: int = 0) -> None:
+        self.n_components = n_components
+        self.method = method
+        self.n_clusters = n_clusters
+        self.min_cluster_size = min_cluster_size
+        self.outlier_mads = outlier_mads
+        self.seed = seed
+
+    def __repr__(self) -> str:
+        return (f"Clusterer(n_components={self.n_components}, method={self.method!r}, "
+                f"n_clusters={self.n_clusters}, min_cluster_size={self.min_cluster_size}, "
+                f"outlier_mads={self.outlier_mads}, seed={self.seed})")
 
     @classmethod
     def for_window(cls, settings: TopicSettings, n_items: int, seed: int | None = None

@@ -126,7 +126,6 @@ def _full(settings: TopicSettings, items: list[dict[str, Any]], vectors: np.ndar
     init = np.stack([t["centroid"] for t in live]) if live else None
     clusterer = Clusterer.for_window(settings, len(items)).fit(vectors, init)
     labels = clusterer.labels_
-    assert labels is not None and clusterer.centroids_ is not None
     in_window = {w["id"] for w in items}
     members = [frozenset(items[r]["id"] for r in np.flatnonzero(labels == c))
                for c in range(len(clusterer.centroids_))]

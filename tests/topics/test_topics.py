@@ -318,3 +318,13 @@ def test_topics_commands_list_show_and_history_escape_item_text(tmp_path: Path) 
     assert history.exit_code == 0 and "born" in history.output
     missing = runner.invoke(cli, ["--db", str(db), "topics", "show", "T999999"], env=env)
     assert missing.exit_code == 1 and "unknown topic 'T999999'" in missing.output
+
+
+def test_the_clusterer_learns_its_state_in_fit_only() -> None:
+    clusterer = Clusterer(n_components=4, n_clusters=2, min_cluster_size=2)
+    assert not hasattr(clusterer, "labels_") and not hasattr(clusterer, "centroids_")
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal(0, 0.05, (10, 8)) + 1, rng.normal(0, 0.05, (10, 8)) - 1])
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    assert clusterer.fit(x) is clusterer
+    assert len(clusterer.labels_) == 20 and len(clusterer.centroids_) == 2
