@@ -289,16 +289,9 @@ def corpus(inputs: list[tuple[str, bytes]]) -> dict[str, Any]:
 
 def corpus_inputs() -> list[tuple[str, bytes]]:
     """The shared feed files (arXiv API responses unwrapped) and the hostile test bodies."""
-    from tests.test_hostile import HOSTILE
+    from scanner.testing.hostile import feed_inputs
 
-    inputs: list[tuple[str, bytes]] = list(HOSTILE.items())
-    for path in sorted(p for p in (SHARED / "feeds").rglob("*") if p.is_file()):
-        raw = path.read_bytes()
-        if path.suffix == ".json":
-            with contextlib.suppress(ValueError, KeyError, TypeError):
-                raw = json.loads(raw)["body"].encode()
-        inputs.append((str(path.relative_to(SHARED)), raw))
-    return inputs
+    return feed_inputs(SHARED)
 
 
 def print_tables(pulled: dict[str, Any], corp: dict[str, Any] | None) -> None:

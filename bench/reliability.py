@@ -23,8 +23,6 @@ Run: .venv/bin/python bench/reliability.py [--kills 20] [--races 10]
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import os
 import random
 import signal
@@ -46,15 +44,9 @@ SHARED = REPO.parent / "shared" / "data"
 def bad_inputs() -> dict:
     from scanner.ingest.parse import parse_feed
     from scanner.store import Store
-    from scanner.testing.hostile import HOSTILE
+    from scanner.testing.hostile import HOSTILE, feed_inputs
 
-    inputs: list[tuple[str, bytes]] = list(HOSTILE.items())
-    for path in sorted(p for p in (SHARED / "feeds").rglob("*") if p.is_file()):
-        raw = path.read_bytes()
-        if path.suffix == ".json":
-            with contextlib.suppress(ValueError, KeyError, TypeError):
-                raw = json.loads(raw)["body"].encode()
-        inputs.append((str(path.relative_to(SHARED)), raw))
+    inputs = feed_inputs(SHARED)
     crashes, slowest, peak = [], ("", 0.0), ("", 0)
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "s.db")

@@ -64,8 +64,8 @@ def night(n_old: int, n_arxiv: int, n_news: int) -> None:
     from scanner.ingest.dumps import PRESETS, row_to_item
     from scanner.store import Store
     from scanner.taxonomy import load_taxonomy
-    from scanner.terms.service import count_new_items
     from scanner.terms.extract import ChineseSegmenter
+    from scanner.terms.service import count_new_items
 
     presets = {p.name: p for p in PRESETS}
     now = datetime.now(UTC)

@@ -180,3 +180,13 @@ def config_path_of(config: Any) -> str | None:
     return str(config.config_file) if config.config_file else None
 
 
+def parse_maps(maps: Sequence[str]) -> dict[str, str]:
+    """--map FIELD=COLUMN options as a mapping; a malformed one is a usage error."""
+    mapping = {}
+    for entry in maps:
+        target, sep, column = entry.partition("=")
+        if not sep or not target or not column:
+            raise click.BadParameter(f"{entry!r} is not FIELD=COLUMN", param_hint="--map")
+        mapping[target.strip()] = column.strip()
+    return mapping
+

@@ -11,6 +11,7 @@ from scanner.cli._common import (
     config_of,
     console,
     context_of,
+    parse_maps,
 )
 from scanner.evaluation.backtest import PROTOCOLS
 
@@ -107,7 +108,7 @@ def evaluate_backtest(ctx: click.Context, corpus_name: str, maps: tuple[str, ...
     config = config_of(ctx)
     config = replace(config, model=model or config.model)
     with RunContext(config) as run:
-        mapping = dict(m.split("=", 1) for m in maps if "=" in m) or None
+        mapping = parse_maps(maps) or None
         _, table = backtest_run(run, run.store, corpus_name, str(shared), sample, cutoffs,
                                 periods, seed, say=console.print, mapping=mapping, kind=kind,
                                 horizon_days=horizon_days,

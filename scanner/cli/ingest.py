@@ -15,6 +15,7 @@ from scanner.cli._common import (
     config_of,
     console,
     line_printer,
+    parse_maps,
     quiet_progress,
     run_command,
     stage_bars,
@@ -133,12 +134,7 @@ def import_(ctx: click.Context, path: Path, fmt: str | None, maps: tuple[str, ..
     until = until.date().isoformat() if until else None
     if since and until and since > until:
         raise click.BadParameter(f"--since {since} is after --until {until}")
-    mapping = {}
-    for entry in maps:
-        target, sep, column = entry.partition("=")
-        if not sep or not target or not column:
-            raise click.BadParameter(f"{entry!r} is not FIELD=COLUMN", param_hint="--map")
-        mapping[target.strip()] = column.strip()
+    mapping = parse_maps(maps)
     done: list[Any] = []
 
     def import_step(run: Any) -> dict[str, Any]:

@@ -12,18 +12,8 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from scanner.cli._common import config_of, console, open_store, run_command
+from scanner.cli._common import config_of, console, open_store, parse_maps, run_command
 from scanner.cli.evaluate import evaluate
-
-
-def _mapping(maps: tuple[str, ...]) -> dict[str, str]:
-    mapping = {}
-    for entry in maps:
-        target, sep, column = entry.partition("=")
-        if not sep or not target or not column:
-            raise click.BadParameter(f"{entry!r} is not FIELD=COLUMN", param_hint="--map")
-        mapping[target.strip()] = column.strip()
-    return mapping
 
 
 @evaluate.command("terms")
@@ -58,7 +48,7 @@ def evaluate_terms(ctx: click.Context, corpus: str, shared: Path, maps: tuple[st
     try:
         result = backtest_terms(corpus, shared, config.terms, cutoffs, top,
                                 known.read_text(encoding="utf-8") if known else None,
-                                _mapping(maps) or None, workers, say=console.print,
+                                parse_maps(maps) or None, workers, say=console.print,
                                 vocabulary=vocabulary)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -45,3 +45,20 @@ HOSTILE: dict[str, bytes] = {
     "gzip bytes (undecoded)": gzip.compress(_rss(_item("zipped"))),
     "binary": bytes(range(256)) * 100,
 }
+
+
+def feed_inputs(shared_data: Path) -> list[tuple[str, bytes]]:
+    """The hostile bodies and every recorded feed under `shared_data`/feeds (arXiv API
+    responses unwrapped from their JSON), as (name, bytes)."""
+    import contextlib
+    import json
+
+    inputs: list[tuple[str, bytes]] = list(HOSTILE.items())
+    for path in sorted(p for p in (shared_data / "feeds").rglob("*") if p.is_file()):
+        raw = path.read_bytes()
+        if path.suffix == ".json":
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                raw = json.loads(raw)["body"].encode()
+        inputs.append((str(path.relative_to(shared_data)), raw))
+    return inputs
+
