@@ -38,6 +38,15 @@ class LabelledItems:
     field_ids: list[str]
     source: str
     digest: str
+    splits: np.ndarray = field(default_factory=lambda: np.array([], dtype=str))  # per item
+
+    def subset(self, index: np.ndarray) -> LabelledItems:
+        """Some items only (an index array or a boolean mask)."""
+        rows = np.arange(len(self.titles))[index]
+        return LabelledItems(
+            [self.titles[i] for i in rows], [self.bodies[i] for i in rows],
+            [self.texts[i] for i in rows], self.languages[rows], self.labels[rows],
+            self.field_ids, self.source, self.digest, self.splits[rows])
 
 
 def load_labels(path: Path, field_ids: list[str]) -> LabelledItems:
@@ -58,7 +67,7 @@ def load_labels(path: Path, field_ids: list[str]) -> LabelledItems:
         languages=np.array([r["lang"] for r in rows]),
         labels=np.array([[f in r["fields"] for f in field_ids] for r in rows], dtype=int),
         field_ids=field_ids, source=_display_path(path),
-        digest=hashlib.sha256(raw).hexdigest()[:16],
+        digest=hashlib.sha256(raw).hexdigest()[:16], splits=np.array(["dev"] * len(rows)),
     )
 
 
@@ -209,6 +218,10 @@ def evaluate_assignment(scorer: Scorer, labelled: LabelledItems, vectors: np.nda
             row[f"f1_{g}"] = (float(f1_score(labels[m, j], predicted[m, j], zero_division=0))
                               if labels[m, j].sum() else None)
         per_field.append(row)
+    none = labels.sum(axis=1) == 0
+    nofield = {g: {"items": int((none & m).sum()),
+                   "given_a_field": int((none & m & predicted.any(axis=1)).sum())}
+               for g, m in groups.items()}
     final_threshold = choose_threshold(evidence, labels, field_ids, C, folds, seed)
     final = Calibrator(C=C, threshold=final_threshold).fit(evidence, labels, field_ids)
     final.taxonomy_version_ = scorer.taxonomy.version
@@ -218,7 +231,8 @@ def evaluate_assignment(scorer: Scorer, labelled: LabelledItems, vectors: np.nda
         final_threshold=final_threshold, items={g: int(m.sum()) for g, m in groups.items()},
         details={"date": datetime.now(UTC).date().isoformat(), "labels": labelled.source,
                  "labels_digest": labelled.digest, "taxonomy": scorer.taxonomy.version,
-                 "model": scorer.embedder.spec.id, "folds": folds, "seed": seed},
+                 "model": scorer.embedder.spec.id, "folds": folds, "seed": seed,
+                 "nofield_with_field": nofield, "predicted": predicted},
     )
     return report, final
 
