@@ -86,9 +86,10 @@ def _evidence_fixture(n: int = 120) -> tuple[Scorer, np.ndarray, np.ndarray, lis
         j = int(rng.integers(len(fields)))
         f = fields[j]
         if i % 4 == 0:
-            titles.append(f"A report on regional weather statistics number {i}")
-        else:
-            titles.append(f"{f.en}: {f.keywords_en[0]} advances, study {i}")
+            titles.append(f"A report on regional weather statistics for the week, number {i}")
+        else:  # enough words for the minimum-content rule
+            titles.append(f"{f.en}: {f.keywords_en[0]} advances reported in study {i} of "
+                          "this new series")
             labels[i, j] = 1
     vectors = embedder.embed(titles)
     return scorer, vectors, labels, titles
@@ -278,12 +279,13 @@ def test_nested_cv_evaluation_reports_out_of_fold_figures(tmp_path: Path) -> Non
     for i in range(60):
         f = fields[i % 6]
         lang = "zh" if i % 2 else "en"
-        title = (f"{f.zh}：{f.keywords_zh[0]}新进展" if lang == "zh"
-                 else f"{f.en}: new {f.keywords_en[0]} result")
+        title = (f"{f.zh}：{f.keywords_zh[0]}新进展，研究团队今天发布最新实验成果" if lang == "zh"
+                 else f"{f.en}: a new {f.keywords_en[0]} result reported by the team today")
         rows.append({"corpus": "news_zh" if lang == "zh" else "arxiv", "item_id": str(i),
                      "lang": lang, "title": title, "text": "", "fields": [f.id]})
     rows += [{"corpus": "arxiv", "item_id": f"n{i}", "lang": "en",
-              "title": f"Weather statistics for week {i}", "text": "", "fields": []}
+              "title": f"Weather statistics for the week, number {i}, with rain and wind",
+              "text": "", "fields": []}
              for i in range(20)]
     path = tmp_path / "labels.jsonl"
     path.write_text("\n".join(_json.dumps(r, ensure_ascii=False) for r in rows))
