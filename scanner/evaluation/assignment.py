@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from scanner.assign import Calibrator, Evidence, Scorer
+from scanner.assign.calibrator import CALIBRATOR_C
 from scanner.embed import item_text
 from scanner.errors import ConfigError
 
@@ -225,7 +226,7 @@ def _details(scorer: Scorer, labelled: LabelledItems, **extra: Any) -> dict[str,
 
 
 def evaluate_assignment(scorer: Scorer, labelled: LabelledItems, vectors: np.ndarray,
-                        folds: int = 5, seed: int = 0, C: float = 1.0
+                        folds: int = 5, seed: int = 0, C: float = CALIBRATOR_C
                         ) -> tuple[AssignmentReport, Calibrator]:
     """Nested cross-validated figures, and a calibrator fitted on all labelled items."""
     evidence = scorer.evidence(labelled.titles, labelled.bodies, vectors)

@@ -258,15 +258,19 @@ def test_shipped_calibrator_matches_the_taxonomy() -> None:
 
 
 @pytest.mark.slow
-def test_cross_validated_assignment_on_the_dev_labels() -> None:
-    labels_path = shared_path("labels", "dev.jsonl")
+def test_cross_validated_assignment_on_the_training_labels() -> None:
+    from scanner.evaluation.labels import combine, load_id_labels
+
     embedder = load_embedder("multilingual-e5-small")
     scorer = Scorer(TAXONOMY, embedder)
-    labelled = load_labels(labels_path, scorer.field_ids)
+    labelled = combine(
+        load_labels(shared_path("labels", "dev.jsonl"), scorer.field_ids),
+        load_id_labels(PROJECT_ROOT / "data" / "labels" / "labels.jsonl", scorer.field_ids,
+                       shared_path("corpus"), ("train",)))
     report, _ = evaluate_assignment(scorer, labelled, embedder.embed(labelled.texts))
-    # measured 0.855-0.874 over seeds 0-4 (docs/evaluation.md)
-    assert report.macro_f1["all"] > 0.83
-    assert min(row["f1"] for row in report.per_field) >= 0.6
+    # measured 0.789-0.797 over seeds 0-2 (docs/evaluation-assign.md)
+    assert report.macro_f1["all"] > 0.76
+    assert min(row["f1"] for row in report.per_field) >= 0.5
 
 
 def test_nested_cv_evaluation_reports_out_of_fold_figures(tmp_path: Path) -> None:
