@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from scanner.assign.calibrator import Calibrator
+from scanner.assign.content import has_minimum_content
 from scanner.assign.features import (
     LEAD_CHARS,
     TOP_PROTOTYPES,
@@ -20,7 +21,6 @@ from scanner.assign.features import (
     pathway_prototypes,
     top_k_similarity,
 )
-from scanner.assign.content import has_minimum_content
 from scanner.assign.matcher import (
     _CJK,
     KeywordMatcher,

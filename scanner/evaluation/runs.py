@@ -13,7 +13,6 @@ from scanner.run.context import RunContext
 from scanner.run.stages import shipped_calibrator_file
 from scanner.store import Store
 
-
 #: Where the labelled items' vectors are kept between evaluations (not committed).
 VECTOR_CACHE = Path(".cache") / "vectors" / "labels"
 
@@ -88,11 +87,11 @@ def default_id_labels() -> str | None:
 
 def evaluate_assignment_stage(ctx: RunContext, labels: str, folds: int = 5,
                               seed: int = 0, id_labels: str | None = None) -> dict[str, Any]:
-    """Out-of-fold assignment figures as a run stage (nothing is saved); the train split of
-    `id_labels` (default data/labels/labels.jsonl) joins `labels`."""
+    """Out-of-fold assignment figures as a run stage (nothing is saved) on `labels`, plus
+    the train split of `id_labels` when given (`scanner evaluate assign` passes
+    data/labels/labels.jsonl by default)."""
     started = time.monotonic()
-    report, _, taxonomy = assignment_evaluation(ctx, labels, folds, seed,
-                                                id_labels or default_id_labels())
+    report, _, taxonomy = assignment_evaluation(ctx, labels, folds, seed, id_labels)
     return {"stage": "evaluate-assign", "status": "ok", "labels": labels,
             "model": ctx.config.model, "taxonomy": taxonomy.version, "items": report.items,
             "micro_f1": {k: round(v, 4) for k, v in report.micro_f1.items()},

@@ -65,7 +65,7 @@ def test_a_missing_corpus_or_item_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="corpus news_zh_2022_2024 not found at"):
         load_id_labels(_labels(tmp_path / "l.jsonl", ROWS), FIELDS, corpora)
     gone = [{**ROWS[0], "item_id": "9.9"}]
-    with pytest.raises(ConfigError, match="item 9.9 of the labels is not in"):
+    with pytest.raises(ConfigError, match=r"item 9\.9 of the labels is not in"):
         load_id_labels(_labels(tmp_path / "g.jsonl", gone), FIELDS, corpora)
     with pytest.raises(ConfigError, match="not in the taxonomy"):
         load_id_labels(_labels(tmp_path / "f.jsonl", [{**ROWS[0], "fields": ["weather"]}]),
