@@ -8,13 +8,18 @@ Two kinds of evidence are combined:
   Chinese on jieba word segmentation with the taxonomy's words added, after the
   field's exclusion phrases are taken out ("feature fusion" is not fusion).
 
+- features learned from the labelled items (`learned`): a ridge probe per field on the
+  embedding, a "no field" probe, and each field's positive centroid as a prototype,
+  cross-fitted so the calibrator is trained on scores of items the probes never saw.
+
 A calibrator (one logistic regression shared by all fields, on field-normalised
 features) turns them into probabilities, so one threshold means the same for every
-field. Expert verdicts train per-field classifiers on the embeddings once a field has
-enough of them (see `VerdictModels`); below that the zero-shot score stands.
+field; it ships with its probes. An item below the minimum content (`content`) gets no
+field. Expert verdicts also train per-field classifiers on the embeddings once a field
+has enough of them (see `VerdictModels`), averaged with the calibrated probability.
 
-Modules: `matcher` (keywords), `features` (prototypes, evidence, features),
-`calibrator`, `scorer` (pure), `service` (the store loop).
+Modules: `matcher` (keywords), `features` (prototypes, evidence, features), `learned`,
+`calibrator`, `content`, `scorer` (pure), `service` (the store loop).
 """
 
 from scanner.assign.calibrator import Calibrator, calibrator_path

@@ -13,7 +13,16 @@ from scanner.taxonomy import Field, Taxonomy
 #: Feature names, in column order, of the calibrator's input.
 FEATURES = ("cos_top4", "cos_item_centred", "cos_margin", "cos_field_z", "kw_title", "kw_body",
             "kw_any", "kw_lead", "kw_share", "fields_hit", "is_zh", "is_zh_x_cos_margin",
-            "is_zh_x_kw_any", "kw_headline")
+            "is_zh_x_kw_any", "kw_headline", "kw_mentions", "kw_passing", "probe",
+            "probe_margin", "centroid_cos", "centroid_margin", "none_probe")
+
+#: The first feature computed from labelled items (`scanner.assign.learned`); the ones
+#: before it come from the taxonomy and the item alone.
+FIRST_LEARNED = FEATURES.index("probe")
+
+#: A body at least this long in which a field's keywords occur once (or in one line of a
+#: brief) and nowhere in the title, lead or sub-headlines names the field only in passing.
+PASSING_CHARS = 600
 
 
 
@@ -88,6 +97,10 @@ class Evidence:
     vectors: np.ndarray  # [items x dim], the items' embeddings
     nearest: np.ndarray | None = None  # [items x fields x k] indices of the best prototypes
     headline_hits: list[dict[str, list[str]]] | None = None  # keywords in sub-headlines
+    mentions: list[dict[str, tuple[int, int]]] | None = None  # (occurrences, lines) in body
+    body_lines: np.ndarray | None = None  # [items] non-empty lines of the body
+    body_chars: np.ndarray | None = None  # [items]
+    has_content: np.ndarray | None = None  # [items] bool: the minimum-content rule
 
     def subset(self, index: Sequence[int]) -> Evidence:
         """The evidence of some items only."""
@@ -96,7 +109,10 @@ class Evidence:
                         self.is_zh[index], self.vectors[index],
                         None if self.nearest is None else self.nearest[index],
                         None if self.headline_hits is None
-                        else [self.headline_hits[i] for i in index])
+                        else [self.headline_hits[i] for i in index],
+                        None if self.mentions is None else [self.mentions[i] for i in index],
+                        *(None if a is None else a[index]
+                          for a in (self.body_lines, self.body_chars, self.has_content)))
 
 
 
@@ -113,18 +129,26 @@ def field_statistics(evidence: Evidence) -> tuple[np.ndarray, np.ndarray]:
 
 
 
+def _margin(scores: np.ndarray) -> np.ndarray:
+    """[items x fields] each field's score minus the best other field's."""
+    if scores.shape[1] < 2:
+        return np.zeros_like(scores)
+    order = np.sort(scores, axis=1)
+    best, second = order[:, -1:], order[:, -2:-1]
+    return scores - np.where(scores >= best, second, best)
+
+
 def build_features(evidence: Evidence, field_ids: Sequence[str], field_mean: np.ndarray,
-                   field_std: np.ndarray) -> np.ndarray:
-    """[items x fields x FEATURES] array; mean/std are [2 languages x fields]."""
+                   field_std: np.ndarray, learned: np.ndarray | None = None) -> np.ndarray:
+    """[items x fields x FEATURES] array; mean/std are [2 languages x fields]; `learned`
+    the [items x fields x 3] probe, centroid and no-field scores (zeros when absent)."""
     sim = evidence.similarity
     n, m = sim.shape
     out = np.zeros((n, m, len(FEATURES)), dtype=np.float32)
     language = evidence.is_zh.astype(int)
     out[:, :, 0] = sim
     out[:, :, 1] = sim - sim.mean(axis=1, keepdims=True)
-    for j in range(m):
-        others = np.delete(sim, j, axis=1).max(axis=1) if m > 1 else np.zeros(n)
-        out[:, j, 2] = sim[:, j] - others
+    out[:, :, 2] = _margin(sim)
     out[:, :, 3] = (sim - field_mean[language]) / field_std[language]
     for i in range(n):
         fields_hit = set(evidence.title_hits[i]) | set(evidence.body_hits[i])
@@ -146,4 +170,32 @@ def build_features(evidence: Evidence, field_ids: Sequence[str], field_mean: np.
         for i, hits in enumerate(evidence.headline_hits):
             for j, fid in enumerate(field_ids):
                 out[i, j, 13] = float(fid in hits)
+    if evidence.mentions is not None:
+        _passing_features(evidence, field_ids, out)
+    if learned is not None:
+        out[:, :, FIRST_LEARNED] = learned[:, :, 0]
+        out[:, :, FIRST_LEARNED + 1] = _margin(learned[:, :, 0])
+        out[:, :, FIRST_LEARNED + 2] = learned[:, :, 1]
+        out[:, :, FIRST_LEARNED + 3] = _margin(learned[:, :, 1])
+        out[:, :, FIRST_LEARNED + 4] = learned[:, :, 2]
     return out
+
+
+def _passing_features(evidence: Evidence, field_ids: Sequence[str], out: np.ndarray) -> None:
+    """kw_mentions (log of body occurrences) and kw_passing (a long body naming the field
+    once, or in one line of a brief, and never in its title, lead or sub-headlines)."""
+    assert evidence.mentions is not None
+    column = {fid: j for j, fid in enumerate(field_ids)}
+    mentions_at, passing_at = FEATURES.index("kw_mentions"), FEATURES.index("kw_passing")
+    for i, found in enumerate(evidence.mentions):
+        chars = evidence.body_chars[i] if evidence.body_chars is not None else 0
+        lines = evidence.body_lines[i] if evidence.body_lines is not None else 1
+        for fid, (count, in_lines) in found.items():
+            j = column.get(fid)
+            if j is None:
+                continue
+            out[i, j, mentions_at] = np.log1p(count)
+            named = (fid in evidence.title_hits[i] or fid in evidence.lead_hits[i]
+                     or bool(evidence.headline_hits and fid in evidence.headline_hits[i]))
+            once = count <= 1 or (lines >= 3 and in_lines <= 1)
+            out[i, j, passing_at] = float(not named and once and chars >= PASSING_CHARS)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from scanner.assign.calibrator import Calibrator
+from scanner.assign.content import has_minimum_content
 from scanner.assign.features import (
     LEAD_CHARS,
     TOP_PROTOTYPES,
@@ -20,7 +21,13 @@ from scanner.assign.features import (
     pathway_prototypes,
     top_k_similarity,
 )
-from scanner.assign.matcher import _CJK, KeywordMatcher, _english_pattern, sub_headlines
+from scanner.assign.matcher import (
+    _CJK,
+    KeywordMatcher,
+    _english_pattern,
+    _fold,
+    sub_headlines,
+)
 from scanner.taxonomy import Taxonomy
 
 
@@ -93,6 +100,12 @@ class Scorer:
                             zip(titles, bodies, strict=True)], dtype=np.float32),
             vectors=np.asarray(vectors, dtype=np.float32),
             nearest=nearest,
+            mentions=[mentions(b, hits) for b, hits in zip(bodies, body_hits, strict=True)],
+            body_lines=np.array([sum(1 for line in b.splitlines() if line.strip())
+                                 for b in bodies], dtype=np.int32),
+            body_chars=np.array([len(b) for b in bodies], dtype=np.int32),
+            has_content=np.array([has_minimum_content(t, b) for t, b in
+                                  zip(titles, bodies, strict=True)], dtype=bool),
         )
 
     def pathway_scores(self, field_id: str, vectors: np.ndarray, texts: Sequence[str]
@@ -111,6 +124,21 @@ class Scorer:
             out.append(row)
         return out
 
+
+
+def mentions(body: str, hits: dict[str, list[str]]) -> dict[str, tuple[int, int]]:
+    """Per field with body keywords: how often they occur in the body and in how many of
+    its lines (at least 1 each: a regex variant such as a plural may not occur verbatim)."""
+    if not hits:
+        return {}
+    lines = [_fold(line) for line in body.splitlines() if line.strip()]
+    out = {}
+    for fid, words in hits.items():
+        folded = [_fold(w) for w in words]
+        count = sum(line.count(w) for line in lines for w in folded)
+        in_lines = sum(1 for line in lines if any(w in line for w in folded))
+        out[fid] = (max(count, 1), max(in_lines, 1))
+    return out
 
 
 def assign_fields(scorer: Scorer, calibrator: Calibrator, titles: Sequence[str],

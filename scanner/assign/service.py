@@ -71,7 +71,9 @@ class AssignResult:
 def assign_items(store: Any, scorer: Scorer, calibrator: Calibrator, taxonomy_key: str,
                  chunk_size: int = 1000, limit: int | None = None,
                  progress: Any = None) -> AssignResult:
-    """Score every embedded item without a current assignment; store scores and evidence."""
+    """Score every embedded item without a current assignment; store scores and evidence.
+    An item without the minimum content (scanner.assign.content) is stored with no field
+    and method "minimum-content", whatever the verdict models say."""
     import time
 
     started = time.monotonic()
@@ -97,6 +99,9 @@ def assign_items(store: Any, scorer: Scorer, calibrator: Calibrator, taxonomy_ke
                                    [b["summary"] or "" for b in batch], vectors)
         probabilities, trained = verdict_models.adjust(
             calibrator.predict_proba(evidence), vectors, field_ids)
+        judged = (evidence.has_content if evidence.has_content is not None
+                  else np.ones(len(batch), dtype=bool))
+        probabilities[~judged] = 0.0  # the minimum-content rule: too little to judge
         rows = []
         for i, item in enumerate(batch):
             chosen = [f for j, f in enumerate(field_ids)
@@ -119,7 +124,8 @@ def assign_items(store: Any, scorer: Scorer, calibrator: Calibrator, taxonomy_ke
                              if f in chosen or f in evidence.title_hits[i]
                              or f in evidence.body_hits[i]},
                 "pathways": pathways,
-                "method": "zero-shot+verdicts" if set(trained) & set(chosen) else "zero-shot",
+                "method": ("minimum-content" if not judged[i] else "zero-shot+verdicts"
+                           if set(trained) & set(chosen) else "zero-shot"),
             })
             with_fields += bool(chosen)
         store.save_assignments(rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.table import Table
@@ -23,32 +24,44 @@ def evaluate() -> None:
 
 @evaluate.command("assign")
 @click.option("--labels", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Labelled JSONL (default: ../shared/data/labels/dev.jsonl).")
+              help="Labelled JSONL with texts (default: ../shared/data/labels/dev.jsonl).")
+@click.option("--id-labels", type=click.Path(dir_okay=False, path_type=Path),
+              help="Id-only labels whose train split is added (default: "
+                   "data/labels/labels.jsonl; texts from ../shared/data/corpus).")
+@click.option("--dev-only", is_flag=True, help="Only --labels, no id-only labels.")
+@click.option("--test-split", is_flag=True,
+              help="Also score the frozen test split of --id-labels once, with the "
+                   "calibrator trained on everything else (report it, never tune on it).")
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(3, 20))
 @click.option("--seed", default=0, show_default=True)
 @click.option("--save", is_flag=True, help="Save the calibrator fitted on all labels.")
 @click.option("--write", "write_doc", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the report as Markdown to this file.")
 @click.pass_context
-def evaluate_assign(ctx: click.Context, labels: Path | None, folds: int, seed: int, save: bool,
+def evaluate_assign(ctx: click.Context, labels: Path | None, id_labels: Path | None,
+                    dev_only: bool, test_split: bool, folds: int, seed: int, save: bool,
                     write_doc: Path | None) -> None:
     """Cross-validated field-assignment figures (micro/macro F1, per field, en/zh)."""
     from scanner import PROJECT_ROOT
     from scanner.assign import calibrator_path
-    from scanner.evaluation.runs import assignment_evaluation
+    from scanner.evaluation.runs import (
+        assignment_evaluation,
+        default_id_labels,
+        frozen_split_evaluation,
+    )
 
     config = config_of(ctx)
     labels = labels or PROJECT_ROOT.parent / "shared" / "data" / "labels" / "dev.jsonl"
+    ids = None if dev_only else str(id_labels) if id_labels else default_id_labels()
+    frozen = None
     with console.status(f"embedding the labelled items of {labels.name} and scoring them"), \
             context_of(ctx) as run:
-        report, calibrator, taxonomy = assignment_evaluation(run, str(labels), folds, seed)
-    table = Table("items", "micro-F1", "macro-F1",
-                  title=f"Field assignment, {folds}-fold out-of-fold ({labels.name})",
-                  caption="macro-F1: mean over the fields with a positive in the group")
-    for group in ("all", "en", "zh"):
-        table.add_row(f"{group} ({report.items[group]})", f"{report.micro_f1[group]:.3f}",
-                      f"{report.macro_f1[group]:.3f}")
-    console.print(table)
+        report, calibrator, taxonomy = assignment_evaluation(run, str(labels), folds, seed, ids)
+        if test_split and ids:
+            frozen = frozen_split_evaluation(run, calibrator, ids, report.details["labels"])
+    _print_figures(report, f"Field assignment, {folds}-fold out-of-fold")
+    if frozen is not None:
+        _print_figures(frozen, "Frozen test split (scored once)")
     fields = Table("field", "support", "P", "R", "F1", "F1 en", "F1 zh", title="Per field")
     for row in report.per_field:
         fields.add_row(row["field"], str(row["support"]), f"{row['precision']:.2f}",
@@ -67,8 +80,23 @@ def evaluate_assign(ctx: click.Context, labels: Path | None, folds: int, seed: i
         console.print(f"calibrator saved to {path} (threshold {calibrator.threshold:.2f})")
     if write_doc:
         write_doc.parent.mkdir(parents=True, exist_ok=True)
-        write_doc.write_text(report.to_markdown(), encoding="utf-8")
+        text = report.to_markdown("## Field assignment: cross-validation")
+        if frozen is not None:
+            text += "\n" + frozen.to_markdown("## Field assignment: the frozen test split")
+        write_doc.write_text(text, encoding="utf-8")
         console.print(f"report written to {write_doc}")
+
+
+def _print_figures(report: Any, title: str) -> None:
+    """The group figures of a report as a table."""
+    table = Table("items", "micro-F1", "macro-F1", "no field given one", title=title,
+                  caption="macro-F1: mean over the fields with a positive in the group")
+    for group in ("all", "en", "zh"):
+        none = report.details["nofield_with_field"][group]
+        table.add_row(f"{group} ({report.items[group]})", f"{report.micro_f1[group]:.3f}",
+                      f"{report.macro_f1[group]:.3f}",
+                      f"{none['given_a_field']}/{none['items']}")
+    console.print(table)
 
 
 @evaluate.command("backtest")

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from scanner.assign import Calibrator, Evidence, Scorer
+from scanner.assign.calibrator import CALIBRATOR_C
 from scanner.embed import item_text
 from scanner.errors import ConfigError
 
@@ -38,6 +39,15 @@ class LabelledItems:
     field_ids: list[str]
     source: str
     digest: str
+    splits: np.ndarray = field(default_factory=lambda: np.array([], dtype=str))  # per item
+
+    def subset(self, index: np.ndarray) -> LabelledItems:
+        """Some items only (an index array or a boolean mask)."""
+        rows = np.arange(len(self.titles))[index]
+        return LabelledItems(
+            [self.titles[i] for i in rows], [self.bodies[i] for i in rows],
+            [self.texts[i] for i in rows], self.languages[rows], self.labels[rows],
+            self.field_ids, self.source, self.digest, self.splits[rows])
 
 
 def load_labels(path: Path, field_ids: list[str]) -> LabelledItems:
@@ -58,7 +68,7 @@ def load_labels(path: Path, field_ids: list[str]) -> LabelledItems:
         languages=np.array([r["lang"] for r in rows]),
         labels=np.array([[f in r["fields"] for f in field_ids] for r in rows], dtype=int),
         field_ids=field_ids, source=_display_path(path),
-        digest=hashlib.sha256(raw).hexdigest()[:16],
+        digest=hashlib.sha256(raw).hexdigest()[:16], splits=np.array(["dev"] * len(rows)),
     )
 
 
@@ -110,7 +120,7 @@ def choose_threshold(evidence: Evidence, labels: np.ndarray, field_ids: list[str
 
 @dataclass
 class AssignmentReport:
-    """Out-of-fold figures of field assignment."""
+    """Figures of field assignment: out-of-fold (cross-validation) or on a frozen split."""
 
     micro_f1: dict[str, float]
     macro_f1: dict[str, float]
@@ -120,38 +130,40 @@ class AssignmentReport:
     items: dict[str, int]
     details: dict[str, Any] = field(default_factory=dict)
 
-    def to_markdown(self) -> str:
-        """The report as Markdown (for docs/evaluation.md)."""
+    def to_markdown(self, heading: str = "## Field assignment") -> str:
+        """The report as Markdown (for docs/evaluation-assign.md)."""
         d = self.details
-        lines = [
-            "## Field assignment",
-            "",
-            f"Measured {d['date']} with `scanner evaluate assign` on `{d['labels']}` "
-            f"(sha256 {d['labels_digest']}), taxonomy {d['taxonomy']}, model {d['model']}, "
-            f"{d['folds']}-fold cross-validation (seed {d['seed']}), thresholds chosen by an "
-            "inner cross-validation inside each training split. All figures are out-of-fold.",
-            "",
-            "| items | micro-F1 | macro-F1 |",
-            "| --- | ---: | ---: |",
-        ]
+        if d.get("frozen"):
+            how = (f"the frozen test split `{d['labels']}` (sha256 {d['labels_digest']}), "
+                   f"taxonomy {d['taxonomy']}, model {d['model']}, scored once by the "
+                   f"calibrator trained on {d['trained_on']} (threshold "
+                   f"{self.final_threshold:.2f}).")
+        else:
+            how = (f"`{d['labels']}` (sha256 {d['labels_digest']}), taxonomy {d['taxonomy']}, "
+                   f"model {d['model']}, {d['folds']}-fold cross-validation (seed {d['seed']}), "
+                   "thresholds chosen by an inner cross-validation inside each training "
+                   "split. All figures are out-of-fold.")
+        lines = [heading, "", f"Measured {d['date']} with `scanner evaluate assign` on {how}",
+                 "", "| items | micro-F1 | macro-F1 | \"no field\" items given a field |",
+                 "| --- | ---: | ---: | ---: |"]
         for group in ("all", "en", "zh"):
+            none = d["nofield_with_field"][group]
+            share = none["given_a_field"] / none["items"] if none["items"] else 0.0
             lines.append(f"| {group} ({self.items[group]}) | {self.micro_f1[group]:.3f} | "
-                         f"{self.macro_f1[group]:.3f} |")
-        lines += [
-            "",
-            "A group's macro-F1 averages the fields with at least one positive in that group "
-            "(the Chinese items have none for fourth-gen-semiconductors).",
-            "",
-            f"Thresholds chosen per outer fold: {', '.join(f'{t:.2f}' for t in self.thresholds)};"
-            f" the shipped calibrator uses {self.final_threshold:.2f} (inner CV on all items).",
-            "",
-            "| field | support (en/zh) | precision | recall | F1 | F1 en | F1 zh | tp | fp | fn |",
-            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-        ]
+                         f"{self.macro_f1[group]:.3f} | {none['given_a_field']} of "
+                         f"{none['items']} ({share:.1%}) |")
+        lines += ["", "A group's macro-F1 averages the fields with at least one positive in "
+                  "that group.", ""]
+        if not d.get("frozen"):
+            lines += [f"Thresholds chosen per outer fold: "
+                      f"{', '.join(f'{t:.2f}' for t in self.thresholds)}; the shipped "
+                      f"calibrator uses {self.final_threshold:.2f} (inner CV on all items).", ""]
+        lines += ["| field | support (en/zh) | precision | recall | F1 | F1 en | F1 zh | tp | fp "
+                  "| fn |", "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for row in self.per_field:
             lines.append(
                 f"| {row['field']} | {row['support']} ({row['support_en']}/{row['support_zh']})"
-                f" | {row['precision']:.2f} | {row['recall']:.2f} | {row['f1']:.2f} | "
+                f" | {row['precision']:.2f} | {row['recall']:.2f} | {_fmt(row['f1'], row)} | "
                 f"{_fmt(row['f1_en'])} | {_fmt(row['f1_zh'])} | {row['tp']} | {row['fp']} | "
                 f"{row['fn']} |")
         if "crosslingual" in d:
@@ -164,36 +176,22 @@ class AssignmentReport:
         return "\n".join(lines) + "\n"
 
 
-def _fmt(value: float | None) -> str:
+def _fmt(value: float | None, row: dict[str, Any] | None = None) -> str:
+    if row is not None and not row["support"]:
+        return "-"  # no positive: F1 undefined (its false positives are in fp)
     return "-" if value is None else f"{value:.2f}"
 
 
-def evaluate_assignment(scorer: Scorer, labelled: LabelledItems, vectors: np.ndarray,
-                        folds: int = 5, seed: int = 0, C: float = 1.0
-                        ) -> tuple[AssignmentReport, Calibrator]:
-    """Nested cross-validated figures, and a calibrator fitted on all labelled items."""
+def figures(labelled: LabelledItems, predicted: np.ndarray) -> dict[str, Any]:
+    """Micro/macro F1 per group (all, en, zh), the per-field rows and how many "no field"
+    items were given a field, for predictions of labelled items."""
     from sklearn.metrics import f1_score, precision_recall_fscore_support
 
-    evidence = scorer.evidence(labelled.titles, labelled.bodies, vectors)
     labels = labelled.labels
-    field_ids = labelled.field_ids
-    predicted = np.zeros_like(labels)
-    thresholds = []
-    for fold, test in enumerate(_folds(len(labels), folds, seed)):
-        train = np.setdiff1d(np.arange(len(labels)), test)
-        threshold = choose_threshold(evidence.subset(train), labels[train], field_ids, C,
-                                     folds - 1, seed + fold + 1)
-        calibrator = Calibrator(C=C, threshold=threshold).fit(
-            evidence.subset(train), labels[train], field_ids)
-        predicted[test] = calibrator.predict_proba(evidence.subset(test)) >= threshold
-        thresholds.append(threshold)
     groups = {"all": np.ones(len(labels), bool), "en": labelled.languages == "en",
               "zh": labelled.languages == "zh"}
-    micro = {g: float(f1_score(labels[m], predicted[m], average="micro", zero_division=0))
-             for g, m in groups.items()}
-    macro = {g: _macro_f1(labels[m], predicted[m]) for g, m in groups.items()}
     per_field = []
-    for j, fid in enumerate(field_ids):
+    for j, fid in enumerate(labelled.field_ids):
         p, r, f, _ = precision_recall_fscore_support(labels[:, j], predicted[:, j],
                                                      average="binary", zero_division=0)
         row: dict[str, Any] = {
@@ -209,18 +207,66 @@ def evaluate_assignment(scorer: Scorer, labelled: LabelledItems, vectors: np.nda
             row[f"f1_{g}"] = (float(f1_score(labels[m, j], predicted[m, j], zero_division=0))
                               if labels[m, j].sum() else None)
         per_field.append(row)
+    none = labels.sum(axis=1) == 0
+    return {
+        "micro": {g: float(f1_score(labels[m], predicted[m], average="micro", zero_division=0))
+                  for g, m in groups.items()},
+        "macro": {g: _macro_f1(labels[m], predicted[m]) for g, m in groups.items()},
+        "per_field": per_field, "items": {g: int(m.sum()) for g, m in groups.items()},
+        "nofield": {g: {"items": int((none & m).sum()),
+                        "given_a_field": int((none & m & predicted.any(axis=1)).sum())}
+                    for g, m in groups.items()},
+    }
+
+
+def _details(scorer: Scorer, labelled: LabelledItems, **extra: Any) -> dict[str, Any]:
+    return {"date": datetime.now(UTC).date().isoformat(), "labels": labelled.source,
+            "labels_digest": labelled.digest, "taxonomy": scorer.taxonomy.version,
+            "model": scorer.embedder.spec.id, **extra}
+
+
+def evaluate_assignment(scorer: Scorer, labelled: LabelledItems, vectors: np.ndarray,
+                        folds: int = 5, seed: int = 0, C: float = CALIBRATOR_C
+                        ) -> tuple[AssignmentReport, Calibrator]:
+    """Nested cross-validated figures, and a calibrator fitted on all labelled items."""
+    evidence = scorer.evidence(labelled.titles, labelled.bodies, vectors)
+    labels = labelled.labels
+    field_ids = labelled.field_ids
+    predicted = np.zeros_like(labels)
+    thresholds = []
+    for fold, test in enumerate(_folds(len(labels), folds, seed)):
+        train = np.setdiff1d(np.arange(len(labels)), test)
+        threshold = choose_threshold(evidence.subset(train), labels[train], field_ids, C,
+                                     folds - 1, seed + fold + 1)
+        calibrator = Calibrator(C=C, threshold=threshold).fit(
+            evidence.subset(train), labels[train], field_ids)
+        predicted[test] = calibrator.predict_proba(evidence.subset(test)) >= threshold
+        thresholds.append(threshold)
+    got = figures(labelled, predicted)
     final_threshold = choose_threshold(evidence, labels, field_ids, C, folds, seed)
     final = Calibrator(C=C, threshold=final_threshold).fit(evidence, labels, field_ids)
     final.taxonomy_version_ = scorer.taxonomy.version
     final.model_ = scorer.embedder.spec.id
     report = AssignmentReport(
-        micro_f1=micro, macro_f1=macro, per_field=per_field, thresholds=thresholds,
-        final_threshold=final_threshold, items={g: int(m.sum()) for g, m in groups.items()},
-        details={"date": datetime.now(UTC).date().isoformat(), "labels": labelled.source,
-                 "labels_digest": labelled.digest, "taxonomy": scorer.taxonomy.version,
-                 "model": scorer.embedder.spec.id, "folds": folds, "seed": seed},
-    )
+        micro_f1=got["micro"], macro_f1=got["macro"], per_field=got["per_field"],
+        thresholds=thresholds, final_threshold=final_threshold, items=got["items"],
+        details=_details(scorer, labelled, folds=folds, seed=seed,
+                         nofield_with_field=got["nofield"], predicted=predicted))
     return report, final
+
+
+def evaluate_frozen(scorer: Scorer, calibrator: Calibrator, held_out: LabelledItems,
+                    vectors: np.ndarray, trained_on: str) -> AssignmentReport:
+    """Figures of a trained calibrator on items it never saw (the frozen test split)."""
+    evidence = scorer.evidence(held_out.titles, held_out.bodies, vectors)
+    predicted = (calibrator.predict_proba(evidence) >= calibrator.threshold).astype(int)
+    got = figures(held_out, predicted)
+    return AssignmentReport(
+        micro_f1=got["micro"], macro_f1=got["macro"], per_field=got["per_field"],
+        thresholds=[calibrator.threshold], final_threshold=calibrator.threshold,
+        items=got["items"],
+        details=_details(scorer, held_out, frozen=True, trained_on=trained_on,
+                         nofield_with_field=got["nofield"]))
 
 
 def crosslingual_matching(embedder: Any, taxonomy: Any, labelled: LabelledItems,

@@ -13,23 +13,48 @@ from scanner.run.context import RunContext
 from scanner.run.stages import shipped_calibrator_file
 from scanner.store import Store
 
+#: Where the labelled items' vectors are kept between evaluations (not committed).
+VECTOR_CACHE = Path(".cache") / "vectors" / "labels"
 
-def assignment_evaluation(ctx: RunContext, labels: str, folds: int = 5, seed: int = 0
-                          ) -> tuple[Any, Any, Any]:
-    """(report with cross-lingual figures, calibrator fitted on all labels, taxonomy)."""
+
+def training_labels(ctx: RunContext, labels: str, id_labels: str | None,
+                    splits: tuple[str, ...] = ("train",)) -> Any:
+    """The labelled items to train and cross-validate on: `labels` (a JSONL with texts,
+    the dev set) plus the given splits of `id_labels` (ids only, texts from the corpora
+    in ../shared/data/corpus); never the frozen test split unless asked for."""
+    from scanner import PROJECT_ROOT
+    from scanner.evaluation.assignment import load_labels
+    from scanner.evaluation.labels import combine, load_id_labels
+
+    field_ids = [f.id for f in ctx.taxonomy.active_fields]
+    sets = []
+    if labels:
+        if not Path(labels).is_file():
+            raise ConfigError(f"labels file {labels} not found; pass --labels")
+        sets.append(load_labels(Path(labels), field_ids))
+    if id_labels:
+        if not Path(id_labels).is_file():
+            raise ConfigError(f"labels file {id_labels} not found; pass --id-labels")
+        corpus_dir = PROJECT_ROOT.parent / "shared" / "data" / "corpus"
+        sets.append(load_id_labels(Path(id_labels), field_ids, corpus_dir, splits))
+    if not sets:
+        raise ConfigError("no labels given: pass --labels or --id-labels")
+    return combine(*sets)
+
+
+def assignment_evaluation(ctx: RunContext, labels: str, folds: int = 5, seed: int = 0,
+                          id_labels: str | None = None) -> tuple[Any, Any, Any]:
+    """(report with cross-lingual figures, calibrator fitted on all labels, taxonomy):
+    nested CV on `labels` plus the train split of `id_labels`."""
+    from scanner import PROJECT_ROOT
     from scanner.assign import Scorer
-    from scanner.evaluation.assignment import (
-        crosslingual_matching,
-        evaluate_assignment,
-        load_labels,
-    )
+    from scanner.evaluation.assignment import crosslingual_matching, evaluate_assignment
+    from scanner.evaluation.labels import cached_vectors
 
-    if not Path(labels).is_file():
-        raise ConfigError(f"labels file {labels} not found; pass --labels")
     taxonomy = ctx.taxonomy
     embedder = ctx.embedder()
-    labelled = load_labels(Path(labels), [f.id for f in taxonomy.active_fields])
-    vectors = embedder.embed(labelled.texts)
+    labelled = training_labels(ctx, labels, id_labels)
+    vectors = cached_vectors(embedder, labelled.texts, PROJECT_ROOT / VECTOR_CACHE)
     report, calibrator = evaluate_assignment(Scorer(taxonomy, embedder), labelled, vectors,
                                              folds=folds, seed=seed)
     report.details["crosslingual"] = crosslingual_matching(embedder, taxonomy, labelled,
@@ -37,11 +62,36 @@ def assignment_evaluation(ctx: RunContext, labels: str, folds: int = 5, seed: in
     return report, calibrator, taxonomy
 
 
+def frozen_split_evaluation(ctx: RunContext, calibrator: Any, id_labels: str,
+                            trained_on: str) -> Any:
+    """The report of a trained calibrator on the frozen test split of `id_labels`."""
+    from scanner import PROJECT_ROOT
+    from scanner.assign import Scorer
+    from scanner.evaluation.assignment import evaluate_frozen
+    from scanner.evaluation.labels import cached_vectors
+
+    embedder = ctx.embedder()
+    held_out = training_labels(ctx, "", id_labels, ("test",))
+    vectors = cached_vectors(embedder, held_out.texts, PROJECT_ROOT / VECTOR_CACHE)
+    return evaluate_frozen(Scorer(ctx.taxonomy, embedder), calibrator, held_out, vectors,
+                           trained_on)
+
+
+def default_id_labels() -> str | None:
+    """data/labels/labels.jsonl when the project has it (its train split joins the dev set)."""
+    from scanner import PROJECT_ROOT
+
+    path = PROJECT_ROOT / "data" / "labels" / "labels.jsonl"
+    return str(path) if path.is_file() else None
+
+
 def evaluate_assignment_stage(ctx: RunContext, labels: str, folds: int = 5,
-                              seed: int = 0) -> dict[str, Any]:
-    """Out-of-fold assignment figures as a run stage (nothing is saved)."""
+                              seed: int = 0, id_labels: str | None = None) -> dict[str, Any]:
+    """Out-of-fold assignment figures as a run stage (nothing is saved) on `labels`, plus
+    the train split of `id_labels` when given (`scanner evaluate assign` passes
+    data/labels/labels.jsonl by default)."""
     started = time.monotonic()
-    report, _, taxonomy = assignment_evaluation(ctx, labels, folds, seed)
+    report, _, taxonomy = assignment_evaluation(ctx, labels, folds, seed, id_labels)
     return {"stage": "evaluate-assign", "status": "ok", "labels": labels,
             "model": ctx.config.model, "taxonomy": taxonomy.version, "items": report.items,
             "micro_f1": {k: round(v, 4) for k, v in report.micro_f1.items()},

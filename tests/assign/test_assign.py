@@ -86,9 +86,10 @@ def _evidence_fixture(n: int = 120) -> tuple[Scorer, np.ndarray, np.ndarray, lis
         j = int(rng.integers(len(fields)))
         f = fields[j]
         if i % 4 == 0:
-            titles.append(f"A report on regional weather statistics number {i}")
-        else:
-            titles.append(f"{f.en}: {f.keywords_en[0]} advances, study {i}")
+            titles.append(f"A report on regional weather statistics for the week, number {i}")
+        else:  # enough words for the minimum-content rule
+            titles.append(f"{f.en}: {f.keywords_en[0]} advances reported in study {i} of "
+                          "this new series")
             labels[i, j] = 1
     vectors = embedder.embed(titles)
     return scorer, vectors, labels, titles
@@ -257,15 +258,19 @@ def test_shipped_calibrator_matches_the_taxonomy() -> None:
 
 
 @pytest.mark.slow
-def test_cross_validated_assignment_on_the_dev_labels() -> None:
-    labels_path = shared_path("labels", "dev.jsonl")
+def test_cross_validated_assignment_on_the_training_labels() -> None:
+    from scanner.evaluation.labels import combine, load_id_labels
+
     embedder = load_embedder("multilingual-e5-small")
     scorer = Scorer(TAXONOMY, embedder)
-    labelled = load_labels(labels_path, scorer.field_ids)
+    labelled = combine(
+        load_labels(shared_path("labels", "dev.jsonl"), scorer.field_ids),
+        load_id_labels(PROJECT_ROOT / "data" / "labels" / "labels.jsonl", scorer.field_ids,
+                       shared_path("corpus"), ("train",)))
     report, _ = evaluate_assignment(scorer, labelled, embedder.embed(labelled.texts))
-    # measured 0.855-0.874 over seeds 0-4 (docs/evaluation.md)
-    assert report.macro_f1["all"] > 0.83
-    assert min(row["f1"] for row in report.per_field) >= 0.6
+    # measured 0.789-0.797 over seeds 0-2 (docs/evaluation-assign.md)
+    assert report.macro_f1["all"] > 0.76
+    assert min(row["f1"] for row in report.per_field) >= 0.5
 
 
 def test_nested_cv_evaluation_reports_out_of_fold_figures(tmp_path: Path) -> None:
@@ -278,12 +283,13 @@ def test_nested_cv_evaluation_reports_out_of_fold_figures(tmp_path: Path) -> Non
     for i in range(60):
         f = fields[i % 6]
         lang = "zh" if i % 2 else "en"
-        title = (f"{f.zh}：{f.keywords_zh[0]}新进展" if lang == "zh"
-                 else f"{f.en}: new {f.keywords_en[0]} result")
+        title = (f"{f.zh}：{f.keywords_zh[0]}新进展，研究团队今天发布最新实验成果" if lang == "zh"
+                 else f"{f.en}: a new {f.keywords_en[0]} result reported by the team today")
         rows.append({"corpus": "news_zh" if lang == "zh" else "arxiv", "item_id": str(i),
                      "lang": lang, "title": title, "text": "", "fields": [f.id]})
     rows += [{"corpus": "arxiv", "item_id": f"n{i}", "lang": "en",
-              "title": f"Weather statistics for week {i}", "text": "", "fields": []}
+              "title": f"Weather statistics for the week, number {i}, with rain and wind",
+              "text": "", "fields": []}
              for i in range(20)]
     path = tmp_path / "labels.jsonl"
     path.write_text("\n".join(_json.dumps(r, ensure_ascii=False) for r in rows))
