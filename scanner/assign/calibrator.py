@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,22 +24,29 @@ PROBE_FOLDS = 5
 CALIBRATOR_C = 0.3
 
 
-@dataclass
 class Calibrator:
-    """One logistic regression over all (item, field) pairs; learned state ends in `_`."""
+    """One logistic regression over all (item, field) pairs, after scikit-learn's
+    conventions: `__init__` stores parameters, `fit` (or `from_dict`) sets the learned
+    state, which ends in `_`; an unfitted calibrator has none."""
 
-    C: float = CALIBRATOR_C
-    threshold: float = 0.35
-    coef_: np.ndarray | None = None
-    intercept_: float = 0.0
-    field_mean_: np.ndarray | None = None
-    field_std_: np.ndarray | None = None
-    field_ids_: list[str] = field(default_factory=list)
-    taxonomy_version_: str = ""
-    model_: str = ""
-    probes_: FieldProbes | None = None
-    seed: int = 0
-    probe_alpha: float = PROBE_ALPHA
+    coef_: np.ndarray
+    intercept_: float
+    field_mean_: np.ndarray
+    field_std_: np.ndarray
+    field_ids_: list[str]
+    probes_: FieldProbes
+    taxonomy_version_: str
+    model_: str
+
+    def __init__(self, C: float = CALIBRATOR_C, threshold: float = 0.35, seed: int = 0,
+                 probe_alpha: float = PROBE_ALPHA) -> None:
+        self.C = C
+        self.threshold = threshold
+        self.seed = seed
+        self.probe_alpha = probe_alpha
+
+    def __repr__(self) -> str:
+        return f"Calibrator(C={self.C}, threshold={self.threshold}, seed={self.seed})"
 
     def fit(self, evidence: Evidence, labels: np.ndarray, field_ids: Sequence[str]) -> Calibrator:
         """Learn feature weights from labelled items (labels: [items x fields] of 0/1): the
@@ -49,6 +55,8 @@ class Calibrator:
         from sklearn.linear_model import LogisticRegression
 
         self.field_ids_ = list(field_ids)
+        self.taxonomy_version_ = getattr(self, "taxonomy_version_", "")
+        self.model_ = getattr(self, "model_", "")
         self.field_mean_, self.field_std_ = field_statistics(evidence)
         learned = out_of_fold(evidence.vectors, labels, PROBE_FOLDS, self.seed,
                               self.probe_alpha)
@@ -62,8 +70,7 @@ class Calibrator:
 
     def predict_proba(self, evidence: Evidence) -> np.ndarray:
         """[items x fields] probabilities (0 for an item without the minimum content)."""
-        if self.coef_ is None or self.field_mean_ is None or self.field_std_ is None \
-                or self.probes_ is None:
+        if not hasattr(self, "coef_"):
             raise ValueError("the calibrator is not fitted")
         x = build_features(evidence, self.field_ids_, self.field_mean_, self.field_std_,
                            self.probes_.scores(evidence.vectors))
@@ -77,15 +84,13 @@ class Calibrator:
         """JSON-able parameters (the trained artifact's content)."""
         return {
             "features": list(FEATURES), "C": self.C, "threshold": self.threshold,
-            "coef": [round(float(c), 6) for c in (self.coef_ if self.coef_ is not None else [])],
+            "coef": [round(float(c), 6) for c in self.coef_],
             "intercept": round(self.intercept_, 6),
             "field_ids": self.field_ids_,
-            "field_mean": np.round(self.field_mean_, 6).tolist()
-            if self.field_mean_ is not None else [],
-            "field_std": np.round(self.field_std_, 6).tolist()
-            if self.field_std_ is not None else [],
+            "field_mean": np.round(self.field_mean_, 6).tolist(),
+            "field_std": np.round(self.field_std_, 6).tolist(),
             "taxonomy_version": self.taxonomy_version_, "model": self.model_,
-            "probes": self.probes_.to_dict() if self.probes_ is not None else None,
+            "probes": self.probes_.to_dict(),
         }
 
     @classmethod
@@ -95,11 +100,16 @@ class Calibrator:
             raise ValueError("calibrator features differ from this version's; retrain it")
         if not data.get("probes"):
             raise ValueError("calibrator has no field probes; retrain it")
-        return cls(C=data["C"], threshold=data["threshold"], coef_=np.array(data["coef"]),
-                   intercept_=data["intercept"], field_mean_=np.array(data["field_mean"]),
-                   field_std_=np.array(data["field_std"]), field_ids_=list(data["field_ids"]),
-                   taxonomy_version_=data["taxonomy_version"], model_=data["model"],
-                   probes_=FieldProbes.from_dict(data["probes"]))
+        calibrator = cls(C=data["C"], threshold=data["threshold"])
+        calibrator.coef_ = np.array(data["coef"])
+        calibrator.intercept_ = float(data["intercept"])
+        calibrator.field_mean_ = np.array(data["field_mean"])
+        calibrator.field_std_ = np.array(data["field_std"])
+        calibrator.field_ids_ = list(data["field_ids"])
+        calibrator.taxonomy_version_ = data["taxonomy_version"]
+        calibrator.model_ = data["model"]
+        calibrator.probes_ = FieldProbes.from_dict(data["probes"])
+        return calibrator
 
     def save(self, path: Path) -> None:
         """Write the parameters as JSON."""
