@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from scanner.assign import Calibrator, Evidence, Scorer
-from scanner.embed import item_text
+from scanner.embed import item_text, key_of
 from scanner.errors import ConfigError
 
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.10, 0.91, 0.05))
@@ -212,13 +212,13 @@ def evaluate_assignment(scorer: Scorer, labelled: LabelledItems, vectors: np.nda
     final_threshold = choose_threshold(evidence, labels, field_ids, C, folds, seed)
     final = Calibrator(C=C, threshold=final_threshold).fit(evidence, labels, field_ids)
     final.taxonomy_version_ = scorer.taxonomy.version
-    final.model_ = scorer.embedder.spec.id
+    final.model_ = key_of(scorer.embedder)
     report = AssignmentReport(
         micro_f1=micro, macro_f1=macro, per_field=per_field, thresholds=thresholds,
         final_threshold=final_threshold, items={g: int(m.sum()) for g, m in groups.items()},
         details={"date": datetime.now(UTC).date().isoformat(), "labels": labelled.source,
                  "labels_digest": labelled.digest, "taxonomy": scorer.taxonomy.version,
-                 "model": scorer.embedder.spec.id, "folds": folds, "seed": seed},
+                 "model": key_of(scorer.embedder), "folds": folds, "seed": seed},
     )
     return report, final
 
