@@ -40,6 +40,7 @@ def prepare(config, first: date, last: date, window_days: int) -> None:
     import pyarrow.parquet as pq
 
     from scanner.assign import calibrator_path
+    from scanner.embed import stored_model
     from scanner.ingest.dumps import PRESETS, row_to_item
     from scanner.run import RunContext, assign_stage, embed_stage
     from scanner.store import Store
@@ -58,7 +59,8 @@ def prepare(config, first: date, last: date, window_days: int) -> None:
     store.close()
     print(f"embedding with {config.model} ...", flush=True)
     print(json.dumps(embed_stage(RunContext(config))), flush=True)
-    path = calibrator_path(load_taxonomy(config.taxonomy_file).version, config.model)
+    path = calibrator_path(load_taxonomy(config.taxonomy_file).version,
+                           stored_model(config))
     if not path.is_file():
         subprocess.run([str(REPO / ".venv" / "bin" / "scanner"), "evaluate", "assign", "--save"],
                        check=True, env={**os.environ, "SCANNER_MODEL": config.model})

@@ -106,9 +106,11 @@ class TermSettings:
 
 
 #: Runtimes an embedder can use: the same model converted for OpenVINO
-#: (scanner/embed_openvino.py; faster on this CPU, same vectors), or sentence-transformers
-#: on torch. The registry names each model's, its first the default.
-EMBED_BACKENDS = ("openvino", "torch")
+#: (scanner/embed/openvino.py; faster on this CPU, same vectors), or sentence-transformers
+#: on torch, or, opt-in, the OpenVINO build quantised to int8 (scanner/embed/int8.py;
+#: faster, close but not the same vectors, so they are stored under their own key,
+#: MODEL+int8). The registry names each model's, its first the default.
+EMBED_BACKENDS = ("openvino", "openvino-int8", "torch")
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ class Config:
     report_dir: Path = Path("reports")
     model_cache: Path = PROJECT_ROOT / ".cache" / "models"
     embed_threads: int = 0  # 0: one per CPU core
-    embed_backend: str = ""  # "": the model's default (registry); "openvino" or "torch"
+    embed_backend: str = ""  # "": the model's default (registry); else one of EMBED_BACKENDS
     dask: str = ""  # "": in-process; "local[:N]": a LocalCluster; else a scheduler address
     fetch: FetchSettings = field(default_factory=FetchSettings)
     topics: TopicSettings = field(default_factory=TopicSettings)

@@ -77,7 +77,8 @@ def assign_items(store: Any, scorer: Scorer, calibrator: Calibrator, taxonomy_ke
     import time
 
     started = time.monotonic()
-    model_id = scorer.embedder.spec.id
+    # what the vectors are stored under: MODEL, or MODEL+int8 (scanner.embed.key_of)
+    model_id = str(getattr(scorer.embedder, "key", "") or scorer.embedder.spec.id)
     verdicts = store.latest_verdicts()
     verdict_models = VerdictModels()
     if verdicts:

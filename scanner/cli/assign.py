@@ -37,18 +37,20 @@ def assign(ctx: click.Context, limit: int | None) -> None:
 def explain_command(ctx: click.Context, item_id: str, top: int) -> None:
     """Why an item got its fields: scores, nearest prototypes, keywords, pathways."""
 
+    from scanner.embed import stored_model
     from scanner.taxonomy import load_taxonomy, taxonomy_key
 
     config = config_of(ctx)
     key = taxonomy_key(load_taxonomy(config.taxonomy_file))
+    model = stored_model(config)
     with open_store(ctx) as store:
         item = store.item(item_id)
-        row = store.assignment(item_id, key, config.model)
+        row = store.assignment(item_id, key, model)
     if item is None:
         raise click.ClickException(f"no item {item_id!r}")
     if row is None:
         raise click.ClickException(f"item {item_id} has no assignment under taxonomy {key} and "
-                                   f"model {config.model}: run `scanner assign`")
+                                   f"model {model}: run `scanner assign`")
     console.print(f"[bold]{escape(item['title'] or '')}[/] ({escape(item['source_id'])}, "
                   f"{(item['published'] or '')[:10]})")
     console.print(f"fields: {', '.join(row['fields']) or 'none'} (taxonomy {key}, "

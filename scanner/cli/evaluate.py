@@ -44,6 +44,7 @@ def evaluate_assign(ctx: click.Context, labels: Path | None, id_labels: Path | N
     """Cross-validated field-assignment figures (micro/macro F1, per field, en/zh)."""
     from scanner import PROJECT_ROOT
     from scanner.assign import calibrator_path
+    from scanner.embed import stored_model
     from scanner.evaluation.runs import (
         assignment_evaluation,
         default_id_labels,
@@ -75,7 +76,7 @@ def evaluate_assign(ctx: click.Context, labels: Path | None, id_labels: Path | N
         cross.add_row(direction, str(row["items"]), f"{row['top1']:.3f}", f"{row['mrr']:.3f}")
     console.print(cross)
     if save:
-        path = calibrator_path(taxonomy.version, config.model)
+        path = calibrator_path(taxonomy.version, stored_model(config))
         calibrator.save(path)
         console.print(f"calibrator saved to {path} (threshold {calibrator.threshold:.2f})")
     if write_doc:

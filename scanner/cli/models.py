@@ -15,7 +15,8 @@ from scanner.config import EMBED_BACKENDS
 backend_option = click.option(
     "--backend", type=click.Choice(EMBED_BACKENDS),
     help="Runtime (default: the config's embed_backend, else the model's first in the "
-         "registry). The stored vectors do not depend on it.")
+         "registry). openvino and torch give the same vectors; openvino-int8 (opt-in) "
+         "stores its own under MODEL+int8.")
 
 
 @click.command()
@@ -74,8 +75,15 @@ def models_list() -> None:
 @click.pass_context
 def models_build(ctx: click.Context, model_id: str | None, backend: str | None) -> None:
     """Build a model's files into the cache now (offline; done on first use otherwise):
-    the model folder, and its OpenVINO conversion when that is the backend."""
-    from scanner.embed import model_folder, model_spec, openvino_model_folder
+    the model folder, its OpenVINO conversion when that is the backend, and the
+    conversion's int8 build (quantised by NNCF, a few minutes) on openvino-int8."""
+    from scanner.embed import (
+        INT8_BACKEND,
+        int8_model_folder,
+        model_folder,
+        model_spec,
+        openvino_model_folder,
+    )
 
     config = config_of(ctx)
     spec = model_spec(model_id or config.model)
@@ -84,6 +92,10 @@ def models_build(ctx: click.Context, model_id: str | None, backend: str | None) 
         return
     folder = model_folder(spec, config.model_cache)
     console.print(f"{spec.id}: ready in {folder}")
-    if (backend or config.embed_backend or spec.backends[0]) == "openvino":
+    chosen = backend or config.embed_backend or spec.backends[0]
+    if chosen in ("openvino", INT8_BACKEND):
         converted = openvino_model_folder(spec, config.model_cache)
         console.print(f"{spec.id}: OpenVINO conversion ready in {converted}")
+    if chosen == INT8_BACKEND:
+        console.print(f"{spec.id}: int8 build ready in "
+                      f"{int8_model_folder(spec, config.model_cache)}")

@@ -57,8 +57,11 @@ def _keywords(topic: dict) -> str:
 def topics_list(ctx: click.Context, statuses: tuple[str, ...], outside: bool, limit: int,
                 as_json: bool) -> None:
     """Topics, largest first, with keywords and their best field."""
+    from scanner.embed import stored_model
+
     with open_store(ctx) as store:
-        rows = store.list_topics(config_of(ctx).model, statuses, limit, outside_only=outside)
+        rows = store.list_topics(stored_model(config_of(ctx)), statuses, limit,
+                                 outside_only=outside)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1, default=str))
         return

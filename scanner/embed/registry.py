@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scanner import PROJECT_ROOT
-from scanner.config import EMBED_BACKENDS
+from scanner.config import EMBED_BACKENDS, Config
 from scanner.errors import ConfigError
 from scanner.tomlfile import read_toml
 
@@ -18,6 +18,9 @@ REGISTRY_FILE = PROJECT_ROOT / "models" / "registry.toml"
 
 
 DEFAULT_CACHE = PROJECT_ROOT / ".cache" / "models"
+#: The OpenVINO build quantised to int8 (scanner/embed/int8.py): opt-in, never a default
+#: in models/registry.toml; its vectors are stored under MODEL+int8 (`embedding_key`).
+INT8_BACKEND = "openvino-int8"
 
 
 
@@ -118,3 +121,48 @@ def openvino_model_folder(spec: ModelSpec, cache: Path | None = None) -> Path:
     out = _cache_dir(cache) / f"{origin}-openvino-{openvino_version()}"
     build_openvino_folder(source, out)
     return out
+
+
+
+def int8_model_folder(spec: ModelSpec, cache: Path | None = None) -> Path:
+    """The OpenVINO build quantised to int8, built into the cache beside it if needed
+    (named after the float32 build and the NNCF release)."""
+    from scanner.embed.int8 import build_int8_folder, nncf_version
+
+    source = openvino_model_folder(spec, cache)
+    out = source.with_name(f"{source.name}-int8-nncf-{nncf_version()}")
+    build_int8_folder(spec, source, out)
+    return out
+
+
+def resolve_backend(spec: ModelSpec, backend: str = "") -> str:
+    """The backend a model runs on: the one asked for, else the registry's first. Should
+    a registry make int8 a model's default while its build cannot be made here (no nncf,
+    or no calibration corpus in ../shared), float32 OpenVINO is used instead, with a
+    warning: the vectors then go under the float32 key, so nothing is mixed."""
+    if backend or not spec.backends:
+        return backend
+    if spec.backends[0] == INT8_BACKEND and "openvino" in spec.backends:
+        from scanner.embed.int8 import int8_unavailable
+
+        if int8_unavailable():
+            return "openvino"
+    return spec.backends[0]
+
+
+def embedding_key(model_id: str, backend: str = "") -> str:
+    """What a model's vectors are stored under on this backend ("": the model's default):
+    the model id, plus "+int8" for the int8 build. Float32 backends (openvino, torch)
+    give the same vectors (cosine 1.0000) and share the key."""
+    specs, _ = load_registry()
+    spec = specs.get(model_id)
+    if spec is None or not spec.backends:  # the hashing model; or a store's own model name,
+        return model_id  # which can be read but not embedded with (load_embedder says so)
+    return f"{model_id}+int8" if resolve_backend(spec, backend) == INT8_BACKEND else model_id
+
+
+def stored_model(config: Config) -> str:
+    """What the configured model's vectors, and the assignments, topics, terms, signals
+    and calibrator made from them, are stored under: the model id, plus "+int8" on the
+    int8 backend. Every storage key of the configured model goes through here."""
+    return embedding_key(config.model, config.embed_backend)

@@ -13,7 +13,15 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from scanner.embed.registry import ModelSpec, model_folder, model_spec, openvino_model_folder
+from scanner.embed.registry import (
+    INT8_BACKEND,
+    ModelSpec,
+    int8_model_folder,
+    model_folder,
+    model_spec,
+    openvino_model_folder,
+    resolve_backend,
+)
 from scanner.embed.st_backend import SentenceTransformerEmbedder
 from scanner.errors import ConfigError
 
@@ -32,11 +40,18 @@ def item_text(item: dict[str, Any]) -> str:
 
 
 
+def key_of(embedder: Any) -> str:
+    """What an embedder's vectors are stored under: its `key`, else its model id."""
+    return str(getattr(embedder, "key", "") or embedder.spec.id)
+
+
+
 class Embedder(Protocol):
     """What every embedding backend offers."""
 
     spec: ModelSpec
-    backend: str  # "openvino", "torch" or "hashing"
+    backend: str  # "openvino", "openvino-int8", "torch" or "hashing"
+    key: str  # what the vectors are stored under (registry.embedding_key)
 
     def embed(self, texts: Sequence[str], role: str = "passage") -> np.ndarray:
         """Normalised float32 vectors, one row per text; role is 'passage' or 'query'."""
@@ -51,6 +66,7 @@ class HashingEmbedder:
 
     def __init__(self, spec: ModelSpec) -> None:
         self.spec = spec
+        self.key = spec.id
 
     def embed(self, texts: Sequence[str], role: str = "passage") -> np.ndarray:
         out = np.zeros((len(texts), self.spec.dimension), dtype=np.float32)
@@ -69,20 +85,23 @@ def load_embedder(model_id: str, threads: int | None = None, cache: Path | None 
                   backend: str = "") -> Embedder:
     """An embedder for a registry model (building its files first when needed).
 
-    backend: "torch", "openvino", or "" for the model's default (the registry's first).
+    backend: "openvino", "openvino-int8", "torch", or "" for the model's default (the
+    registry's first). The embedder's `key` is what its vectors are stored under.
     """
     spec = model_spec(model_id)
     if spec.loader == "hashing":
         return HashingEmbedder(spec)
-    backend = backend or spec.backends[0]
+    backend = resolve_backend(spec, backend)
     if backend not in spec.backends:
         raise ConfigError(f"model {spec.id} cannot run on backend {backend!r}; it runs on "
                           f"{', '.join(spec.backends)}")
     threads = threads or max(1, os.cpu_count() or 1)
-    if backend == "openvino":
+    if backend in ("openvino", INT8_BACKEND):
         from scanner.embed.openvino import OpenVinoEmbedder
 
-        return OpenVinoEmbedder(spec, openvino_model_folder(spec, cache), threads)
+        folder = (int8_model_folder if backend == INT8_BACKEND else openvino_model_folder)(
+            spec, cache)
+        return OpenVinoEmbedder(spec, folder, threads, backend=backend)
     return SentenceTransformerEmbedder(spec, model_folder(spec, cache), threads)
 
 
@@ -116,7 +135,7 @@ def embed_new_items(
     memory stays bounded by the chunk size whatever the backlog.
     """
     started = time.monotonic()
-    model_id = embedder.spec.id
+    model_id = key_of(embedder)
     reused = store.count_embeddings(model_id)
     todo = store.count_missing_embeddings(model_id)
     if limit is not None:

@@ -29,6 +29,7 @@ class SentenceTransformerEmbedder:
         hf_logging.set_verbosity_error()  # the unused pooler's "missing weights" report
         torch.set_num_threads(threads)
         self.spec = spec
+        self.key = spec.id  # float32: the same vectors as openvino, one key
         self.batch_size = batch_size
         started = time.monotonic()
         self.model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)

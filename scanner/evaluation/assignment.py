@@ -21,7 +21,7 @@ import numpy as np
 
 from scanner.assign import Calibrator, Evidence, Scorer
 from scanner.assign.calibrator import CALIBRATOR_C
-from scanner.embed import item_text
+from scanner.embed import item_text, key_of
 from scanner.errors import ConfigError
 
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.10, 0.91, 0.05))
@@ -222,7 +222,7 @@ def figures(labelled: LabelledItems, predicted: np.ndarray) -> dict[str, Any]:
 def _details(scorer: Scorer, labelled: LabelledItems, **extra: Any) -> dict[str, Any]:
     return {"date": datetime.now(UTC).date().isoformat(), "labels": labelled.source,
             "labels_digest": labelled.digest, "taxonomy": scorer.taxonomy.version,
-            "model": scorer.embedder.spec.id, **extra}
+            "model": key_of(scorer.embedder), **extra}
 
 
 def evaluate_assignment(scorer: Scorer, labelled: LabelledItems, vectors: np.ndarray,
@@ -246,7 +246,7 @@ def evaluate_assignment(scorer: Scorer, labelled: LabelledItems, vectors: np.nda
     final_threshold = choose_threshold(evidence, labels, field_ids, C, folds, seed)
     final = Calibrator(C=C, threshold=final_threshold).fit(evidence, labels, field_ids)
     final.taxonomy_version_ = scorer.taxonomy.version
-    final.model_ = scorer.embedder.spec.id
+    final.model_ = key_of(scorer.embedder)
     report = AssignmentReport(
         micro_f1=got["micro"], macro_f1=got["macro"], per_field=got["per_field"],
         thresholds=thresholds, final_threshold=final_threshold, items=got["items"],

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from scanner.embed.registry import stored_model
 from scanner.errors import ConfigError
 from scanner.run.context import RunContext
 from scanner.run.stages import shipped_calibrator_file
@@ -93,7 +94,7 @@ def evaluate_assignment_stage(ctx: RunContext, labels: str, folds: int = 5,
     started = time.monotonic()
     report, _, taxonomy = assignment_evaluation(ctx, labels, folds, seed, id_labels)
     return {"stage": "evaluate-assign", "status": "ok", "labels": labels,
-            "model": ctx.config.model, "taxonomy": taxonomy.version, "items": report.items,
+            "model": stored_model(ctx.config), "taxonomy": taxonomy.version, "items": report.items,
             "micro_f1": {k: round(v, 4) for k, v in report.micro_f1.items()},
             "macro_f1": {k: round(v, 4) for k, v in report.macro_f1.items()},
             "crosslingual": report.details["crosslingual"],
@@ -118,6 +119,7 @@ def backtest_run(ctx: RunContext, store: Store, corpus_name: str, shared: str, s
     )
 
     config = ctx.config
+    model = stored_model(config)  # MODEL, or MODEL+int8
     if corpus_name in PROTOCOLS:
         preset, relative, default_cutoffs, horizon, months = PROTOCOLS[corpus_name]
         path = Path(shared) / relative
@@ -141,9 +143,9 @@ def backtest_run(ctx: RunContext, store: Store, corpus_name: str, shared: str, s
     except ConfigError:
         calibrator = None
         if say:
-            say(f"no trained calibrator for {config.model}: fields are not ranked, topics only")
+            say(f"no trained calibrator for {model}: fields are not ranked, topics only")
     corpus = load_corpus(
-        store, path, preset, config.model, sample, seed, ctx.embedder,
+        store, path, preset, model, sample, seed, ctx.embedder,
         mapping=mapping, kind=kind,
         progress=(lambda done, total: say(f"embedded {done}/{total}")
                   if done % 5120 == 0 or done == total else None) if say else None,
@@ -161,7 +163,7 @@ def backtest_run(ctx: RunContext, store: Store, corpus_name: str, shared: str, s
                 f"({result['future_unattached']:.1%} unattached), "
                 f"{result['topics']} topics, {result['grew_2x']} grew 2x")
     header = (f"Backtest on {relative} ({len(corpus.dates)} items, sample seed {seed}), "
-              f"model {config.model}, periods of {months} months x {periods}, "
+              f"model {model}, periods of {months} months x {periods}, "
               f"horizon {horizon} d.")
     fields = format_field_table(results)
     with_fields = int(corpus.fields.any(axis=1).sum()) if corpus.fields is not None else 0

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner import progress
+from scanner.embed.registry import stored_model
 from scanner.errors import ConfigError
 from scanner.ingest import SourceResult, load_sources, pull_sources, select_sources
 from scanner.run.context import RunContext
@@ -51,7 +52,7 @@ def embed_stage(ctx: RunContext, limit: int | None = None) -> dict[str, Any]:
     from scanner.embed import embed_new_items
 
     started = time.monotonic()
-    model = ctx.config.model
+    model = stored_model(ctx.config)  # MODEL, or MODEL+int8: never mixed in a store
     progress.report("embed", 0)
     if ctx.store.count_missing_embeddings(model) == 0:  # skip loading the model
         return {"stage": "embed", "status": "ok", "model": model, "embedded": 0,
@@ -69,10 +70,11 @@ def shipped_calibrator_file(ctx: RunContext) -> Path:
     ConfigError saying how to train it when there is none."""
     from scanner.assign import calibrator_path
 
-    path = calibrator_path(ctx.taxonomy.version, ctx.config.model)
+    model = stored_model(ctx.config)
+    path = calibrator_path(ctx.taxonomy.version, model)
     if not path.is_file():
         raise ConfigError(f"no trained calibrator {path} for taxonomy {ctx.taxonomy.version} "
-                          f"and model {ctx.config.model}: run `scanner evaluate assign --save`")
+                          f"and model {model}: run `scanner evaluate assign --save`")
     return path
 
 
@@ -84,7 +86,7 @@ def assign_stage(ctx: RunContext, limit: int | None = None) -> dict[str, Any]:
     progress.report("assign", 0)
     key = ctx.taxonomy_key
     path = shipped_calibrator_file(ctx)
-    if ctx.store.count_items_needing_assignment(key, ctx.config.model) == 0:
+    if ctx.store.count_items_needing_assignment(key, stored_model(ctx.config)) == 0:
         return {"stage": "assign", "status": "ok", "taxonomy": key, "assigned": 0,
                 "with_fields": 0, "seconds": _seconds(started)}
     result = assign_items(ctx.store, Scorer(ctx.taxonomy, ctx.embedder()),
@@ -107,13 +109,14 @@ def topics_stage(ctx: RunContext, full: bool = False) -> dict[str, Any]:
                 "seconds": _seconds(started)}
     vocabulary = [w for f in ctx.taxonomy.active_fields
                   for w in (f.zh, *f.keywords_zh, *f.aliases_zh)]
-    scopes = update_topics(ctx.store, ctx.config.topics, ctx.config.model, ctx.taxonomy_key,
+    model = stored_model(ctx.config)
+    scopes = update_topics(ctx.store, ctx.config.topics, model, ctx.taxonomy_key,
                            _run_date(ctx), ctx.run_id or "", full, vocabulary)
     events: dict[str, int] = {}
     for scope in scopes:
         for kind, n in scope["events"].items():
             events[kind] = events.get(kind, 0) + n
-    return {"stage": "topics", "status": "ok", "model": ctx.config.model,
+    return {"stage": "topics", "status": "ok", "model": model,
             "modes": {s["scope"]: s["mode"] for s in scopes},
             "items": sum(s["items"] for s in scopes), "topics": sum(s["topics"] for s in scopes),
             "unassigned": sum(s["unassigned"] for s in scopes),
@@ -130,7 +133,7 @@ def terms_stage(ctx: RunContext, rebuild: bool = False) -> dict[str, Any]:
     vocabulary = [w for f in ctx.taxonomy.active_fields
                   for w in (f.zh, *f.keywords_zh, *f.aliases_zh)]
     result = terms_run(ctx.store, ctx.config.terms, _run_date(ctx), ctx.taxonomy_key,
-                       ctx.config.model, vocabulary, rebuild)
+                       stored_model(ctx.config), vocabulary, rebuild)
     return {"stage": "terms", "status": "ok", **result, "seconds": _seconds(started)}
 
 
@@ -170,7 +173,7 @@ def signals_stage(ctx: RunContext) -> dict[str, Any]:
     started = time.monotonic()
     progress.report("signals", 0)
     meta: dict[str, Any] = {}
-    lists = compute_signals(ctx.store, ctx.taxonomy, ctx.taxonomy_key, ctx.config.model,
+    lists = compute_signals(ctx.store, ctx.taxonomy, ctx.taxonomy_key, stored_model(ctx.config),
                             ctx.config.signals, _run_date(ctx), ctx.config.topics.window_days,
                             meta)
     top = {name: [r["entity_id"] for r in rows[:3]] for name, rows in lists.items()}

@@ -105,3 +105,5 @@ def test_threads_are_pinned_only_when_the_process_has_every_core() -> None:
     assert cpu_settings(cores)["INFERENCE_NUM_THREADS"] == cores
     if cores > 1:  # a Dask worker of one thread among several must not claim core 0
         assert cpu_settings(1)["ENABLE_CPU_PINNING"] is False
+    assert "NUM_STREAMS" not in cpu_settings(1)  # one thread: one stream
+    assert cpu_settings(2)["NUM_STREAMS"] == 2

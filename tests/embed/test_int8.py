@@ -1,0 +1,168 @@
+"""The opt-in int8 backend and length-sorted batches: int8 vectors (and what is made from
+them) kept apart by key, float32 the default, an int8 run without a calibrator refused
+clearly, input order kept, a damaged int8 build rebuilt (slow: it quantises)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scanner.config import load_config
+from scanner.embed import (
+    embed_new_items,
+    embedding_key,
+    load_embedder,
+    model_spec,
+    openvino_model_folder,
+    stored_model,
+)
+from scanner.embed.openvino import DESCRIPTION, OpenVinoEmbedder
+from scanner.embed.service import HashingEmbedder
+from scanner.errors import ConfigError
+from scanner.run import RunContext, assign_stage
+from scanner.store import Store
+from tests.embed.test_embed import _items
+from tests.support.paths import shared_path
+
+INT8 = {"SCANNER_EMBED_BACKEND": "openvino-int8"}
+
+
+def test_int8_and_float32_vectors_are_stored_under_their_own_keys(tmp_path: Path) -> None:
+    assert embedding_key("multilingual-e5-small", "openvino-int8") == \
+        "multilingual-e5-small+int8"
+    for backend in ("", "openvino", "torch"):  # the same float32 vectors: one key
+        assert embedding_key("multilingual-e5-small", backend) == "multilingual-e5-small"
+    assert embedding_key("hashing-test", "openvino-int8") == "hashing-test"  # no backends
+    assert stored_model(load_config(environ=INT8)) == "multilingual-e5-small+int8"
+    assert stored_model(load_config(environ={"SCANNER_EMBED_BACKEND": "openvino"})) == \
+        "multilingual-e5-small"
+    assert stored_model(load_config(environ={})) == "multilingual-e5-small"
+
+    store = Store(tmp_path / "s.db")
+    store.upsert_items(_items(12))
+    float32, int8 = HashingEmbedder(model_spec("hashing-test")), \
+        HashingEmbedder(model_spec("hashing-test"))
+    float32.key, int8.key = "m", "m+int8"  # what the two OpenVINO builds are stored under
+    assert embed_new_items(store, float32).embedded == 12
+    second = embed_new_items(store, int8, limit=5)  # no float32 vector is taken for int8
+    assert second.embedded == 5 and second.reused == 0 and second.model == "m+int8"
+    assert store.count_embeddings("m") == 12 and store.count_embeddings("m+int8") == 5
+    assert store.count_missing_embeddings("m+int8") == 7
+    assert store.count_missing_embeddings("m") == 0
+    store.close()
+
+
+def test_int8_is_opt_in_and_checked_like_the_other_backends() -> None:
+    for model_id in ("multilingual-e5-small", "multilingual-e5-small-fast"):
+        spec = model_spec(model_id)
+        assert spec.backends[0] == "openvino" and "openvino-int8" in spec.backends
+    assert load_config(environ=INT8).embed_backend == "openvino-int8"
+    with pytest.raises(ConfigError, match="embed_backend 'int8' is neither"):
+        load_config(environ={"SCANNER_EMBED_BACKEND": "int8"})
+
+
+def test_an_int8_run_without_a_trained_calibrator_says_how_to_train_one(
+        tmp_path: Path) -> None:
+    config = replace(load_config(environ=INT8), db_path=tmp_path / "s.db")
+    with RunContext(config) as ctx, pytest.raises(
+            ConfigError, match=r"no trained calibrator .*multilingual-e5-small\+int8\.json .*"
+                               r"model multilingual-e5-small\+int8: run `scanner evaluate "
+                               r"assign --save`"):
+        assign_stage(ctx)
+    assert not ctx.has_embedder  # refused before the model is loaded
+
+
+def test_length_sorted_batches_keep_the_input_order() -> None:
+    embedder = load_embedder("multilingual-e5-small", 2, backend="openvino")
+    assert isinstance(embedder, OpenVinoEmbedder) and embedder.sort_by_length
+    assert embedder.key == "multilingual-e5-small"
+    dev = json.loads(shared_path("labels", "dev.jsonl").read_text().splitlines()[0])
+    long = f"{dev['title']}. {dev['text']}"
+    texts = ["x", long, "量子计算", long[:300], "", "fusion " * 900, "脑机接口临床试验取得进展",
+             long[:120], "a"]  # short and long, mixed: sorting moves every one
+    counts = embedder.token_counts(texts)
+    encodings = embedder._encode(texts, "passage")
+    widths = [a["input_ids"].shape[1] for _, a in embedder.batches(encodings)]
+    rows = [list(r) for r, _ in embedder.batches(encodings)]
+    assert sorted(i for r in rows for i in r) == list(range(len(texts)))  # each text once
+    assert [counts[r[0]] for r in rows] == sorted((counts[r[0]] for r in rows), reverse=True)
+    assert all(w == -(-max(counts[i] for i in r) // 8) * 8 for w, r in zip(widths, rows,
+                                                                             strict=True))
+    sorted_vectors = embedder.embed(texts)
+    embedder.sort_by_length = False
+    try:
+        unsorted_widths = [a["input_ids"].shape[1] for _, a in embedder.batches(encodings)]
+        unsorted_vectors = embedder.embed(texts)
+    finally:
+        embedder.sort_by_length = True
+    assert sum(widths) < sum(unsorted_widths)  # less padding
+    assert (sorted_vectors * unsorted_vectors).sum(axis=1).min() >= 0.99999
+    one_by_one = np.vstack([embedder.embed([t]) for t in texts])  # each text alone
+    assert (sorted_vectors * one_by_one).sum(axis=1).min() >= 0.99999
+
+
+@pytest.mark.slow
+def test_a_damaged_int8_build_is_rebuilt_with_the_same_bytes(tmp_path: Path) -> None:
+    pytest.importorskip("nncf")
+    from scanner.embed.build import folder_digest, folder_intact
+    from scanner.embed.int8 import build_int8_folder, calibration_texts
+
+    shared_path("corpus", "news_zh_2022_2024.parquet")
+    spec = model_spec("multilingual-e5-small")
+    source = openvino_model_folder(spec)
+    out = tmp_path / "int8"
+    # a small calibration set (2 texts a language and the prototypes), for the test's time
+    first = build_int8_folder(spec, source, out, per_language=2)
+    description = json.loads((out / DESCRIPTION).read_text())
+    assert description["precision"] == "int8" and description["calibration"]["texts"] == \
+        4 + len(calibration_texts(2)[1])
+    assert "FakeQuantize" in (out / "model.xml").read_text()
+    weights = out / "model.bin"
+    weights.write_bytes(weights.read_bytes()[:1000])  # cut short after the build
+    assert not folder_intact(out)
+    assert build_int8_folder(spec, source, out, per_language=2) == first  # another process
+    assert folder_digest(out) == first and not (tmp_path / "int8.partial").exists()
+    int8 = OpenVinoEmbedder(spec, out, 2, backend="openvino-int8")
+    assert int8.key == "multilingual-e5-small+int8"
+    float32 = OpenVinoEmbedder(spec, source, 2)
+    texts = ["可控核聚变托卡马克装置实现长脉冲运行", "tokamak fusion device long-pulse plasma"]
+    assert (int8.embed(texts) * float32.embed(texts)).sum(axis=1).min() > 0.98
+
+
+def test_an_int8_default_without_its_calibration_corpus_falls_back_to_float32(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import scanner.embed.int8 as embed_int8
+    from scanner.embed.registry import resolve_backend
+
+    spec = model_spec("multilingual-e5-small")
+    spec = replace(spec, backends=("openvino-int8", "openvino", "torch"))  # were it default
+    monkeypatch.setattr(embed_int8, "SHARED_CORPUS", tmp_path)  # no ../shared
+    embed_int8.int8_unavailable.cache_clear()
+    try:
+        assert resolve_backend(spec) == "openvino"  # and the float32 key, so no mixing
+        assert embed_int8.int8_unavailable()  # the corpus (or nncf) is missing here
+        assert "int8 embedding backend unavailable" in capsys.readouterr().err
+        assert resolve_backend(spec, "openvino-int8") == "openvino-int8"  # asked for: kept
+        with pytest.raises(ConfigError, match=r"calibrates on .* which is missing"):
+            embed_int8.calibration_texts(2, tmp_path)
+    finally:
+        embed_int8.int8_unavailable.cache_clear()
+
+
+def test_without_nncf_the_int8_backend_says_how_to_install_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.metadata
+
+    import scanner.embed.int8 as embed_int8
+
+    def missing(name: str) -> str:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", missing)
+    with pytest.raises(ConfigError, match=r"horizon-scanner\[int8\]"):
+        embed_int8.nncf_version()
