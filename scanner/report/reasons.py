@@ -26,6 +26,8 @@ _LEFT_OUT_ZH = (
     (re.compile(r"(\d+) items in its periods \(needs (\d+)\)"), r"统计期内仅 \1 条（需 \2 条）"),
     (re.compile(r"its weight is 0 in the config"), "配置中权重为 0"),
     (re.compile(r"no items in the run's periods"), "统计期内没有条目"),
+    (re.compile(r"its items end in (\d{4}-\d{2}), before the run's periods \((\S+) to (\S+)\): "
+                r"nothing to judge them by"), r"条目止于 \1，早于统计期（\2 至 \3），无从判断"),
 )
 
 
@@ -40,8 +42,8 @@ def left_out_text(reason: str, lang: str) -> str:
 
 
 _WARNING_ZH = (
-    (re.compile(r"^(\w+) is too thin to judge and stays out of the composites: (.*)$"),
-     lambda m: f"{stream_name(m.group(1), 'zh')}数据过少，未计入综合指标："
+    (re.compile(r"^(\w+) stays out of the composites: (.*)$"),
+     lambda m: f"{stream_name(m.group(1), 'zh')}未计入综合指标："
                f"{left_out_text(m.group(2), 'zh')}"),
 )
 

@@ -63,9 +63,14 @@ def executive_summary(data: dict[str, Any]) -> list[dict[str, Any]]:
     if falling:
         out.append(_line("fell", "下降：", "Falling:", "#fields", [
             _entity(r, "fields", f"x{r['indicators']['growth']:.2f}") for r in falling]))
+    # worth a look only when the topic carries one of the run's emerging terms: a big
+    # rising cluster of generic words is not a candidate (issue 18)
+    from scanner.report.build import topics_with_terms
+
+    carrying = topics_with_terms(data.get("terms") or {})
     candidates = [r for r in lists["watchlist"] if r["indicators"].get("emerging", True)
                   and r["indicators"].get("growth", 0) > 1
-                  and r["support"] >= CANDIDATE_ITEMS][:3]
+                  and r["support"] >= CANDIDATE_ITEMS and r["entity_id"] in carrying][:3]
     if candidates:
         out.append(_line("outside", "值得关注的分类外候选：", "Out-of-taxonomy candidates "
                          "worth a look:", "#watchlist",

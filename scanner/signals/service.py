@@ -211,8 +211,8 @@ def period_meta(choice: PeriodChoice, periods: list[str], totals: dict[str, np.n
                              f"its items end in {info['last']}, before the run's periods "
                              f"({periods[0]} to {periods[-1]}): nothing to judge them by")}
     warnings = list(choice.warnings)
-    warnings += [f"{kind} is too thin to judge and stays out of the composites: "
-                 f"{s['left_out']}" for kind, s in streams.items() if not s["entered"]]
+    warnings += [f"{kind} stays out of the composites: {s['left_out']}"
+                 for kind, s in streams.items() if not s["entered"]]
     return {"period": choice.period, "periods": periods, "period_chosen": choice.chosen,
             "period_reason": choice.reason, "streams": streams, "warnings": warnings}
 
