@@ -8,7 +8,6 @@ learns how far such scores can be trusted on unseen items, not on memorised ones
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,16 +21,21 @@ LEARNED = ("probe", "centroid_cos", "none_probe")
 PROBE_ALPHA = 0.3
 
 
-@dataclass
 class FieldProbes:
     """One ridge probe per field (targets +1/-1, closed form, all fields at once), one more
     for "no field at all" (general science, general AI, round-ups), and the unit mean
-    vector of each field's positives."""
+    vector of each field's positives. `__init__` stores the penalty; `fit` (or
+    `from_dict`) sets the learned state."""
 
-    alpha: float = PROBE_ALPHA
-    coef_: np.ndarray | None = None  # [dim x fields + 1]; the last column: no field
-    intercept_: np.ndarray | None = None  # [fields + 1]
-    centroids_: np.ndarray | None = None  # [fields x dim]; zero rows for fields without one
+    coef_: np.ndarray  # [dim x fields + 1]; the last column: no field
+    intercept_: np.ndarray  # [fields + 1]
+    centroids_: np.ndarray  # [fields x dim]; zero rows for fields without one
+
+    def __init__(self, alpha: float = PROBE_ALPHA) -> None:
+        self.alpha = alpha
+
+    def __repr__(self) -> str:
+        return f"FieldProbes(alpha={self.alpha})"
 
     def fit(self, vectors: np.ndarray, labels: np.ndarray) -> FieldProbes:
         """Fit on [items x dim] vectors and [items x fields] 0/1 labels."""
@@ -52,7 +56,7 @@ class FieldProbes:
     def scores(self, vectors: np.ndarray) -> np.ndarray:
         """[items x fields x LEARNED]: probe output, cosine to the positive centroid and the
         no-field probe's output (the same for every field of an item)."""
-        if self.coef_ is None or self.intercept_ is None or self.centroids_ is None:
+        if not hasattr(self, "coef_"):
             raise ValueError("the field probes are not fitted")
         x = np.asarray(vectors, dtype=np.float32)
         probe = x @ self.coef_.astype(np.float32) + self.intercept_.astype(np.float32)
@@ -62,7 +66,7 @@ class FieldProbes:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able parameters (rounded to 6 decimals)."""
-        if self.coef_ is None or self.intercept_ is None or self.centroids_ is None:
+        if not hasattr(self, "coef_"):
             raise ValueError("the field probes are not fitted")
         return {"alpha": self.alpha, "coef": np.round(self.coef_.T, 6).tolist(),
                 "intercept": np.round(self.intercept_, 6).tolist(),
@@ -71,9 +75,11 @@ class FieldProbes:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FieldProbes:
         """Rebuild from to_dict output."""
-        return cls(alpha=data["alpha"], coef_=np.array(data["coef"]).T,
-                   intercept_=np.array(data["intercept"]),
-                   centroids_=np.array(data["centroids"]))
+        probes = cls(alpha=data["alpha"])
+        probes.coef_ = np.array(data["coef"]).T
+        probes.intercept_ = np.array(data["intercept"])
+        probes.centroids_ = np.array(data["centroids"])
+        return probes
 
 
 def out_of_fold(vectors: np.ndarray, labels: np.ndarray, folds: int = 5, seed: int = 0,

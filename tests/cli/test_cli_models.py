@@ -1,0 +1,38 @@
+"""`scanner embed`, `models` and `assign` from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from scanner.cli import cli
+from tests.support.paths import shared_path
+
+
+def test_embed_models_and_stats_commands(tmp_path: Path) -> None:
+    db = str(tmp_path / "s.db")
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["models", "list"])
+    assert listed.exit_code == 0 and "(default)" in listed.output
+    path = shared_path("corpus", "news_zh_2022_2024.parquet")
+    runner.invoke(cli, ["--db", db, "import", str(path), "--limit", "30"])
+    result = runner.invoke(cli, ["--db", db, "embed", "--model", "hashing-test"])
+    assert result.exit_code == 0 and "30 texts embedded with hashing-test" in result.output
+    assert "backend: hashing" in result.output
+    again = runner.invoke(cli, ["--db", db, "embed", "--model", "hashing-test"])
+    assert "0 texts embedded" in again.output and "30 vectors" in again.output
+    stats = json.loads(runner.invoke(cli, ["--db", db, "db", "stats", "--json"]).output)
+    assert stats["embeddings_by_model"] == {"hashing-test": 30}
+    bad = runner.invoke(cli, ["--db", db, "embed", "--model", "nope"])
+    assert bad.exit_code == 1 and "unknown model 'nope'" in bad.output
+
+
+def test_assign_without_a_calibrator_says_how_to_make_one(tmp_path: Path) -> None:
+    result = CliRunner(env={"SCANNER_MODEL": "hashing-test"}).invoke(
+        cli, ["--db", str(tmp_path / "s.db"), "assign"])
+    assert result.exit_code == 1
+    assert "no trained calibrator" in result.output and "evaluate assign --save" in result.output
+
+
