@@ -75,8 +75,7 @@ def night(n_old: int, n_arxiv: int, n_news: int) -> None:
     items = [row_to_item(r, presets["arxiv-cs-daily"], "bench-arxiv", now) for r in arxiv]
     news_items = [row_to_item(r, presets["news-zh"], "bench-news", now) for r in news]
     taxonomy = load_taxonomy(Config().taxonomy_file)
-    vocabulary = [w for f in taxonomy.active_fields for w in (f.zh, *f.keywords_zh,
-                                                              *f.aliases_zh)]
+    vocabulary = taxonomy.chinese_terms
     with tempfile.TemporaryDirectory() as folder, Store(Path(folder) / "s.db") as store:
         store.upsert_items([i for i in items[:n_old] if i])
         segmenter = ChineseSegmenter(vocabulary)

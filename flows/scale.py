@@ -24,7 +24,6 @@ from prefect.cache_policies import NO_CACHE
 import flows  # noqa: F401  (offline Prefect settings, before prefect is imported)
 from scanner import progress
 from scanner.config import Config
-from scanner.embed import stored_model
 from scanner.errors import ConfigError
 from scanner.run import RunContext, embed_stage
 from scanner.run import batches as embed_batches
@@ -105,7 +104,7 @@ def embed_mapped(ctx: RunContext, batch_size: int = 256, wave_batches: int = 16
             embedded += len(hashes)
             progress.report("embed", embedded, max(pending, embedded))
     seconds = time.monotonic() - started
-    return {"stage": "embed", "status": "ok", "model": stored_model(config),
+    return {"stage": "embed", "status": "ok", "model": ctx.stored_model,
             "runner": config.dask,
             "embedded": embedded, "waves": waves,
             "items_per_s": round(embedded / seconds, 2) if seconds else 0.0,

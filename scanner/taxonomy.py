@@ -125,6 +125,12 @@ class Taxonomy:
         """Fields that are not retired, in file order."""
         return [f for f in self.fields.values() if f.status == "active"]
 
+    @property
+    def chinese_terms(self) -> list[str]:
+        """The active fields' Chinese names, keywords and aliases: the words Chinese
+        segmentation (topic keywords, emerging terms) keeps whole."""
+        return [w for f in self.active_fields for w in (f.zh, *f.keywords_zh, *f.aliases_zh)]
+
     def pathway(self, field_id: str, pathway_id: str) -> Pathway | None:
         """A pathway by field and id."""
         return next((p for p in self.fields[field_id].pathways if p.id == pathway_id), None)

@@ -43,8 +43,7 @@ def evaluate_terms(ctx: click.Context, corpus: str, shared: Path, maps: tuple[st
 
     config = config_of(ctx)
     taxonomy = load_taxonomy(config.taxonomy_file)
-    vocabulary = [w for f in taxonomy.active_fields for w in (f.zh, *f.keywords_zh,
-                                                              *f.aliases_zh)]
+    vocabulary = taxonomy.chinese_terms
     try:
         result = backtest_terms(corpus, shared, config.terms, cutoffs, top,
                                 known.read_text(encoding="utf-8") if known else None,

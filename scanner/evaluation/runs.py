@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from scanner.embed.registry import stored_model
 from scanner.errors import ConfigError
 from scanner.run.context import RunContext
 from scanner.run.stages import shipped_calibrator_file
@@ -94,7 +93,7 @@ def evaluate_assignment_stage(ctx: RunContext, labels: str, folds: int = 5,
     started = time.monotonic()
     report, _, taxonomy = assignment_evaluation(ctx, labels, folds, seed, id_labels)
     return {"stage": "evaluate-assign", "status": "ok", "labels": labels,
-            "model": stored_model(ctx.config), "taxonomy": taxonomy.version, "items": report.items,
+            "model": ctx.stored_model, "taxonomy": taxonomy.version, "items": report.items,
             "micro_f1": {k: round(v, 4) for k, v in report.micro_f1.items()},
             "macro_f1": {k: round(v, 4) for k, v in report.macro_f1.items()},
             "crosslingual": report.details["crosslingual"],
@@ -119,7 +118,7 @@ def backtest_run(ctx: RunContext, store: Store, corpus_name: str, shared: str, s
     )
 
     config = ctx.config
-    model = stored_model(config)  # MODEL, or MODEL+int8
+    model = ctx.stored_model  # MODEL, or MODEL+int8
     if corpus_name in PROTOCOLS:
         preset, relative, default_cutoffs, horizon, months = PROTOCOLS[corpus_name]
         path = Path(shared) / relative

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 from scanner import progress
-from scanner.embed.registry import stored_model
 from scanner.errors import ConfigError
 from scanner.ingest import import_dump, load_sources, pull_date_range, select_sources
 from scanner.run.context import RunContext
@@ -60,7 +59,7 @@ def backfill_stage(ctx: RunContext, path: str, chunk_rows: int = 20_000,
     from scanner.embed import embed_new_items
 
     def in_process() -> int:
-        if not ctx.store.count_missing_embeddings(stored_model(ctx.config)):
+        if not ctx.store.count_missing_embeddings(ctx.stored_model):
             return 0
         return embed_new_items(ctx.store, ctx.embedder(), progress=lambda done, total:
                                progress.report("embed", done, total)).embedded

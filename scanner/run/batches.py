@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from scanner.config import Config
-from scanner.embed.registry import stored_model
 from scanner.run.context import RunContext
 
 
@@ -20,13 +19,13 @@ def pending_embedding_batches(ctx: RunContext, batch_size: int = 256, max_batche
     A wave holds at most max_batches batches, so memory stays bounded by the wave
     whatever the backlog; call again after saving a wave to get the next one.
     """
-    pending = ctx.store.missing_embeddings(stored_model(ctx.config), batch_size * max_batches)
+    pending = ctx.store.missing_embeddings(ctx.stored_model, batch_size * max_batches)
     return [pending[i:i + batch_size] for i in range(0, len(pending), batch_size)]
 
 
 def count_pending_embeddings(ctx: RunContext) -> int:
     """How many stored texts have no vector for the configured model."""
-    return int(ctx.store.count_missing_embeddings(stored_model(ctx.config)))
+    return int(ctx.store.count_missing_embeddings(ctx.stored_model))
 
 
 def embed_batch(config: Config, batch: Sequence[dict[str, Any]]) -> tuple[list[str], Any]:
@@ -48,4 +47,4 @@ def _process_embedder(model: str, threads: int | None, cache: str, backend: str)
 
 def save_embedding_batch(ctx: RunContext, hashes: Sequence[str], vectors: Any) -> None:
     """Store one batch's vectors (in one transaction)."""
-    ctx.store.save_embeddings(stored_model(ctx.config), hashes, vectors)
+    ctx.store.save_embeddings(ctx.stored_model, hashes, vectors)

@@ -51,6 +51,14 @@ class RunContext:
         """The taxonomy's content key (assignments are stored under it)."""
         return taxonomy_key(self.taxonomy)
 
+    @cached_property
+    def stored_model(self) -> str:
+        """What this run's vectors, assignments, topics, terms and signals are stored
+        under (scanner.embed.stored_model; the registry is read once per run)."""
+        from scanner.embed.registry import stored_model
+
+        return stored_model(self.config)
+
     @property
     def store(self) -> Store:
         """The run's store handle, opened (and its schema checked) once."""

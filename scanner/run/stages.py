@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from scanner import progress
-from scanner.embed.registry import stored_model
 from scanner.errors import ConfigError
 from scanner.ingest import SourceResult, load_sources, pull_sources, select_sources
 from scanner.run.context import RunContext
@@ -52,7 +51,7 @@ def embed_stage(ctx: RunContext, limit: int | None = None) -> dict[str, Any]:
     from scanner.embed import embed_new_items
 
     started = time.monotonic()
-    model = stored_model(ctx.config)  # MODEL, or MODEL+int8: never mixed in a store
+    model = ctx.stored_model  # MODEL, or MODEL+int8: never mixed in a store
     progress.report("embed", 0)
     if ctx.store.count_missing_embeddings(model) == 0:  # skip loading the model
         return {"stage": "embed", "status": "ok", "model": model, "embedded": 0,
@@ -70,7 +69,7 @@ def shipped_calibrator_file(ctx: RunContext) -> Path:
     ConfigError saying how to train it when there is none."""
     from scanner.assign import calibrator_path
 
-    model = stored_model(ctx.config)
+    model = ctx.stored_model
     path = calibrator_path(ctx.taxonomy.version, model)
     if not path.is_file():
         raise ConfigError(f"no trained calibrator {path} for taxonomy {ctx.taxonomy.version} "
@@ -86,7 +85,7 @@ def assign_stage(ctx: RunContext, limit: int | None = None) -> dict[str, Any]:
     progress.report("assign", 0)
     key = ctx.taxonomy_key
     path = shipped_calibrator_file(ctx)
-    if ctx.store.count_items_needing_assignment(key, stored_model(ctx.config)) == 0:
+    if ctx.store.count_items_needing_assignment(key, ctx.stored_model) == 0:
         return {"stage": "assign", "status": "ok", "taxonomy": key, "assigned": 0,
                 "with_fields": 0, "seconds": _seconds(started)}
     result = assign_items(ctx.store, Scorer(ctx.taxonomy, ctx.embedder()),
@@ -107,11 +106,9 @@ def topics_stage(ctx: RunContext, full: bool = False) -> dict[str, Any]:
     if guard:
         return {"stage": "topics", "status": "skipped", "reason": guard,
                 "seconds": _seconds(started)}
-    vocabulary = [w for f in ctx.taxonomy.active_fields
-                  for w in (f.zh, *f.keywords_zh, *f.aliases_zh)]
-    model = stored_model(ctx.config)
+    model = ctx.stored_model
     scopes = update_topics(ctx.store, ctx.config.topics, model, ctx.taxonomy_key,
-                           _run_date(ctx), ctx.run_id or "", full, vocabulary)
+                           _run_date(ctx), ctx.run_id or "", full, ctx.taxonomy.chinese_terms)
     events: dict[str, int] = {}
     for scope in scopes:
         for kind, n in scope["events"].items():
@@ -130,10 +127,8 @@ def terms_stage(ctx: RunContext, rebuild: bool = False) -> dict[str, Any]:
 
     started = time.monotonic()
     progress.report("terms", 0)
-    vocabulary = [w for f in ctx.taxonomy.active_fields
-                  for w in (f.zh, *f.keywords_zh, *f.aliases_zh)]
     result = terms_run(ctx.store, ctx.config.terms, _run_date(ctx), ctx.taxonomy_key,
-                       stored_model(ctx.config), vocabulary, rebuild)
+                       ctx.stored_model, ctx.taxonomy.chinese_terms, rebuild)
     return {"stage": "terms", "status": "ok", **result, "seconds": _seconds(started)}
 
 
@@ -173,7 +168,7 @@ def signals_stage(ctx: RunContext) -> dict[str, Any]:
     started = time.monotonic()
     progress.report("signals", 0)
     meta: dict[str, Any] = {}
-    lists = compute_signals(ctx.store, ctx.taxonomy, ctx.taxonomy_key, stored_model(ctx.config),
+    lists = compute_signals(ctx.store, ctx.taxonomy, ctx.taxonomy_key, ctx.stored_model,
                             ctx.config.signals, _run_date(ctx), ctx.config.topics.window_days,
                             meta)
     top = {name: [r["entity_id"] for r in rows[:3]] for name, rows in lists.items()}
