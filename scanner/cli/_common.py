@@ -50,14 +50,7 @@ def flow_on_runner(flow_object: Any, config: Config) -> Any:
     runnable = on_runner(flow_object, config.dask)
 
     def call(**parameters: Any) -> Any:
-        from scanner import progress
-
-        if not console.is_terminal:  # redirected: a line per stage and per tenth of it
-            with progress.listening(line_printer()):
-                return runnable(**parameters)
-        with Progress(TextColumn("{task.description:>8}"), BarColumn(),
-                      TextColumn("{task.fields[count]}"), TimeElapsedColumn(),
-                      console=console) as bars, progress.listening(StageBars(bars)):
+        with stage_bars(transient=False):  # the bars stay above the run's summary
             return runnable(**parameters)
 
     return call
@@ -123,9 +116,9 @@ def line_printer() -> Any:
 
 
 @contextmanager
-def stage_bars() -> Iterator[None]:
-    """Live rich bars, one per stage, fed by the stages' progress reports; lines instead
-    when the output is not a terminal."""
+def stage_bars(transient: bool = True) -> Iterator[None]:
+    """Live rich bars, one per stage, fed by the stages' progress reports (cleared at the
+    end when `transient`); lines instead when the output is not a terminal."""
     from scanner import progress
 
     if not console.is_terminal:
@@ -134,7 +127,8 @@ def stage_bars() -> Iterator[None]:
         return
     with Progress(TextColumn("{task.description:>8}"), BarColumn(),
                   TextColumn("{task.fields[count]}"), TimeElapsedColumn(),
-                  console=console, transient=True) as bars, progress.listening(StageBars(bars)):
+                  console=console, transient=transient) as bars, \
+            progress.listening(StageBars(bars)):
         yield
 
 
