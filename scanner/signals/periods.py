@@ -38,19 +38,12 @@ class PeriodChoice:
 
 def _span(first_month: str, run_month: str, period: str) -> int:
     """Periods from the one holding first_month to the one holding run_month."""
-    months = (int(run_month[:4]) - int(first_month[:4])) * 12 + \
-        int(run_month[5:7]) - int(first_month[5:7])
-    n = 1
-    label = fold_period(first_month, period)
-    year, mon = int(first_month[:4]), int(first_month[5:7])
-    for _ in range(max(months, 0)):
-        mon += 1
-        if mon == 13:
-            year, mon = year + 1, 1
-        nxt = fold_period(f"{year:04d}-{mon:02d}", period)
-        if nxt != label:
-            n, label = n + 1, nxt
-    return n
+    per = MONTHS_PER[period]
+
+    def index(month: str) -> int:
+        return int(month[:4]) * (12 // per) + (int(month[5:7]) - 1) // per
+
+    return max(index(run_month) - index(first_month), 0) + 1
 
 
 def choose_period(month_totals: Iterable[tuple[str, str, int]], run_date: str,
