@@ -30,7 +30,7 @@ from scanner.signals.indicators import (
     stage_estimate,
     technology_share,
 )
-from scanner.signals.streams import combine_streams, stream_coverage
+from scanner.signals.streams import StreamCoverage, combine_streams, stream_coverage
 
 #: A watchlist topic must be mostly about science or technology: at least this share of
 #: its recent items are papers or carry a technology cue (general news stays off it).
@@ -102,10 +102,14 @@ def series_matrix(rows: Iterable[tuple[str, str, str, float]], periods: Sequence
 
 
 def indicators(entity: Entity, totals: dict[str, np.ndarray],
-               weights: Mapping[str, float] | None = None) -> dict[str, Any]:
+               weights: Mapping[str, float] | None = None,
+               coverage: Mapping[str, StreamCoverage] | None = None) -> dict[str, Any]:
     """Growth, EScore, bursts and persistence per stream and combined (scanner.signals.
-    streams), then community, evidence mix and maturity cues from the evidence."""
-    combined = combine_streams(entity.counts, totals, stream_coverage(totals), weights)
+    streams), then community, evidence mix and maturity cues from the evidence.
+    `coverage`: stream_coverage(totals), when the caller ranks many entities on them."""
+    combined = combine_streams(entity.counts, totals,
+                               coverage if coverage is not None else stream_coverage(totals),
+                               weights)
     kinds = Counter(e["kind"] for e in entity.evidence)
     texts = [f"{e['title'] or ''} {e['summary'] or ''}" for e in entity.evidence]
     cues = maturity_cues(texts)
@@ -140,8 +144,8 @@ def rank_entities(entities: Sequence[Entity], totals: dict[str, np.ndarray],
     if not entities:
         return []
     known = known or {}
-    weights = stream_weights(settings)
-    facts = [known[e.id] if e.id in known else indicators(e, totals, weights)
+    weights, coverage = stream_weights(settings), stream_coverage(totals)
+    facts = [known[e.id] if e.id in known else indicators(e, totals, weights, coverage)
              for e in entities]
     growth_parts = (
         percentile_ranks([math.log(max(f["growth_low"], 1e-9)) for f in facts]),

@@ -23,10 +23,11 @@ from scanner.signals.ranking import (
     period_sequence,
     rank_entities,
     series_matrix,
+    stream_weights,
     topic_novelty,
     weighted_novelty,
 )
-from scanner.signals.streams import stream_coverage
+from scanner.signals.streams import StreamCoverage, stream_coverage
 
 
 def _evidence_items(rows: Sequence[dict[str, Any]], key: str, n: int = 5) -> list[dict[str, Any]]:
@@ -68,12 +69,13 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
     periods = run_periods(choice, run_date)
     by_kind = series_matrix(((kind, m, kind, n) for m, kind, n in month_rows), periods, period)
     totals = {kind: arrays[kind] for kind, arrays in by_kind.items()}
+    coverage = stream_coverage(totals)
     if meta is not None:
-        meta.update(period_meta(choice, periods, totals))
+        meta.update(period_meta(choice, periods, coverage))
     # evidence comes from the window each stream's score describes: its active periods
     active_since = {kind: _month_start(periods[min(cov.first + thirds(cov.periods)[1].start,
                                                    len(periods) - 1)])
-                    for kind, cov in stream_coverage(totals).items() if cov.periods}
+                    for kind, cov in coverage.items() if cov.periods}
     since = min(active_since.values(), default=_month_start(periods[thirds(len(periods))[1].start]))
 
     # topics: monthly over their own window, with the window's totals
@@ -114,7 +116,10 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
     from scanner.report.review import rejected_topics
 
     topic_entities = _with_items(topic_entities)
-    topic_facts = {e.id: indicators(e, topic_totals_map) for e in topic_entities}
+    # computed once for the topics and the watchlist, with the same stream weights
+    topic_coverage = stream_coverage(topic_totals_map)
+    topic_facts = {e.id: indicators(e, topic_totals_map, stream_weights(settings),
+                                    topic_coverage) for e in topic_entities}
     rejected = rejected_topics(store)  # the panel said no: off the watchlist
     watch = [Entity("watchlist", e.id, None, e.counts, e.evidence, e.novelty, e.extra)
              for e in topic_entities if e.extra["outside_taxonomy"] == 1 and e.id not in rejected
@@ -196,10 +201,9 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
 
 
 
-def period_meta(choice: PeriodChoice, periods: list[str], totals: dict[str, np.ndarray]
-                ) -> dict[str, Any]:
+def period_meta(choice: PeriodChoice, periods: list[str],
+                coverage: dict[str, StreamCoverage]) -> dict[str, Any]:
     """The period choice and per-stream coverage, for the run summary and the report."""
-    coverage = stream_coverage(totals)
     streams = {}
     for kind, info in choice.streams.items():
         cov = coverage.get(kind)
