@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import subprocess
 import sys
 from functools import lru_cache
@@ -35,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from scanner import PROJECT_ROOT
-from scanner.embed.openvino import DESCRIPTION, import_openvino
+from scanner.embed.openvino import DESCRIPTION, description_int, import_openvino, save_ir_folder
 from scanner.errors import ConfigError
 
 #: Bumped whenever the build's output changes (a cached build of another format is redone).
@@ -170,7 +169,6 @@ def _quantise(model_id: str, source: Path, out: Path, per_language: int) -> None
     """The quantisation itself (run by build_int8_folder in a child process)."""
     import logging
 
-    from scanner.embed.build import folder_digest, seal_folder
     from scanner.embed.registry import model_spec
 
     ov = import_openvino()  # first: NNCF's telemetry then finds no openvino_telemetry
@@ -186,25 +184,16 @@ def _quantise(model_id: str, source: Path, out: Path, per_language: int) -> None
                               model_type=nncf.ModelType.TRANSFORMER,
                               preset=nncf.QuantizationPreset.MIXED,
                               fast_bias_correction=True)
-    temp = out.with_name(out.name + ".partial")
-    shutil.rmtree(temp, ignore_errors=True)
-    temp.mkdir(parents=True)
-    ov.save_model(quantised, str(temp / "model.xml"), compress_to_fp16=False)
-    shutil.copyfile(source / "tokenizer.json", temp / "tokenizer.json")
     description = json.loads((source / DESCRIPTION).read_text(encoding="utf-8"))
     description.update({"precision": "int8", "int8_format": INT8_FORMAT,
                         "nncf": nncf_version(), "quantised_from": source.name,
                         "calibration": {"texts": len(texts), "batches": len(batches),
                                         "sha256": texts_digest(texts)}})
-    (temp / DESCRIPTION).write_text(json.dumps(description, indent=1, sort_keys=True) + "\n")
-    seal_folder(temp, out, folder_digest(temp))
+    save_ir_folder(ov, quantised, source, out, description)
 
 
 def _int8_format_of(folder: Path) -> int | None:
-    try:
-        return int(json.loads((folder / DESCRIPTION).read_text())["int8_format"])
-    except (OSError, ValueError, KeyError):
-        return None
+    return description_int(folder, "int8_format")
 
 
 if __name__ == "__main__":  # python -m scanner.embed.int8 MODEL SOURCE OUT N (the child)

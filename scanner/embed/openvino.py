@@ -122,7 +122,6 @@ def build_openvino_folder(source: Path, out: Path) -> str:
 
 def _convert(source: Path, out: Path) -> None:
     """The conversion itself (run by build_openvino_folder in a child process)."""
-    from scanner.embed.build import folder_digest, seal_folder
 
     ov = import_openvino()
     import torch
@@ -152,27 +151,41 @@ def _convert(source: Path, out: Path) -> None:
 
     example = tokenizer(["passage: a short text", "passage: a somewhat longer text to trace"],
                         padding=True, return_tensors="pt")
-    temp = out.with_name(out.name + ".partial")
-    shutil.rmtree(temp, ignore_errors=True)
-    temp.mkdir(parents=True)
     with torch.no_grad():
         model = ov.convert_model(LastHidden().eval(),
                                  example_input={n: example[n] for n in names},
                                  input=[(n, [-1, -1], ov.Type.i64) for n in names])
+    save_ir_folder(ov, model, source, out, {
+        "format": FORMAT, "inputs": names, "pad_id": int(tokenizer.pad_token_id),
+        "dimension": int(transformer.config.hidden_size), "pooling": "mean",
+        "openvino": openvino_version()})
+
+
+def save_ir_folder(ov: Any, model: Any, source: Path, out: Path,
+                   description: dict[str, Any]) -> None:
+    """Write an OpenVINO model, the source folder's tokenizer and its description into
+    `out`, atomically: a `.partial` folder sealed with its digest."""
+    from scanner.embed.build import folder_digest, seal_folder
+
+    temp = out.with_name(out.name + ".partial")
+    shutil.rmtree(temp, ignore_errors=True)
+    temp.mkdir(parents=True)
     ov.save_model(model, str(temp / "model.xml"), compress_to_fp16=False)
     shutil.copyfile(source / "tokenizer.json", temp / "tokenizer.json")
-    description = {"format": FORMAT, "inputs": names, "pad_id": int(tokenizer.pad_token_id),
-                   "dimension": int(transformer.config.hidden_size), "pooling": "mean",
-                   "openvino": openvino_version()}
     (temp / DESCRIPTION).write_text(json.dumps(description, indent=1, sort_keys=True) + "\n")
     seal_folder(temp, out, folder_digest(temp))
 
 
-def _format_of(folder: Path) -> int | None:
+def description_int(folder: Path, key: str) -> int | None:
+    """An integer entry (a format number) of a built folder's description, or None."""
     try:
-        return int(json.loads((folder / DESCRIPTION).read_text())["format"])
+        return int(json.loads((folder / DESCRIPTION).read_text())[key])
     except (OSError, ValueError, KeyError):
         return None
+
+
+def _format_of(folder: Path) -> int | None:
+    return description_int(folder, "format")
 
 
 class OpenVinoEmbedder:
