@@ -162,15 +162,11 @@ def topics_with_terms(terms: dict[str, list[dict[str, Any]]]) -> set[str]:
 def panel_state(store: Any) -> dict[str, Any]:
     """What the panel has said so far: the newest field-priority verdict per field (with
     who and when), the newest verdict per topic, and the item-field pairs answered."""
-    priority: dict[str, dict[str, Any]] = {}
-    for v in store.panel_verdicts("field-priority"):
-        priority[v["entity_id"]] = {"verdict": v["verdict"], "reviewer": v["reviewer"],
-                                    "date": (v["created_at"] or "")[:10], "note": v["note"]}
-    topics = {v["entity_id"]: {"verdict": v["verdict"], "reviewer": v["reviewer"],
-                               "date": (v["created_at"] or "")[:10]}
-              for v in store.panel_verdicts("topic-new-field")}
+    from scanner.report.review import newest_verdicts
+
     answered = {v["entity_id"] for v in store.panel_verdicts("item-field")}
-    return {"field_priority": priority, "topics": topics, "answered_items": answered}
+    return {"field_priority": newest_verdicts(store, "field-priority"),
+            "topics": newest_verdicts(store, "topic-new-field"), "answered_items": answered}
 
 
 def _signals_meta(run: dict[str, Any] | None) -> dict[str, Any]:

@@ -139,9 +139,17 @@ def export_sheet(store: Any) -> str:
     return buffer.getvalue()
 
 
+def newest_verdicts(store: Any, kind: str) -> dict[str, dict[str, Any]]:
+    """Each entity's newest verdict of a kind, whoever gave it: verdict, reviewer, date
+    (YYYY-MM-DD) and note."""
+    return {v["entity_id"]: {"verdict": v["verdict"], "reviewer": v["reviewer"],
+                             "date": (v["created_at"] or "")[:10], "note": v["note"]}
+            for v in store.panel_verdicts(kind)}
+
+
 def _newest_topic_verdicts(store: Any) -> dict[str, str]:
     """Each topic's newest new-field verdict, whoever gave it."""
-    return {v["entity_id"]: v["verdict"] for v in store.panel_verdicts("topic-new-field")}
+    return {t: v["verdict"] for t, v in newest_verdicts(store, "topic-new-field").items()}
 
 
 def rejected_topics(store: Any) -> set[str]:
