@@ -87,8 +87,9 @@ class Calibrator:
             "coef": [round(float(c), 6) for c in self.coef_],
             "intercept": round(self.intercept_, 6),
             "field_ids": self.field_ids_,
-            "field_mean": np.round(self.field_mean_, 6).tolist(),
-            "field_std": np.round(self.field_std_, 6).tolist(),
+            # float64 before rounding: the same numbers once written and read back
+            "field_mean": np.round(np.asarray(self.field_mean_, np.float64), 6).tolist(),
+            "field_std": np.round(np.asarray(self.field_std_, np.float64), 6).tolist(),
             "taxonomy_version": self.taxonomy_version_, "model": self.model_,
             "probes": self.probes_.to_dict(),
         }
@@ -110,6 +111,14 @@ class Calibrator:
         calibrator.model_ = data["model"]
         calibrator.probes_ = FieldProbes.from_dict(data["probes"])
         return calibrator
+
+    def digest(self) -> str:
+        """A short digest of the learned parameters: assignments made by another calibrator
+        (a retrained or replaced one) are stale and assigned again."""
+        import hashlib
+
+        text = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=True)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
     def save(self, path: Path) -> None:
         """Write the parameters as JSON."""

@@ -68,9 +68,11 @@ class FieldProbes:
         """JSON-able parameters (rounded to 6 decimals)."""
         if not hasattr(self, "coef_"):
             raise ValueError("the field probes are not fitted")
-        return {"alpha": self.alpha, "coef": np.round(self.coef_.T, 6).tolist(),
-                "intercept": np.round(self.intercept_, 6).tolist(),
-                "centroids": np.round(self.centroids_, 6).tolist()}
+        def rounded(values: np.ndarray) -> list:  # float64 first: the same list once read back
+            return np.round(np.asarray(values, dtype=np.float64), 6).tolist()
+
+        return {"alpha": self.alpha, "coef": rounded(self.coef_.T),
+                "intercept": rounded(self.intercept_), "centroids": rounded(self.centroids_)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FieldProbes:

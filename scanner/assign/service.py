@@ -65,6 +65,7 @@ class AssignResult:
     with_fields: int
     verdict_fields: list[str]
     seconds: float
+    recalibrated: int = 0  # of those, assignments another calibrator had made
 
 
 
@@ -84,13 +85,15 @@ def assign_items(store: Any, scorer: Scorer, calibrator: Calibrator, taxonomy_ke
     if verdicts:
         ids, matrix = store.item_embeddings(model_id, [v["item_id"] for v in verdicts])
         verdict_models.fit(verdicts, dict(zip(ids, matrix, strict=True)))
-    todo = store.count_items_needing_assignment(taxonomy_key, model_id)
+    digest = calibrator.digest()
+    recalibrated = store.assignments_by_other_calibrators(taxonomy_key, model_id, digest)
+    todo = store.count_items_needing_assignment(taxonomy_key, model_id, digest)
     todo = min(todo, limit) if limit is not None else todo
     done = with_fields = 0
     field_ids = scorer.field_ids
     while done < todo:
         batch = store.items_needing_assignment(taxonomy_key, model_id,
-                                               min(chunk_size, todo - done))
+                                               min(chunk_size, todo - done), digest)
         if not batch:
             break
         ids, matrix = store.item_embeddings(model_id, [b["id"] for b in batch])
@@ -111,7 +114,7 @@ def assign_items(store: Any, scorer: Scorer, calibrator: Calibrator, taxonomy_ke
             pathways = {f: scorer.pathway_scores(f, vectors[i:i + 1], texts)[0] for f in chosen}
             rows.append({
                 "item_id": item["id"], "taxonomy": taxonomy_key, "model": model_id,
-                "content_hash": item["content_hash"],
+                "content_hash": item["content_hash"], "calibrator": digest,
                 "scores": {f: round(float(probabilities[i, j]), 4)
                            for j, f in enumerate(field_ids)},
                 "fields": chosen,
@@ -135,4 +138,5 @@ def assign_items(store: Any, scorer: Scorer, calibrator: Calibrator, taxonomy_ke
             progress(done, todo)
     return AssignResult(assigned=done, with_fields=with_fields,
                         verdict_fields=sorted(verdict_models.models_),
-                        seconds=round(time.monotonic() - started, 3))
+                        seconds=round(time.monotonic() - started, 3),
+                        recalibrated=min(recalibrated, done))

@@ -161,6 +161,9 @@ def print_run_summary(summary: dict[str, Any]) -> None:
     for stage in summary["stages"]:
         for source_id, reason in (stage.get("failures") or {}).items():
             console.print(f"[yellow]source {escape(source_id)} failed:[/] {escape(reason[:200])}")
+        for key in ("reason", "note"):  # a skipped stage's reason, what a stage did unasked
+            if stage.get(key):
+                console.print(f"[yellow]{escape(stage['stage'])}:[/] {escape(str(stage[key]))}")
         if stage["stage"] == "pull" and stage.get("sources"):
             console.print(
                 f"Pull: {stage['sources_ok']} of {stage['sources']} sources answered, "

@@ -84,16 +84,21 @@ def assign_stage(ctx: RunContext, limit: int | None = None) -> dict[str, Any]:
     started = time.monotonic()
     progress.report("assign", 0)
     key = ctx.taxonomy_key
-    path = shipped_calibrator_file(ctx)
-    if ctx.store.count_items_needing_assignment(key, ctx.stored_model) == 0:
+    calibrator = Calibrator.load(shipped_calibrator_file(ctx))
+    if ctx.store.count_items_needing_assignment(key, ctx.stored_model,
+                                                calibrator.digest()) == 0:
         return {"stage": "assign", "status": "ok", "taxonomy": key, "assigned": 0,
                 "with_fields": 0, "seconds": _seconds(started)}
-    result = assign_items(ctx.store, Scorer(ctx.taxonomy, ctx.embedder()),
-                          Calibrator.load(path), key, limit=limit,
+    result = assign_items(ctx.store, Scorer(ctx.taxonomy, ctx.embedder()), calibrator, key,
+                          limit=limit,
                           progress=lambda done, total: progress.report("assign", done, total))
-    return {"stage": "assign", "status": "ok", "taxonomy": key, "assigned": result.assigned,
-            "with_fields": result.with_fields, "verdict_fields": result.verdict_fields,
-            "seconds": _seconds(started)}
+    summary = {"stage": "assign", "status": "ok", "taxonomy": key,
+               "assigned": result.assigned, "with_fields": result.with_fields,
+               "verdict_fields": result.verdict_fields, "seconds": _seconds(started)}
+    if result.recalibrated:
+        summary["note"] = (f"{result.recalibrated} items assigned again: their assignments "
+                           f"were made by another calibrator than {calibrator.digest()}")
+    return summary
 
 
 def topics_stage(ctx: RunContext, full: bool = False) -> dict[str, Any]:

@@ -187,25 +187,37 @@ class ItemTables:
 
     # -- field assignment ----------------------------------------------------------------
 
-    _UNASSIGNED = (  # embedded items with no assignment for (taxonomy, model), or a stale one
+    # embedded items with no assignment for (taxonomy, model), or a stale one: the item's
+    # content changed, or (when a calibrator digest is given) another calibrator made it
+    _UNASSIGNED = (
         "FROM items i JOIN embeddings e ON e.content_hash = i.content_hash AND e.model = ? "
         "LEFT JOIN assignments a ON a.item_id = i.id AND a.taxonomy = ? AND a.model = ? "
-        "WHERE a.item_id IS NULL OR a.content_hash != i.content_hash"
+        "WHERE a.item_id IS NULL OR a.content_hash != i.content_hash "
+        "OR (? IS NOT NULL AND a.calibrator IS NOT ?)"
     )
 
-    def items_needing_assignment(self, taxonomy: str, model: str, limit: int
-                                 ) -> list[dict[str, Any]]:
-        """Embedded items with no assignment for (taxonomy, model), or a stale one."""
+    def items_needing_assignment(self, taxonomy: str, model: str, limit: int,
+                                 calibrator: str | None = None) -> list[dict[str, Any]]:
+        """Embedded items with no current assignment for (taxonomy, model, calibrator)."""
         sql = (f"SELECT i.id, i.kind, i.title, i.summary, i.content_hash "
                f"{self._UNASSIGNED} LIMIT ?")
         columns = ("id", "kind", "title", "summary", "content_hash")
-        return [dict(zip(columns, row, strict=True))
-                for row in self.db.execute(sql, [model, taxonomy, model, limit])]
+        params = [model, taxonomy, model, calibrator, calibrator, limit]
+        return [dict(zip(columns, row, strict=True)) for row in self.db.execute(sql, params)]
 
-    def count_items_needing_assignment(self, taxonomy: str, model: str) -> int:
+    def count_items_needing_assignment(self, taxonomy: str, model: str,
+                                       calibrator: str | None = None) -> int:
         """How many embedded items lack a current assignment."""
         sql = f"SELECT count(*) {self._UNASSIGNED}"
-        return int(self.db.execute(sql, [model, taxonomy, model]).fetchone()[0])
+        params = [model, taxonomy, model, calibrator, calibrator]
+        return int(self.db.execute(sql, params).fetchone()[0])
+
+    def assignments_by_other_calibrators(self, taxonomy: str, model: str,
+                                         calibrator: str) -> int:
+        """How many stored assignments another calibrator (or none recorded) made."""
+        return int(self.db.execute(
+            "SELECT count(*) FROM assignments WHERE taxonomy = ? AND model = ? "
+            "AND calibrator IS NOT ?", [taxonomy, model, calibrator]).fetchone()[0])
 
     def save_assignments(self, rows: Sequence[dict[str, Any]]) -> None:
         """Replace the assignments of these items (and their assigned-field rows) atomically."""

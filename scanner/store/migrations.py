@@ -195,6 +195,11 @@ def _m010_terms(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m011_assignment_calibrator(db: sqlite_utils.Database) -> None:
+    # the digest of the calibrator that made the assignment: a new one makes it stale
+    db["assignments"].add_column("calibrator", str)
+
+
 #: Numbered schema migrations; append, never edit one that has shipped.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "sources, runs, fetches, items, imports", _m001_initial),
@@ -207,4 +212,6 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (8, "topic state before each scope's newest night, for reruns", _m008_topic_restore),
     (9, "entry keys on items; entries not stored counted on fetches", _m009_entry_identity),
     (10, "term counts per month, stream and venue; ranked emerging terms", _m010_terms),
+    (11, "assignments carry the digest of the calibrator that made them",
+     _m011_assignment_calibrator),
 ]

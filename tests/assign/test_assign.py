@@ -189,6 +189,31 @@ def test_assign_stage_stores_scores_once_and_redoes_changed_items(store: Store) 
     assert assigned_rows == first_rows - len(row["fields"])
 
 
+def test_another_calibrator_makes_every_assignment_stale(store: Store) -> None:
+    scorer, _, labels, titles = _evidence_fixture()
+    evidence = scorer.evidence(titles, [""] * len(titles), scorer.embedder.embed(titles))
+    first = Calibrator(threshold=0.5).fit(evidence, labels, scorer.field_ids)
+    same = Calibrator.from_dict(first.to_dict())
+    retrained = Calibrator(threshold=0.5, C=first.C / 4).fit(evidence, labels, scorer.field_ids)
+    assert same.digest() == first.digest() != retrained.digest()
+    items = [make_item(source_id="s", kind="paper", title=t, summary="", fetched_at=NOW,
+                       url=f"https://example.org/{i}", published=NOW)
+             for i, t in enumerate(titles[:40])]
+    store.upsert_items(items)
+    embed_new_items(store, scorer.embedder)
+    key = taxonomy_key(TAXONOMY)
+    assert assign_items(store, scorer, first, key).assigned == 40
+    # the same parameters (the shipped file read again) leave the assignments current
+    assert assign_items(store, scorer, same, key).assigned == 0
+    assert store.count_items_needing_assignment(key, "hashing-test", first.digest()) == 0
+    # a retrained calibrator: every assignment is made again, and the result says why
+    assert store.count_items_needing_assignment(key, "hashing-test", retrained.digest()) == 40
+    again = assign_items(store, scorer, retrained, key)
+    assert again.assigned == 40 and again.recalibrated == 40
+    assert store.assignments_by_other_calibrators(key, "hashing-test", retrained.digest()) == 0
+    assert assign_items(store, scorer, retrained, key).assigned == 0
+
+
 def test_verdicts_are_appended_never_overwritten(store: Store) -> None:
     store.add_verdict("arxiv:1", "6g", True, "panel-a")
     store.add_verdict("arxiv:1", "6g", False, "panel-b", "on second reading: 5G only")
