@@ -3,8 +3,8 @@
 Run: .venv/bin/python bench/stage_kills.py [--kills 20] [--items 150] (also part of
 `make reliability`).
 
-The night: the stages of flows/nightly.py (pull -> embed -> assign -> topics -> signals
--> report) through scanner.run.run_steps, in a child process, on a store that
+The night: the stages of flows/nightly.py (pull -> embed -> assign -> topics -> terms ->
+signals -> report) through scanner.run.run_steps, in a child process, on a store that
 holds a slice of the shared Chinese news corpus; pull fetches the five recorded Chinese
 feeds of ../shared/data/feeds/zh_real_feeds from a local HTTP server. Model:
 multilingual-e5-small-fast (its calibrator is committed).
@@ -57,12 +57,13 @@ def stage(name, work):
 run.run_steps(run.RunContext(config, day), "nightly", {}, [
     stage("pull", run.pull_stage), stage("embed", run.embed_stage),
     stage("assign", run.assign_stage), stage("topics", run.topics_stage),
-    stage("signals", run.signals_stage), stage("report", run.report_stage),
+    stage("terms", run.terms_stage), stage("signals", run.signals_stage),
+    stage("report", run.report_stage),
 ])
 print("stage done", flush=True)
 """
 
-STAGES = ("pull", "embed", "assign", "topics", "signals", "report")
+STAGES = ("pull", "embed", "assign", "topics", "terms", "signals", "report")
 
 #: What must be equal after a killed night and its rerun (the runs table is not: it
 #: keeps the killed run's row, marked as failed by the take-over).
@@ -77,6 +78,11 @@ FINGERPRINTS = {
     "events": "SELECT run_date, kind, topic_id, other_id FROM topic_events "
               "ORDER BY run_date, kind, topic_id, other_id",
     "signals": "SELECT list, entity_id, rank FROM signals ORDER BY list, rank, entity_id",
+    "term counts": "SELECT term, month, stream, venue, df FROM term_counts "
+                   "ORDER BY term, month, stream, venue",
+    "counted items": "SELECT item_id, month, stream FROM term_items ORDER BY item_id",
+    "term rankings": "SELECT run_date, stream, rank, term FROM term_rankings "
+                     "ORDER BY run_date, stream, rank",
 }
 ORPHANS = {
     "members of a missing topic": "SELECT count(*) FROM topic_members m LEFT JOIN topics t "
