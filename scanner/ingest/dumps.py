@@ -22,7 +22,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from scanner.errors import DumpError
-from scanner.ingest.normalize import ITEM_KINDS, make_item, parse_date_text
+from scanner.ingest.normalize import ITEM_KINDS, make_item, parse_date_text, restore_arxiv_zeros
 from scanner.store import Store, UpsertCounts
 
 #: Item fields a dump column can be mapped onto.
@@ -232,7 +232,8 @@ def row_to_item(row: Mapping[str, Any], preset: Preset, source_id: str,
         return None
     published = get("published")
     categories = _split_list(get("categories"), preset.category_separator)
-    arxiv = str(get("arxiv_id")).strip() if get("arxiv_id") else None
+    # a dump may have held ids as numbers: 1801.0485 is 1801.04850 (its link would be dead)
+    arxiv = restore_arxiv_zeros(str(get("arxiv_id")).strip()) if get("arxiv_id") else None
     return make_item(
         source_id=source_id, kind=preset.kind, title=title, summary=get("summary"),
         fetched_at=imported_at, url=get("url") or None,

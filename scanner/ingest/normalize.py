@@ -167,6 +167,25 @@ def arxiv_id(*candidates: str | None) -> tuple[str | None, int | None]:
     return None, None
 
 
+_ARXIV_SHORT = re.compile(r"(\d{2})(\d{2})\.(\d{1,5})(v\d+)?")
+
+
+def restore_arxiv_zeros(value: str) -> str:
+    """A bare new-style arXiv id whose trailing zeros were lost, as when a dump once held
+    ids as numbers ("1801.0485" for 1801.04850), with them put back. The identifier scheme
+    makes it unambiguous: ids of 0704 to 1412 have four digits after the dot, ids from
+    1501 on five. Anything else is returned as it is."""
+    match = _ARXIV_SHORT.fullmatch(value.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        return value
+    yymm = int(match.group(1) + match.group(2))
+    width = 5 if yymm >= 1501 else 4 if yymm >= 704 else 0
+    number = match.group(3)
+    if not width or len(number) >= width:
+        return value
+    return f"{match.group(1)}{match.group(2)}.{number.ljust(width, '0')}{match.group(4) or ''}"
+
+
 def normalize_doi(value: str | None) -> str | None:
     """A DOI in lower case without resolver prefix, or None."""
     if not value:

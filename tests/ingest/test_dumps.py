@@ -113,6 +113,26 @@ def test_news_corpus_imports_every_story(store: Store) -> None:
     assert store.db["items"].count_where("kind = 'news' AND published_flag = 'ok'") == total
 
 
+def test_arxiv_ids_that_lost_trailing_zeros_get_them_back(store: Store,
+                                                         tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    # the shared 2010-2019 corpus holds 1801.0485 for 1801.04850 (ids once held as numbers)
+    table = pa.table({"arxiv_id": ["1801.0485", "1412.123", "1801.04851"],
+                      "created": ["2018-01-15", "2014-12-01", "2018-01-15"],
+                      "primary_cat": ["cs.LG"] * 3, "categories": ["cs.LG"] * 3,
+                      "title": ["Lost zero", "Old style", "Complete"],
+                      "abstract": ["An abstract of enough words to be an item."] * 3})
+    path = tmp_path / "arxiv.parquet"
+    pq.write_table(table, path)
+    result = import_dump(store, path)  # the preset is recognised by its columns
+    assert result.preset == "arxiv-2010-2019" and result.counts.new == 3
+    urls = {r["title"]: r["url"] for r in store.db.query("SELECT title, url FROM items")}
+    assert urls == {"Lost zero": "https://arxiv.org/abs/1801.04850",
+                    "Old style": "https://arxiv.org/abs/1412.1230",
+                    "Complete": "https://arxiv.org/abs/1801.04851"}
+
+
 def test_arxiv_snapshot_jsonl_and_bad_lines(store: Store, tmp_path: Path) -> None:
     rows = [
         {"id": "0704.0001", "submitter": "P. Balázs", "authors": "C. Balázs, E. L. Berger and "

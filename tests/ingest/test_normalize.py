@@ -14,6 +14,7 @@ from scanner.ingest.normalize import (
     make_item,
     normalize_doi,
     resolve_published,
+    restore_arxiv_zeros,
 )
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
@@ -49,6 +50,23 @@ def test_detect_language(text: str, lang: str) -> None:
 ])
 def test_arxiv_id(value: str, expected: tuple) -> None:
     assert arxiv_id(value) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("1801.0485", "1801.04850"),      # five digits from 1501 on
+    ("1501.001", "1501.00100"),
+    ("1912.1234v2", "1912.12340v2"),
+    ("1412.123", "1412.1230"),        # four digits from 0704 to 1412
+    ("0704.0001", "0704.0001"),       # complete ids are kept
+    ("2503.13531", "2503.13531"),
+    ("1001.0225", "1001.0225"),
+    ("0612.123", "0612.123"),         # before 0704 there were no such ids: left alone
+    ("1813.0485", "1813.0485"),       # no month 13: not an arXiv id
+    ("cond-mat/0603029", "cond-mat/0603029"),
+    ("12345", "12345"),
+])
+def test_restore_arxiv_zeros(value: str, expected: str) -> None:
+    assert restore_arxiv_zeros(value) == expected
 
 
 def test_canonical_url_drops_trackers_and_fragments() -> None:
