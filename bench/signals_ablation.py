@@ -54,6 +54,8 @@ def _mean(results: list[dict]) -> dict:
     out = dict(results[0])
     out["methods"] = {name: {k: sum(r["methods"][name][k] for r in results) / len(results)
                              for k in m} for name, m in results[0]["methods"].items()}
+    out["ceiling"] = {k: sum(r["ceiling"][k] for r in results) / len(results)
+                      for k in results[0]["ceiling"]}
     return out
 
 
@@ -87,8 +89,11 @@ def main() -> None:
             print(f"mean over seeds 0-{args.seeds - 1} (topics and grew 2x: seed 0's)")
         print(format_table(results))
         for r in results:
+            c = r["ceiling"]
             print(f"{r['cutoff']}: {r['topics']} topics, unattached {r['base_unattached']:.3f} "
-                  f"of the base window, {r['future_unattached']:.3f} of the horizon")
+                  f"of the base window, {r['future_unattached']:.3f} of the horizon; realised "
+                  f"log growth: sd of true growth {c['signal_sd']:.3f}, of counting noise "
+                  f"{c['noise_sd']:.3f}; an oracle's top-tenth threat {c['oracle_threat']:.2f}")
         return
     print("| cut-off | ranking | Spearman | threat (top tenth) | P@10 |")
     print("| --- | --- | ---: | ---: | ---: |")

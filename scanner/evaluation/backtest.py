@@ -33,6 +33,7 @@ Protocol, per cut-off date:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -194,6 +195,7 @@ def backtest_cutoff(corpus: Corpus, cutoff: str, horizon_days: int, period_month
         "methods": {"emergence score (ours)": _metrics(ours, realised, grew)},
     }
     result["methods"].update(_baseline_metrics(counts, totals, realised, grew, seed))
+    result["ceiling"] = noise_ceiling(before, after, seed=seed)
     if corpus.fields is not None:
         result["fields"] = _field_backtest(
             corpus, past, future, labels, in_periods, totals_by, active, recent_start,
@@ -220,6 +222,27 @@ def _realised_growth(before: np.ndarray, after: np.ndarray, n_before: int, n_aft
                      ) -> np.ndarray:
     """Share in the horizon over share in the same length before (smoothed by a half)."""
     return ((after + 0.5) / (n_after + 1)) / ((before + 0.5) / (n_before + 1))
+
+
+def noise_ceiling(before: np.ndarray, after: np.ndarray, draws: int = 500, seed: int = 0
+                  ) -> dict[str, float]:
+    """How much of realised log growth is counting noise, and the top-tenth threat score
+    an oracle that knew every topic's true growth would get against the noisy label.
+
+    Noise: Poisson, var of log growth ~ 1/before + 1/after (items, smoothed by a half);
+    true growth: normal with the variance left after the noise's (method of moments). A
+    perfect ranking of the label itself scores 1; random order about tenth^2 / tenth."""
+    noise_var = 1 / (before + 0.5) + 1 / (after + 0.5)
+    observed = np.log((after + 0.5) / (before + 0.5))
+    signal_var = max(float(observed.var() - noise_var.mean()), 0.0)
+    rng = np.random.default_rng(seed)
+    scores = []
+    for _ in range(draws):
+        truth = rng.normal(0.0, math.sqrt(signal_var), len(before))
+        label = truth + rng.normal(0.0, np.sqrt(noise_var))
+        scores.append(threat_score(top_tenth(truth), top_tenth(label)))
+    return {"signal_sd": math.sqrt(signal_var), "noise_sd": math.sqrt(float(noise_var.mean())),
+            "oracle_threat": float(np.mean(scores))}
 
 
 def _baseline_metrics(counts: np.ndarray, totals: np.ndarray, realised: np.ndarray,
