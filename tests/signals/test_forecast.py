@@ -104,3 +104,13 @@ def test_each_stream_gets_its_own_forecast_and_the_list_is_not_changed_for_anoth
     before = {k: v["streams"]["paper"]["forecast"] for k, v in known.items()}
     rank_entities(entities[:2], totals, SignalSettings(), known=known)
     assert {k: v["streams"]["paper"]["forecast"] for k, v in known.items()} == before
+
+
+def test_forecast_periods_sets_the_horizon_and_known_facts_follow_it() -> None:
+    entities = _background(5)
+    totals = {"paper": TOTALS}
+    settings = SignalSettings(forecast_periods=2)
+    rows = rank_entities(entities, totals, settings)
+    assert {r["indicators"]["forecast_periods"] for r in rows} == {2}
+    assert rank_entities(entities, totals, SignalSettings())[0]["indicators"][
+        "forecast_periods"] == 4  # half of the 8 periods
