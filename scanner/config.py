@@ -76,6 +76,8 @@ class SignalSettings:
     weight_coherence: float = 1.0
     weight_impact: float = 1.0
     support_k: float = 10.0
+    forecast_periods: int = 0  # periods the growth sub-score's trend forecasts (0: half
+    # the series; scanner.signals.forecast)
     convergence_share: float = 0.15  # a topic converges fields it gives this share each
     weight_paper: float = 1.0  # a stream's weight in a composite (0 leaves it out);
     weight_news: float = 1.0  # streams combine by inverse variance times this weight
@@ -166,8 +168,8 @@ _TOPIC_KEYS: dict[str, type] = {
 _SIGNAL_KEYS: dict[str, type] = {
     "period": str, "periods": int, "weight_novelty": float, "weight_growth": float,
     "weight_coherence": float, "weight_impact": float, "support_k": float,
-    "convergence_share": float, "weight_paper": float, "weight_news": float,
-    "weight_policy": float,
+    "forecast_periods": int, "convergence_share": float, "weight_paper": float,
+    "weight_news": float, "weight_policy": float,
 }
 _TERM_KEYS: dict[str, type] = {
     "period_months": int, "active_periods": int, "base_periods": int, "min_active_df": int,

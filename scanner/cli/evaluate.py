@@ -121,13 +121,16 @@ def _print_figures(report: Any, title: str) -> None:
 @click.option("--model", help="Embedding model (default: the config's).")
 @click.option("--periods", type=click.IntRange(5), default=8, show_default=True)
 @click.option("--seed", type=int, default=20100101, show_default=True)
+@click.option("--label", type=click.Choice(["held-out", "in-sample"]), default="held-out",
+              show_default=True, help="Realised growth's base: a held-out half of the window "
+              "before the cut-off, or all of it, clustered (the earlier, size-biased label).")
 @click.option("--write", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the table as Markdown to this file.")
 @click.pass_context
 def evaluate_backtest(ctx: click.Context, corpus_name: str, maps: tuple[str, ...],
                       kind: str | None, horizon_days: int | None, period_months: str | None,
                       shared: Path, sample: int, cutoffs: str | None, model: str | None,
-                      periods: int, seed: int, write: Path | None) -> None:
+                      periods: int, seed: int, label: str, write: Path | None) -> None:
     """Does the emergence ranking predict which topics grow? Against baselines."""
     from dataclasses import replace
 
@@ -141,7 +144,8 @@ def evaluate_backtest(ctx: click.Context, corpus_name: str, maps: tuple[str, ...
         _, table = backtest_run(run, run.store, corpus_name, str(shared), sample, cutoffs,
                                 periods, seed, say=console.print, mapping=mapping, kind=kind,
                                 horizon_days=horizon_days,
-                                period_months=int(period_months) if period_months else None)
+                                period_months=int(period_months) if period_months else None,
+                                label=label)
     click.echo(f"\n{table}")
     if write:
         write.write_text(f"{table}\n", encoding="utf-8")

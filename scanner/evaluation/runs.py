@@ -104,7 +104,8 @@ def backtest_run(ctx: RunContext, store: Store, corpus_name: str, shared: str, s
                  cutoffs: str | None = None, periods: int = 8, seed: int = 20100101,
                  say: Callable[[str], None] | None = None, mapping: Any = None,
                  kind: str | None = None, horizon_days: int | None = None,
-                 period_months: int | None = None) -> tuple[list[dict], str]:
+                 period_months: int | None = None, label: str = "held-out"
+                 ) -> tuple[list[dict], str]:
     """The emergence backtest of one protocol (scanner.evaluation.backtest.PROTOCOLS), or
     of any dump `scanner import` reads when `corpus_name` is a path (then `cutoffs` is
     required), in `store`; (results per cut-off, the table with its header)."""
@@ -154,7 +155,7 @@ def backtest_run(ctx: RunContext, store: Store, corpus_name: str, shared: str, s
     results = []
     for cutoff in (cutoffs or default_cutoffs).split(","):
         result = backtest_cutoff(corpus, cutoff.strip(), horizon, months, periods,
-                                 config.topics, config.signals)
+                                 config.topics, config.signals, label=label)
         results.append(result)
         if say:
             say(f"{cutoff}: {result['items_before']} items before, "
@@ -163,7 +164,7 @@ def backtest_run(ctx: RunContext, store: Store, corpus_name: str, shared: str, s
                 f"{result['topics']} topics, {result['grew_2x']} grew 2x")
     header = (f"Backtest on {relative} ({len(corpus.dates)} items, sample seed {seed}), "
               f"model {model}, periods of {months} months x {periods}, "
-              f"horizon {horizon} d.")
+              f"horizon {horizon} d, {label} base window.")
     fields = format_field_table(results)
     with_fields = int(corpus.fields.any(axis=1).sum()) if corpus.fields is not None else 0
     field_part = (f"\n\nFields ({with_fields} of the {len(corpus.dates)} items have one or "

@@ -137,11 +137,29 @@ def reason(row: dict[str, Any], data: dict[str, Any], lang: str) -> str:
             parts.append(pick((f"{stream_name(kind, 'zh')}（{s['items']} 条）未计入：{why}",
                                f"{stream_name(kind, 'en')} ({s['items']} items) left out: "
                                f"{why}"), lang))
+    if ind.get("forecast_periods"):
+        parts.append(_forecast_clause(ind, [streams[k] for k in used], lang))
     parts.append(_support_clause(ind, lang))
     extra = _qualifiers(ind, data, lang)
     sep = "；" if lang == "zh" else "; "
     text = sep.join(p for p in parts + extra if p)
     return text + ("。" if lang == "zh" else ".")
+
+
+def _forecast_clause(ind: dict[str, Any], used: list[dict[str, Any]], lang: str) -> str:
+    """The figure the growth sub-score ranks by: the share the entity's trend (shrunk toward
+    its list's) projects ahead, over its recent share; and a period left out of the trend."""
+    n, f = int(ind["forecast_periods"]), float(ind.get("forecast") or 0)
+    lo, hi = float(ind.get("forecast_low") or 0), float(ind.get("forecast_high") or 0)
+    zh = (f"按其趋势（向同列收缩）推算，未来 {n} 期占比约为最近 {n} 期的 {f:.2f} 倍"
+          f"（90%: {lo:.2f}–{hi:.2f}，排名所用的增长）")
+    en = (f"its trend (shrunk toward the list's) projects the share over the next {n} "
+          f"periods at {f:.2f}x the last {n} (90%: {lo:.2f}–{hi:.2f}; the growth the rank "
+          f"uses)")
+    if any(0 in (s.get("trend") or {}).get("weights", []) for s in used):
+        zh += "；偏离趋势线过远的单期（一次性爆发或骤降）未计入趋势"
+        en += "; a period far off the trend line (a one-off burst or drop) is left out of it"
+    return pick((zh, en), lang)
 
 
 def _support_clause(ind: dict[str, Any], lang: str) -> str:
@@ -179,6 +197,10 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
     ("growth_high", "90% 上限", "90% high"), ("escore", "EScore", "EScore"),
     ("persistence", "持续性", "persistence"), ("items_active", "活跃期条目", "items active"),
     ("share_active", "活跃期占比", "share active"), ("share_base", "基期占比", "share base"),
+    ("forecast", "趋势推算倍数", "trend forecast"),
+    ("forecast_low", "推算 90% 下限", "forecast 90% low"),
+    ("forecast_high", "推算 90% 上限", "forecast 90% high"),
+    ("trend_slope", "趋势斜率（每期，收缩后）", "trend slope per period (shrunk)"),
 )
 SUBSCORES: dict[str, tuple[str, str]] = {
     "novelty": ("新颖度", "novelty"), "growth": ("增长", "growth"),

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from scanner.config import SignalSettings
+from scanner.signals.forecast import list_forecasts
 from scanner.signals.indicators import (
     maturity_cues,
     percentile_ranks,
@@ -103,13 +104,15 @@ def series_matrix(rows: Iterable[tuple[str, str, str, float]], periods: Sequence
 
 def indicators(entity: Entity, totals: dict[str, np.ndarray],
                weights: Mapping[str, float] | None = None,
-               coverage: Mapping[str, StreamCoverage] | None = None) -> dict[str, Any]:
+               coverage: Mapping[str, StreamCoverage] | None = None,
+               horizon: int = 0) -> dict[str, Any]:
     """Growth, EScore, bursts and persistence per stream and combined (scanner.signals.
     streams), then community, evidence mix and maturity cues from the evidence.
-    `coverage`: stream_coverage(totals), when the caller ranks many entities on them."""
+    `coverage`: stream_coverage(totals), when the caller ranks many entities on them;
+    `horizon`: the periods the share trend forecasts (0: half the stream's periods)."""
     combined = combine_streams(entity.counts, totals,
                                coverage if coverage is not None else stream_coverage(totals),
-                               weights)
+                               weights, horizon)
     kinds = Counter(e["kind"] for e in entity.evidence)
     texts = [f"{e['title'] or ''} {e['summary'] or ''}" for e in entity.evidence]
     cues = maturity_cues(texts)
@@ -145,14 +148,13 @@ def rank_entities(entities: Sequence[Entity], totals: dict[str, np.ndarray],
         return []
     known = known or {}
     weights, coverage = stream_weights(settings), stream_coverage(totals)
-    facts = [known[e.id] if e.id in known else indicators(e, totals, weights, coverage)
-             for e in entities]
-    growth_parts = (
-        percentile_ranks([math.log(max(f["growth_low"], 1e-9)) for f in facts]),
-        percentile_ranks([f["escore"] for f in facts]),
-        np.array([1.0 if f["bursting_now"] else 0.0 for f in facts]),
-    )
-    growth = (growth_parts[0] * 2 + growth_parts[1] * 2 + growth_parts[2]) / 5
+    horizon = settings.forecast_periods
+    facts = [_copy(known[e.id]) if e.id in known
+             else indicators(e, totals, weights, coverage, horizon) for e in entities]
+    # growth: the share the entity's trend, shrunk toward the list's, projects ahead over
+    # its recent share (scanner.signals.forecast; the backtests' reasons in the module)
+    list_forecasts(facts, weights)
+    growth = percentile_ranks([f["forecast_log"] for f in facts])
     novelty = percentile_ranks([e.novelty for e in entities])
     coherence = np.array([f["persistence"] for f in facts])
     impact = (percentile_ranks([math.log1p(f["sources"]) + math.log1p(f["authors"])
@@ -193,6 +195,11 @@ def rank_entities(entities: Sequence[Entity], totals: dict[str, np.ndarray],
 
 
 
+def _copy(facts: dict[str, Any]) -> dict[str, Any]:
+    """Facts another list also holds, copied so this list's forecast does not change them."""
+    return {**facts, "streams": {k: dict(v) for k, v in facts.get("streams", {}).items()}}
+
+
 def stream_weights(settings: SignalSettings) -> dict[str, float]:
     """The configured weight of each stream in a composite."""
     return {"paper": settings.weight_paper, "news": settings.weight_news,
@@ -203,8 +210,11 @@ def explain(f: dict[str, Any], subs: dict[str, Any]) -> str:
     """One line a panel member can read: why this rank."""
     burst = ", bursting now" if f["bursting_now"] else ""
     stage = f" Evidence suggests {f['stage']}." if f.get("stage") else ""
+    ahead = (f"; its trend projects x{f['forecast']:.2f} over the next "
+             f"{f['forecast_periods']} periods against the last {f['forecast_periods']}"
+             if f.get("forecast_periods") else "")
     return (f"Share x{f['growth']:.2f} (90%: {f['growth_low']:.2f}-{f['growth_high']:.2f}) "
-            f"active vs base window, EScore {f['escore']:.1f}{burst} "
+            f"active vs base window{ahead}, EScore {f['escore']:.1f}{burst} "
             f"[growth {subs['growth']:.2f}]; "
             f"novelty {subs['novelty']:.2f}; active in {f['persistence']:.0%} of periods "
             f"[coherence {subs['coherence']:.2f}]; {f['sources']} sources, {f['authors']} "

@@ -119,7 +119,8 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
     # computed once for the topics and the watchlist, with the same stream weights
     topic_coverage = stream_coverage(topic_totals_map)
     topic_facts = {e.id: indicators(e, topic_totals_map, stream_weights(settings),
-                                    topic_coverage) for e in topic_entities}
+                                    topic_coverage, settings.forecast_periods)
+                   for e in topic_entities}
     rejected = rejected_topics(store)  # the panel said no: off the watchlist
     watch = [Entity("watchlist", e.id, None, e.counts, e.evidence, e.novelty, e.extra)
              for e in topic_entities if e.extra["outside_taxonomy"] == 1 and e.id not in rejected

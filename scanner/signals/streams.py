@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from scanner.signals.forecast import share_trend, trend_figures
 from scanner.signals.indicators import (
     emergence_score,
     kleinberg_bursts,
@@ -66,8 +67,10 @@ def stream_coverage(totals: Mapping[str, np.ndarray]) -> dict[str, StreamCoverag
     return out
 
 
-def stream_figures(counts: np.ndarray, totals: np.ndarray) -> dict[str, Any]:
-    """One stream's figures over the periods it covers (counts and totals from there)."""
+def stream_figures(counts: np.ndarray, totals: np.ndarray, horizon: int = 0
+                   ) -> dict[str, Any]:
+    """One stream's figures over the periods it covers (counts and totals from there);
+    `horizon`: the periods its trend forecasts (0: half of them)."""
     base, active = thirds(len(totals))
     growth = share_growth(counts, totals, base, active)
     escore = emergence_score(counts, totals)
@@ -87,15 +90,18 @@ def stream_figures(counts: np.ndarray, totals: np.ndarray) -> dict[str, Any]:
         "persistence": round(persistence(counts[active]), 3),
         "series": [round(float(c), 2) for c in counts],
         "totals": [int(t) for t in totals],
+        "trend": trend_figures(share_trend(counts, totals, horizon)),
     }
 
 
 def combine_streams(entity_counts: Mapping[str, np.ndarray], totals: Mapping[str, np.ndarray],
                     coverage: Mapping[str, StreamCoverage],
-                    weights: Mapping[str, float] | None = None) -> dict[str, Any]:
+                    weights: Mapping[str, float] | None = None, horizon: int = 0
+                    ) -> dict[str, Any]:
     """Per-stream figures and the composite over the usable streams.
 
     Returns the composite's growth (ratio, 90% interval), EScore, persistence, bursting,
+    each stream's share trend (its forecast needs the whole list: forecast.list_forecasts),
     items in the active windows (one count, shared by score, explanation and evidence),
     `streams` with each stream's figures, and `streams_used`.
     """
@@ -107,7 +113,7 @@ def combine_streams(entity_counts: Mapping[str, np.ndarray], totals: Mapping[str
         if cov.periods == 0:
             continue
         figures = stream_figures(counts[cov.first:], np.asarray(totals[kind][cov.first:],
-                                                                dtype=float))
+                                                                dtype=float), horizon)
         figures["first_period"] = cov.first
         figures["entered"] = cov.usable and weights.get(kind, 1.0) > 0
         figures["left_out"] = "" if figures["entered"] else (

@@ -157,3 +157,44 @@ def test_a_mixed_stream_corpus_scores_each_stream_against_its_own_totals(tmp_pat
                              SignalSettings())
     ours = result["methods"]["emergence score (ours)"]
     assert result["topics"] >= 3 and np.isfinite(ours["spearman"])
+
+
+def test_realised_growth_is_measured_on_items_the_clustering_never_saw() -> None:
+    from scanner.evaluation.backtest import Corpus, backtest_cutoff
+
+    # stationary topics of very different sizes: nothing grows; the base window's items
+    # are half held out of the clustering and attached as the horizon's are
+    rng = np.random.default_rng(2)
+    centres = rng.normal(size=(8, 24))
+    vectors, dates = [], []
+    for month in range(48):
+        day = f"{2012 + month // 12}-{month % 12 + 1:02d}-10"
+        for c in range(8):
+            for _ in range(4 + 6 * c):
+                v = centres[c] + 0.2 * rng.normal(size=24)
+                vectors.append(v / np.linalg.norm(v))
+                dates.append(day)
+    corpus = Corpus(np.array(vectors, dtype=np.float32), np.array(dates), ["cs.X"] * len(dates))
+    settings = TopicSettings(n_clusters=8, n_components=10, min_topic_size=5)
+    held = backtest_cutoff(corpus, "2014-01-01", 730, 6, 8, settings, SignalSettings())
+    fitted = backtest_cutoff(corpus, "2014-01-01", 730, 6, 8, settings, SignalSettings(),
+                             label="in-sample")
+    assert held["label"] == "held-out" and fitted["label"] == "in-sample"
+    assert held["items_before"] == fitted["items_before"] and held["topics"] == 8
+    # the held-out base is attached like the future: about as many of its items fit no topic
+    assert abs(held["base_unattached"] - held["future_unattached"]) < 0.02
+    assert fitted["base_unattached"] <= held["base_unattached"]
+    with pytest.raises(ValueError, match="held-out or in-sample"):
+        backtest_cutoff(corpus, "2014-01-01", 730, 6, 8, settings, SignalSettings(),
+                        label="both")
+
+
+def test_the_noise_ceiling_is_low_for_pure_noise_and_high_for_clear_growth() -> None:
+    from scanner.evaluation.backtest import noise_ceiling
+
+    rng = np.random.default_rng(0)
+    before = np.full(80, 100.0)
+    noise = noise_ceiling(before, rng.poisson(100, 80).astype(float))
+    assert noise["signal_sd"] < 0.05 and noise["oracle_threat"] < 0.2
+    clear = noise_ceiling(before, rng.poisson(100 * np.exp(rng.normal(0, 1, 80))).astype(float))
+    assert clear["signal_sd"] > 0.7 and clear["oracle_threat"] > 0.6

@@ -133,3 +133,19 @@ def test_topics_carrying_emerging_terms() -> None:
         "news": [{"term": "低空经济", "topics": [{"topic": "T3", "items": 3}]}]}
     assert topics_with_terms(terms) == {"T1", "T3"}
     assert topics_with_terms({}) == set()
+
+
+def test_the_reason_states_the_trend_forecast_the_rank_uses(data: dict) -> None:
+    six_g = data["lists"]["fields"][0]
+    ind = six_g["indicators"]
+    assert ind["forecast_periods"] >= 1
+    en, zh = reason(six_g, data, "en"), reason(six_g, data, "zh")
+    assert (f"projects the share over the next {ind['forecast_periods']} periods at "
+            f"{ind['forecast']:.2f}x the last {ind['forecast_periods']}") in en
+    assert f"{ind['forecast']:.2f} 倍" in zh and "left out of it" not in en
+    # a stream whose trend left a period out says so
+    burst = copy.deepcopy(six_g)
+    kind = burst["indicators"]["streams_used"][0]
+    burst["indicators"]["streams"][kind]["trend"]["weights"][-1] = 0
+    assert "a period far off the trend line (a one-off burst or drop)" in reason(
+        burst, data, "en")
