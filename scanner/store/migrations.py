@@ -195,6 +195,16 @@ def _m010_terms(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m011_item_summaries(db: sqlite_utils.Database) -> None:
+    # summaries of an item in another language than its own, as a dump carries them (the
+    # arXiv CS corpus's machine-written Chinese summaries of English papers); kept apart
+    # from items so that they change neither an item's hashes nor its upsert counts
+    db["item_summaries"].create(
+        {"item_id": str, "language": str, "summary": str, "origin": str, "updated_at": str},
+        pk=("item_id", "language"), not_null={"summary"},
+    )
+
+
 #: Numbered schema migrations; append, never edit one that has shipped.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "sources, runs, fetches, items, imports", _m001_initial),
@@ -207,4 +217,6 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (8, "topic state before each scope's newest night, for reruns", _m008_topic_restore),
     (9, "entry keys on items; entries not stored counted on fetches", _m009_entry_identity),
     (10, "term counts per month, stream and venue; ranked emerging terms", _m010_terms),
+    (11, "item summaries in another language (Chinese summaries of English papers)",
+     _m011_item_summaries),
 ]
