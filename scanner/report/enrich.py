@@ -21,7 +21,7 @@ def topic_label_zh(ind: dict[str, Any], taxonomy: Any) -> tuple[str | None, str]
     zh = [w for w in words.get("zh") or [] if w]
     if zh:
         return "、".join(zh[:3]), "keywords"
-    from_summaries = [w for w in words.get("zh_summaries") or [] if w]
+    from_summaries = _singulars(w for w in words.get("zh_summaries") or [] if w)
     if from_summaries:
         return "、".join(from_summaries[:3]), "summaries"
     text = " ".join(words.get("en") or []).lower()
@@ -39,6 +39,19 @@ def topic_label_zh(ind: dict[str, Any], taxonomy: Any) -> tuple[str | None, str]
     if best:
         return best[1], "taxonomy"
     return None, "none"
+
+
+def _singulars(words: Any) -> list[str]:
+    """The words, less a Latin plural after its singular or before it (LLMs beside LLM)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for word in words:
+        stem = word.lower()[:-1] if word.isascii() and word.lower().endswith("s") else \
+            word.lower()
+        if stem not in seen:
+            seen.add(stem)
+            out.append(word)
+    return out
 
 
 def enrich(data: dict[str, Any], taxonomy: Any) -> None:

@@ -98,3 +98,11 @@ def test_a_few_summaries_do_not_label_a_topic(tmp_path: Path) -> None:
     assert "zh_summaries" not in topic["keywords"]
     assert topic_label_zh({"keywords": topic["keywords"]}, TAXONOMY)[1] != "summaries"
     store.close()
+
+
+def test_a_label_from_summaries_names_a_latin_word_once() -> None:
+    words = {"en": ["LLMs"], "zh_summaries": ["LLMs", "LLM", "推理", "安全"]}
+    assert topic_label_zh({"keywords": words}, TAXONOMY) == ("LLMs、推理、安全", "summaries")
+    # Chinese keywords of Chinese members still come first
+    assert topic_label_zh({"keywords": {**words, "zh": ["大模型"]}}, TAXONOMY) == \
+        ("大模型", "keywords")
