@@ -199,7 +199,7 @@ def overview_chart(data: dict[str, Any], lang: str, width: int = 1100) -> str:
     one = "en" if lang == "en" else "zh"  # one language per label: both would not fit a cell
     head, label_w, size, step, pad = 30, 150, 11.5, 14, 6
     col_w = (width - label_w) / len(tiers)
-    bar_max, room = 56, col_w - pad - 56 - 4 - pad  # the text's room right of the bar
+    bar_max, room = 48, col_w - pad - 48 - 4 - 4  # the text's room right of the bar
     cells_out: dict[str, dict[str, list[tuple[dict[str, Any], list[str], str]]]] = {}
     for direction, cells in rows.items():
         for tier, fields in cells.items():
@@ -219,7 +219,7 @@ def overview_chart(data: dict[str, Any], lang: str, width: int = 1100) -> str:
     names = {d: wrap(direction_name(d, data, one), 12, [label_w - 2 * pad] * 2, bold=True)
              for d in rows}
     heights = {d: max([sum(len(lines) * step + 5 for _, lines, _ in cell)
-                       for cell in cells.values()] + [len(names[d]) * 15]) + 12
+                       for cell in cells.values()] + [len(names[d]) * 15]) + 10
                for d, cells in cells_out.items()}
     legend = wrap(pick(("条长 = 得分；x = 占比倍数；绿 = 上升（90% 区间高于 1），红 = 下降，"
                         "灰 = 不明确", "bar = score; x = share ratio; green = rising (90% band "
