@@ -14,6 +14,7 @@ import click
 
 from scanner.cli import (
     assign,
+    browse,
     db,
     evaluate,
     ingest,
@@ -63,7 +64,7 @@ for command in (
     signals.signals_command, signals.rank_command,
     report.report_command, report.review,
     runs.run, runs.rescore_command, runs.backfill_command, runs.serve_command, runs.runs,
-    evaluate.evaluate, db.db, taxonomy.taxonomy,
+    evaluate.evaluate, db.db, browse.browse_command, taxonomy.taxonomy,
 ):
     cli.add_command(command)
 

@@ -90,10 +90,11 @@ def topics_show(ctx: click.Context, topic_id: str, n_items: int) -> None:
     console.print(f"[bold]{topic['id']}[/] {escape(topic['label'] or '')} — {topic['status']}, "
                   f"{topic['size']} items, scope {topic['scope']}, model {topic['model']}, "
                   f"born {topic['born_run_date']}, last item {topic['last_item_date']}")
-    for lang in ("en", "zh"):
+    for lang, what in (("en", "en"), ("zh", "zh"), ("zh_summaries", "zh, from the Chinese "
+                                                    "summaries of its English items")):
         words = (topic["keywords"] or {}).get(lang)
         if words:
-            console.print(f"keywords ({lang}): {escape(', '.join(words))}")
+            console.print(f"keywords ({what}): {escape(', '.join(words))}")
     affinity = sorted((topic["affinity"] or {}).items(), key=lambda kv: -kv[1]["share"])[:5]
     if topic["outside_taxonomy"] == 1:
         console.print("[yellow]outside the taxonomy[/]: no field holds "

@@ -27,7 +27,10 @@ from scanner.store import Store, UpsertCounts
 
 #: Item fields a dump column can be mapped onto.
 TARGETS = ("id", "arxiv_id", "doi", "url", "title", "summary", "published", "authors",
-           "categories", "primary_category", "language", "version")
+           "categories", "primary_category", "language", "version", "summary_zh")
+
+#: Cell texts that mean "no value" in the shared corpora (the CS corpus writes 'None').
+_EMPTY_TEXTS = frozenset({"", "none", "null", "nan", "n/a"})
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,10 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "arxiv-cs-daily", "paper",
         {"arxiv_id": "id", "title": "title", "summary": "summary_en", "published": "date",
-         "categories": "categories"},
+         "categories": "categories",
+         # its machine-written Chinese summary, kept beside the item (item_summaries):
+         # the topics stage labels English topics in Chinese from it
+         "summary_zh": "tldr_zh+motivation_zh+method_zh+result_zh+conclusion_zh"},
         frozenset({"id", "summary_en", "date", "tldr_zh"}),
     ),
     Preset(
@@ -178,7 +184,7 @@ def choose_preset(columns: list[str], mapping: Mapping[str, str] | None,
         bad = [t for t in mapping if t not in TARGETS]
         if bad:
             raise DumpError(f"unknown target field(s) {bad}; targets: {', '.join(TARGETS)}")
-        missing = [c for c in mapping.values() if c not in columns]
+        missing = [c for v in mapping.values() for c in v.split("+") if c not in columns]
         if missing:
             raise DumpError(f"column(s) {missing} not in the dump; columns: {columns}")
         base = dict(found.mapping) if found else {}
@@ -220,9 +226,20 @@ def _split_list(value: Any, separator: str) -> list[str]:
     return [part.strip() for part in text.split(separator) if part.strip()]
 
 
+def _joined_text(row: Mapping[str, Any], columns: str) -> str | None:
+    """The non-empty texts of '+'-joined columns, one a line; None when all are empty."""
+    parts = [str(row.get(c)).strip() for c in columns.split("+") if row.get(c) is not None]
+    parts = [p for p in parts if p.lower() not in _EMPTY_TEXTS]
+    return "\n".join(parts) or None
+
+
 def row_to_item(row: Mapping[str, Any], preset: Preset, source_id: str,
                 imported_at: datetime) -> dict[str, Any] | None:
-    """Map one dump row onto an item; None when it has no title."""
+    """Map one dump row onto an item; None when it has no title.
+
+    A `summary_zh` column (or '+'-joined columns) becomes the item's `summaries["zh"]`,
+    stored beside it, when the item itself is not Chinese.
+    """
     def get(target: str) -> Any:
         column = preset.mapping.get(target)
         return row.get(column) if column else None
@@ -234,7 +251,7 @@ def row_to_item(row: Mapping[str, Any], preset: Preset, source_id: str,
     categories = _split_list(get("categories"), preset.category_separator)
     # a dump may have held ids as numbers: 1801.0485 is 1801.04850 (its link would be dead)
     arxiv = restore_arxiv_zeros(str(get("arxiv_id")).strip()) if get("arxiv_id") else None
-    return make_item(
+    item = make_item(
         source_id=source_id, kind=preset.kind, title=title, summary=get("summary"),
         fetched_at=imported_at, url=get("url") or None,
         guid=str(get("id")) if get("id") else None,
@@ -246,6 +263,11 @@ def row_to_item(row: Mapping[str, Any], preset: Preset, source_id: str,
                                                       else None),
         doi=get("doi"), origin=f"import:{preset.name}", html=False,
     )
+    columns_zh = preset.mapping.get("summary_zh")
+    summary_zh = _joined_text(row, columns_zh) if columns_zh else None
+    if summary_zh and item.get("language") != "zh":
+        item["summaries"] = {"zh": summary_zh}
+    return item
 
 
 def import_key(path: Path, preset: Preset, source_id: str) -> str:

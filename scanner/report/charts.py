@@ -14,6 +14,7 @@ from html import escape
 from typing import Any
 
 from scanner.report.labels import direction_name, pick, stage_name, stream_name
+from scanner.report.textfit import ellipsize, text_width, wrap
 from scanner.signals.indicators import thirds
 
 COLOURS = {"paper": "#1f6feb", "news": "#bf3989", "policy": "#1a7f37"}
@@ -177,7 +178,12 @@ def _nice(value: float) -> float:
 
 
 def overview_chart(data: dict[str, Any], lang: str, width: int = 1100) -> str:
-    """Ranked fields by direction (rows) and tier (columns): score bar, share ratio."""
+    """Ranked fields by direction (rows) and tier (columns): score bar, share ratio.
+
+    Every text is measured (scanner.report.textfit, on the wide side) and kept inside its
+    cell: a field's label wraps onto a second line and is shortened with '…' beyond it,
+    the full label in the link's tooltip.
+    """
     tiers = list(data.get("tiers") or {})
     if not tiers:
         return ""
@@ -190,49 +196,70 @@ def overview_chart(data: dict[str, Any], lang: str, width: int = 1100) -> str:
         tiers.append("")
     if not rows:
         return ""
-    head, label_w, line = 30, 150, 19
+    one = "en" if lang == "en" else "zh"  # one language per label: both would not fit a cell
+    head, label_w, size, step, pad = 30, 150, 11.5, 14, 6
     col_w = (width - label_w) / len(tiers)
-    heights = {d: max(len(v) for v in cells.values()) * line + 10 for d, cells in rows.items()}
-    height = head + sum(heights.values()) + 24
+    bar_max, room = 48, col_w - pad - 48 - 4 - 4  # the text's room right of the bar
+    cells_out: dict[str, dict[str, list[tuple[dict[str, Any], list[str], str]]]] = {}
+    for direction, cells in rows.items():
+        for tier, fields in cells.items():
+            for f in fields:
+                ind = f["indicators"]
+                name = str(ind.get(f"name_{one}") or f["entity_id"])
+                figures = f"{f['score']:.2f} · x{float(ind.get('growth') or 0):.1f}"
+                full = f"{name} · {figures}"
+                # the name in up to two lines, the figures after it or on a line of their own
+                lines = wrap(name, size, [room, room])
+                if text_width(f"{lines[-1]} · {figures}", size) <= room:
+                    lines[-1] = f"{lines[-1]} · {figures}"
+                else:
+                    lines.append(figures)
+                cells_out.setdefault(direction, {}).setdefault(tier, []).append(
+                    (f, lines, full))
+    names = {d: wrap(direction_name(d, data, one), 12, [label_w - 2 * pad] * 2, bold=True)
+             for d in rows}
+    heights = {d: max([sum(len(lines) * step + 5 for _, lines, _ in cell)
+                       for cell in cells.values()] + [len(names[d]) * 15]) + 10
+               for d, cells in cells_out.items()}
+    legend = wrap(pick(("条长 = 得分；x = 占比倍数；绿 = 上升（90% 区间高于 1），红 = 下降，"
+                        "灰 = 不明确", "bar = score; x = share ratio; green = rising (90% band "
+                        "above 1), red = falling, grey = unclear"), one), 10, [width - 2 * pad] * 2)
+    height = head + sum(heights.values()) + 8 + 13 * len(legend)
     parts = [f'<svg class="chart overview" role="img" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
              f'<title>{escape(pick(("领域总览", "field overview"), lang))}</title>']
-    one = "en" if lang == "en" else "zh"  # one language per label: both would not fit a cell
     for j, tier in enumerate(tiers):
-        parts.append(f'<text class="axis-x label" x="{label_w + col_w * j + 6:.0f}" y="18" '
-                     f'font-size="12" font-weight="bold">{escape(stage_name(tier, data, one))}'
-                     '</text>')
-    # a field's label fits its column: about 6.5 px a Latin letter, 12 a Chinese character
-    fit = int((col_w - 84) / (6.5 if one == "en" else 12))
+        title = ellipsize(stage_name(tier, data, one), 12, col_w - 2 * pad, bold=True)
+        parts.append(f'<text class="axis-x label" x="{label_w + col_w * j + pad:.0f}" y="18" '
+                     f'font-size="12" font-weight="bold">{escape(title)}</text>')
     yy = head
-    for direction, cells in rows.items():
+    for direction, cells in cells_out.items():
         hgt = heights[direction]
         parts.append(f'<rect x="0" y="{yy}" width="{width}" height="{hgt}" fill="'
                      f'{"#f6f8fa" if (yy // 2) % 2 else "#ffffff"}" stroke="#d0d7de" '
                      'stroke-width="0.5"/>')
-        parts.append(f'<text class="axis-y label" x="6" y="{yy + 16}" font-size="12" '
-                     f'font-weight="bold">{escape(direction_name(direction, data, one))}'
-                     '</text>')
+        for n, line in enumerate(names[direction]):
+            parts.append(f'<text class="axis-y label" x="{pad}" y="{yy + 16 + 15 * n}" '
+                         f'font-size="12" font-weight="bold">{escape(line)}</text>')
         for j, tier in enumerate(tiers):
-            x0 = label_w + col_w * j + 6
-            for k, f in enumerate(cells.get(tier, [])):
+            x0 = label_w + col_w * j + pad
+            y0 = yy + 8
+            for f, lines, full in cells.get(tier, []):
                 ind = f["indicators"]
-                y0 = yy + 8 + k * line
-                name = str(ind.get(f"name_{one}") or f["entity_id"])
-                name = name if len(name) <= fit else name[:fit - 1] + "…"
-                bar = max(2.0, 70 * float(f["score"]))
-                g = float(ind.get("growth") or 0)
+                bar = max(2.0, bar_max * min(float(f["score"]), 1.0))
                 colour = "#1a7f37" if (ind.get("growth_low") or 0) > 1 else "#cf222e" if \
                     (ind.get("growth_high") or 2) < 1 else "#8c959f"
+                texts = "".join(
+                    f'<text class="field" x="{x0 + bar_max + 4:.0f}" y="{y0 + 10 + step * n}" '
+                    f'font-size="{size}">{escape(line)}</text>' for n, line in enumerate(lines))
                 parts.append(f'<a href="#fields-{escape(f["entity_id"])}">'
+                             f'<title>{escape(full)}</title>'
                              f'<rect x="{x0:.0f}" y="{y0}" width="{bar:.0f}" height="12" '
-                             f'fill="{colour}" fill-opacity="0.75"/>'
-                             f'<text x="{x0 + 74:.0f}" y="{y0 + 10}" font-size="11.5">'
-                             f'{escape(name)} · {f["score"]:.2f} · x{g:.1f}</text></a>')
+                             f'fill="{colour}" fill-opacity="0.75"/>{texts}</a>')
+                y0 += len(lines) * step + 5
         yy += hgt
-    legend = pick(("条长 = 得分；x = 占比倍数；绿 = 上升（90% 区间高于 1），红 = 下降，灰 = 不明确",
-                   "bar = score; x = share ratio; green = rising (90% band above 1), red = "
-                   "falling, grey = unclear"), one)
-    parts.append(f'<text x="6" y="{height - 8}" font-size="10" fill="#57606a">'
-                 f'{escape(legend)}</text></svg>')
+    for n, line in enumerate(legend):
+        parts.append(f'<text x="{pad}" y="{yy + 16 + 13 * n}" font-size="10" '
+                     f'fill="#57606a">{escape(line)}</text>')
+    parts.append("</svg>")
     return "".join(parts)

@@ -1,9 +1,10 @@
 """What the report adds to the ranked rows: reasons, topic labels in both languages.
 
 Topic labels: the English label is the topic's keywords; the Chinese one comes from the
-topic's Chinese keywords (its Chinese items) when it has any, else from the taxonomy's
-bilingual terms (the pathway or field whose English keywords the topic's keywords name
-most), else there is none and the report says so rather than inventing one.
+topic's Chinese keywords (its Chinese items) when it has any, else from the keywords of
+its English items' Chinese summaries (a corpus's, kept at import), else from the
+taxonomy's bilingual terms (the pathway or field whose English keywords the topic's
+keywords name most), else there is none and the report says so rather than inventing one.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from scanner.report.reasons import reason, short_reason
 
 
 def topic_label_zh(ind: dict[str, Any], taxonomy: Any) -> tuple[str | None, str]:
-    """(Chinese label, basis) of a topic; basis is keywords, taxonomy or none."""
+    """(Chinese label, basis) of a topic; basis is keywords, summaries, taxonomy or none."""
     words = ind.get("keywords") or {}
     zh = [w for w in words.get("zh") or [] if w]
     if zh:
         return "、".join(zh[:3]), "keywords"
+    from_summaries = _singulars(w for w in words.get("zh_summaries") or [] if w)
+    if from_summaries:
+        return "、".join(from_summaries[:3]), "summaries"
     text = " ".join(words.get("en") or []).lower()
     if not text:
         return None, "none"
@@ -35,6 +39,19 @@ def topic_label_zh(ind: dict[str, Any], taxonomy: Any) -> tuple[str | None, str]
     if best:
         return best[1], "taxonomy"
     return None, "none"
+
+
+def _singulars(words: Any) -> list[str]:
+    """The words, less a Latin plural after its singular or before it (LLMs beside LLM)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for word in words:
+        stem = word.lower()[:-1] if word.isascii() and word.lower().endswith("s") else \
+            word.lower()
+        if stem not in seen:
+            seen.add(stem)
+            out.append(word)
+    return out
 
 
 def enrich(data: dict[str, Any], taxonomy: Any) -> None:

@@ -45,8 +45,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "entered": ("计入综合指标", "in the composites"), "yes": ("是", "yes"), "no": ("否", "no"),
     "periods": ("统计期", "Periods"), "answered": ("专家组已表态", "panel verdict"),
     "best_field": ("最接近领域", "nearest field"), "label_zh": ("中文标签", "Chinese label"),
-    "no_zh_label": ("无中文标签（主题条目均为英文）",
-                    "no Chinese label (the topic's items are all English)"),
+    "no_zh_label": ("无中文标签（英文条目无中文摘要）",
+                    "no Chinese label (English, no Chinese summary)"),
     "panel_note": ("以上为建议而非结论，由专家组决定。请填写同一文件夹中的 review.csv，"
                    "再运行 scanner review import。",
                    "Suggestions, not verdicts: the panel decides. Answer with review.csv "

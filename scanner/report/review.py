@@ -182,7 +182,8 @@ def draft_taxonomy(taxonomy_path: Path, topics: Iterable[dict[str, Any]], taxono
     blocks = [f"\n# ---- proposed by panel review of {date} (draft: edit, cite, approve) ----\n"]
     for topic in topics:
         words = topic.get("keywords") or {}
-        en, zh = list(words.get("en") or []), list(words.get("zh") or [])
+        en = list(words.get("en") or [])
+        zh = list(words.get("zh") or words.get("zh_summaries") or [])
         best = topic.get("best_field")
         direction = taxonomy.fields[best].direction if best in taxonomy.fields else \
             next(iter(taxonomy.directions))

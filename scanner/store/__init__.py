@@ -5,7 +5,8 @@ fetches), items.py (items, embeddings, assignments, verdicts, imports), topics.p
 signals.py and admin.py (locks, backup, integrity). Schema changes are numbered,
 append-only migrations (migrations.py). WAL mode, `synchronous=NORMAL`; every write
 that belongs together happens in one transaction, so an interrupted run loses nothing
-that was committed before it.
+that was committed before it. browse.py serves the file read-only through Datasette
+(the optional `browse` extra), described by browse_metadata.py.
 """
 
 from scanner.store.base import (

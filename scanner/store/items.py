@@ -90,9 +90,33 @@ class ItemTables:
         if claims:
             self.db.conn.executemany(
                 "UPDATE items SET entry_key = ? WHERE id = ? AND entry_key IS NULL", claims)
+        self._save_summaries(unique, now)
         counts.new += len(new_rows)
         counts.changed += len(changed_rows)
         return counts
+
+    def _save_summaries(self, items: dict[str, dict[str, Any]], now: str) -> None:
+        """Each item's summaries in other languages ({language: text}), replacing older
+        ones; written for unchanged items too, so a re-import fills them in."""
+        rows = [{"item_id": item_id, "language": language, "summary": text,
+                 "origin": item.get("origin"), "updated_at": now}
+                for item_id, item in items.items()
+                for language, text in (item.get("summaries") or {}).items() if text]
+        if rows:
+            self.db["item_summaries"].upsert_all(rows, pk=("item_id", "language"),
+                                                 batch_size=1000)
+
+    def item_summaries(self, item_ids: Sequence[str], language: str) -> dict[str, str]:
+        """The stored summaries in `language` of the given items, by item id."""
+        out: dict[str, str] = {}
+        wanted = list(dict.fromkeys(item_ids))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            out.update(self.db.execute(
+                f"SELECT item_id, summary FROM item_summaries WHERE language = ? "
+                f"AND item_id IN ({marks})", [language, *chunk]).fetchall())
+        return out
 
     def item(self, item_id: str) -> dict[str, Any] | None:
         """One stored item with its list columns decoded, or None."""

@@ -200,6 +200,16 @@ def _m011_assignment_calibrator(db: sqlite_utils.Database) -> None:
     db["assignments"].add_column("calibrator", str)
 
 
+def _m012_item_summaries(db: sqlite_utils.Database) -> None:
+    # summaries of an item in another language than its own, as a dump carries them (the
+    # arXiv CS corpus's machine-written Chinese summaries of English papers); kept apart
+    # from items so that they change neither an item's hashes nor its upsert counts
+    db["item_summaries"].create(
+        {"item_id": str, "language": str, "summary": str, "origin": str, "updated_at": str},
+        pk=("item_id", "language"), not_null={"summary"},
+    )
+
+
 #: Numbered schema migrations; append, never edit one that has shipped.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "sources, runs, fetches, items, imports", _m001_initial),
@@ -214,4 +224,6 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (10, "term counts per month, stream and venue; ranked emerging terms", _m010_terms),
     (11, "assignments carry the digest of the calibrator that made them",
      _m011_assignment_calibrator),
+    (12, "item summaries in another language (Chinese summaries of English papers)",
+     _m012_item_summaries),
 ]

@@ -32,12 +32,15 @@ class TopicTables:
     db: sqlite_utils.Database
 
     def window_items(self, since: str, until: str, kinds: Sequence[str]) -> list[dict[str, Any]]:
-        """Items published in [since, until] (dates) of the given kinds, oldest first."""
+        """Items published in [since, until] (dates) of the given kinds, oldest first,
+        each with its stored Chinese summary (`summary_zh`, None when it has none)."""
         marks = ",".join("?" * len(kinds))
-        sql = (f"SELECT id, kind, language, published, title, summary FROM items "
-               f"WHERE substr(published, 1, 10) BETWEEN ? AND ? AND kind IN ({marks}) "
-               f"ORDER BY published, id")
-        columns = ("id", "kind", "language", "published", "title", "summary")
+        sql = (f"SELECT i.id, i.kind, i.language, i.published, i.title, i.summary, "
+               f"s.summary FROM items i LEFT JOIN item_summaries s ON s.item_id = i.id "
+               f"AND s.language = 'zh' "
+               f"WHERE substr(i.published, 1, 10) BETWEEN ? AND ? AND i.kind IN ({marks}) "
+               f"ORDER BY i.published, i.id")
+        columns = ("id", "kind", "language", "published", "title", "summary", "summary_zh")
         return [dict(zip(columns, row, strict=True))
                 for row in self.db.execute(sql, [since, until, *kinds])]
 

@@ -47,7 +47,11 @@ CHINESE_STOP = frozenset("""
 基于 问题 结果 能够 需要 成为 作为 之间 没有 就是 这样 如何 什么 为了 以及 并且 或者 其他
 今年 去年 日前 近日 当前 一些 各地 全国 我国 中国 国家 不仅 而且 如果 所以 因为 虽然 以上
 以下 之一 一是 二是 三是
-""".split())  # noqa: SIM905 (a word list reads better as text)
+""".split()) | frozenset("""
+模型 数据 框架 性能 任务 分析 表明 显示 展示 提高 提升 改进 现有 不同 多种 各种 显著 高效 达到
+使得 允许 获得 发现 给出 案例 数量 一般 特定 新颖 大量
+""".split())  # noqa: SIM905 (the second list: EXTRA_ENGLISH_STOP's words in Chinese, so
+# that machine-written Chinese abstracts lose the same boilerplate as English ones)
 
 
 @lru_cache(maxsize=1)
@@ -107,12 +111,14 @@ def tokens(text: str, language: str | None = None, words: tuple[str, ...] = ()) 
 
 
 def ctfidf_keywords(documents: Sequence[str], labels: Sequence[int], languages: Sequence[str],
-                    top: int = 10, min_count: int = 2, words: Iterable[str] = ()
-                    ) -> dict[int, dict[str, list[str]]]:
+                    top: int = 10, min_count: int = 2, words: Iterable[str] = (),
+                    min_docs: int = 1) -> dict[int, dict[str, list[str]]]:
     """Top keywords per topic label and language: {label: {"en": [...], "zh": [...]}}.
 
     Documents labelled -1 (unassigned) take no part. A language appears for a topic only
     when at least one member is in it. `words`: Chinese terms the segmenter keeps whole.
+    `min_docs`: a topic's keyword must occur in at least this many of its documents (or
+    in all of them, when it has fewer).
     """
     if not len(documents) == len(labels) == len(languages):
         raise ValueError("documents, labels and languages differ in length")
@@ -123,28 +129,38 @@ def ctfidf_keywords(documents: Sequence[str], labels: Sequence[int], languages: 
         for position, (label, lang) in enumerate(zip(labels, languages, strict=True)):
             if label >= 0 and (lang == "zh") == (language == "zh"):
                 members.setdefault(int(label), []).append(position)
-        vocabulary, counts = _count_terms(documents, members, language, keep)
+        vocabulary, counts = _count_terms(documents, members, language, keep, min_docs)
         for label, chosen in _weigh(counts, vocabulary, top, min_count).items():
             result.setdefault(label, {})[language] = chosen
     return result
 
 
 def _count_terms(documents: Sequence[str], members: dict[int, list[int]], language: str,
-                 keep: tuple[str, ...]) -> tuple[list[str], dict[int, tuple[Any, Any]]]:
+                 keep: tuple[str, ...], min_docs: int = 1
+                 ) -> tuple[list[str], dict[int, tuple[Any, Any]]]:
     """Each term once in a shared vocabulary; per topic, (term ids, counts) as arrays.
 
     Per-topic Counters of strings held every term once per topic it appears in: at 100k
-    abstracts that was ~4M entries (~600 MB); the arrays take a few bytes each.
+    abstracts that was ~4M entries (~600 MB); the arrays take a few bytes each. A term in
+    fewer than `min_docs` of a topic's documents (all of them, when fewer) counts zero.
     """
     index: dict[str, int] = {}
     counts: dict[int, tuple[Any, Any]] = {}
     for label, positions in members.items():
         ids = array("l")
+        seen = array("l")  # each document's distinct terms, for the document frequency
         for position in positions:
-            ids.extend(index.setdefault(t, len(index))
-                       for t in tokens(documents[position], language, keep))
+            doc = [index.setdefault(t, len(index))
+                   for t in tokens(documents[position], language, keep)]
+            ids.extend(doc)
+            if min_docs > 1:
+                seen.extend(set(doc))
         terms, n = np.unique(np.frombuffer(ids, dtype=np.int64) if ids else
                              np.zeros(0, dtype=np.int64), return_counts=True)
+        if min_docs > 1 and len(terms):
+            df_terms, df = np.unique(np.frombuffer(seen, dtype=np.int64), return_counts=True)
+            needed = min(min_docs, len(positions))
+            n = np.where(df[np.searchsorted(df_terms, terms)] >= needed, n, 0)
         counts[label] = (terms, n)
     return list(index), counts
 

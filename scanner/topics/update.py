@@ -189,6 +189,7 @@ def _finish_run(store: Any, settings: TopicSettings, scope: str, kinds: tuple[st
     keywords = ctfidf_keywords(
         [f"{w['title'] or ''}. {(w['summary'] or '')[:1000]}" for w in items],
         labels.tolist(), [w["language"] or "" for w in items], words=vocabulary)
+    summary_words = _summary_keywords(items, labels, vocabulary)
     affinity = _affinities(store, items, labels, n_clusters, taxonomy_key, model,
                            settings.outside_share)
     by_id = {t["id"]: t for t in previous}
@@ -207,6 +208,8 @@ def _finish_run(store: Any, settings: TopicSettings, scope: str, kinds: tuple[st
         elif status == "live" and before == "dormant":
             events.append(LineageEvent("continued", topic_id, detail="revived"))
         words = keywords.get(c, {})
+        if c in summary_words:
+            words = {**words, "zh_summaries": summary_words[c]}
         label = " / ".join((words.get("en") or words.get("zh") or [])[:3])
         topics.append({
             "id": topic_id, "model": model, "scope": scope, "status": status,
@@ -244,6 +247,29 @@ def _finish_run(store: Any, settings: TopicSettings, scope: str, kinds: tuple[st
                                     and t["status"] == "live"),
             "events": dict(sorted(counts.items())), "kinds": list(kinds)}
 
+
+
+def _summary_keywords(items: list[dict[str, Any]], labels: np.ndarray,
+                      vocabulary: tuple[str, ...]) -> dict[int, list[str]]:
+    """Chinese keywords per cluster drawn from its non-Chinese members' Chinese summaries
+    (the corpus's, kept at import), for clusters where at least half of those members
+    carry one; each keyword occurs in at least two of the cluster's summaries."""
+    from scanner.topics.keywords import ctfidf_keywords
+
+    foreign = [r for r, w in enumerate(items) if labels[r] >= 0 and w["language"] != "zh"]
+    with_summary = [r for r in foreign if items[r].get("summary_zh")]
+    if not with_summary:
+        return {}
+    members = Counter(int(labels[r]) for r in foreign)
+    covered = Counter(int(labels[r]) for r in with_summary)
+    eligible = {c for c, n in covered.items() if 2 * n >= members[c]}
+    chosen = [r for r in with_summary if int(labels[r]) in eligible]
+    if not chosen:
+        return {}
+    found = ctfidf_keywords([items[r]["summary_zh"] for r in chosen],
+                            [int(labels[r]) for r in chosen], ["zh"] * len(chosen),
+                            words=vocabulary, min_docs=2)
+    return {c: words["zh"] for c, words in found.items() if words.get("zh")}
 
 
 def _representatives(items: list[dict[str, Any]], rows: np.ndarray, sims: np.ndarray,

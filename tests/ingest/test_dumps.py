@@ -171,3 +171,87 @@ def test_csv_with_mapping_and_errors(store: Store, tmp_path: Path) -> None:
              for r in store.db["items"].rows}
     assert flags["上海发布未来产业行动方案"] == ("zh", "ok", "policy")
     assert flags["No date here"] == ("en", "missing", "policy")
+
+
+ZH_COLUMNS = ("tldr_zh", "motivation_zh", "method_zh", "result_zh", "conclusion_zh")
+
+
+def _cs_daily_rows() -> list[dict]:
+    """Rows in the layout of the shared arXiv CS corpus (its 'None' cells included)."""
+    base = {"date": "2025-03-19", "categories": "cs.RO cs.AI"}
+    return [
+        {**base, "id": "2503.00001", "title": "Legged robots that climb stairs",
+         "summary_en": "We train a quadruped.", "tldr_zh": "None",
+         "motivation_zh": "四足机器人上楼梯仍然困难。", "method_zh": "强化学习训练步态。",
+         "result_zh": None, "conclusion_zh": "机器人可稳定上楼梯。"},
+        {**base, "id": "2503.00002", "title": "A paper without a Chinese summary",
+         "summary_en": "Nothing in Chinese.", **dict.fromkeys(ZH_COLUMNS, "None")},
+    ]
+
+
+def test_import_keeps_the_chinese_summary_beside_the_item(store: Store, tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    path = tmp_path / "cs_daily.parquet"
+    pq.write_table(pa.Table.from_pylist(_cs_daily_rows()), path)
+    result = import_dump(store, path)
+    assert result.preset == "arxiv-cs-daily" and result.counts.new == 2
+    kept = store.item_summaries(["arxiv:2503.00001", "arxiv:2503.00002"], "zh")
+    # the non-empty parts, one a line; 'None' cells and missing ones left out
+    assert kept == {"arxiv:2503.00001": "四足机器人上楼梯仍然困难。\n强化学习训练步态。\n"
+                                        "机器人可稳定上楼梯。"}
+    item = store.item("arxiv:2503.00001")
+    assert item["language"] == "en" and item["summary"] == "We train a quadruped."
+    # items stored before summaries were kept get theirs from a re-import, which
+    # changes no item and keeps one summary per item and language
+    store.db.execute("DELETE FROM item_summaries")
+    again = import_dump(store, path, restart=True)
+    assert again.counts.unchanged == 2 and store.db["item_summaries"].count == 1
+    assert store.item_summaries(["arxiv:2503.00001"], "zh") == kept
+
+
+def test_an_explicit_map_can_name_the_chinese_summary_columns(store: Store,
+                                                              tmp_path: Path) -> None:
+    path = tmp_path / "papers.csv"
+    path.write_text("headline,abstract,when,zh1,zh2\nSwarm drones,We fly.,2025-05-01,"
+                    "无人机集群。,协同控制。\n", encoding="utf-8")
+    import_dump(store, path, mapping={"title": "headline", "summary": "abstract",
+                                      "published": "when", "summary_zh": "zh1+zh2"})
+    (summary,) = store.item_summaries([r["id"] for r in store.db["items"].rows], "zh").values()
+    assert summary == "无人机集群。\n协同控制。"
+    with pytest.raises(DumpError, match="not in the dump"):
+        import_dump(store, path, mapping={"title": "headline", "summary_zh": "zh1+nope"})
+
+
+def test_the_shared_cs_corpus_keeps_its_chinese_summaries(store: Store, tmp_path: Path) -> None:
+    source = shared_path("corpus", "arxiv_cs_2025_2026.parquet")
+    rows = pq.ParquetFile(source).read_row_group(0).slice(0, 300)
+    path = tmp_path / "cs_300.parquet"
+    pq.write_table(rows, path)
+    import_dump(store, path)
+    kept = store.item_summaries([f"arxiv:{i}" for i in rows.column("id").to_pylist()], "zh")
+    expected = {}
+    for row in rows.to_pylist():
+        parts = [str(row[c]).strip() for c in ZH_COLUMNS
+                 if row[c] is not None and str(row[c]).strip() not in ("", "None")]
+        if parts:
+            expected[f"arxiv:{row['id']}"] = "\n".join(parts)
+    assert expected and kept == expected
+
+
+def test_an_old_store_migrates_and_an_import_fills_its_summaries(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript((REPO / "tests" / "fixtures" / "store_v8.sql").read_text())
+    conn.close()
+    store = Store(path)  # migrates
+    assert "item_summaries" in store.db.table_names()
+    old_items = store.db["items"].count
+    dump = tmp_path / "cs_daily.parquet"
+    pq.write_table(pa.Table.from_pylist(_cs_daily_rows()), dump)
+    import_dump(store, dump)
+    assert store.db["items"].count == old_items + 2
+    assert list(store.item_summaries(["arxiv:2503.00001"], "zh")) == ["arxiv:2503.00001"]
+    store.close()
