@@ -4,23 +4,33 @@ At a cut-off, the months before it form periods (TermSettings.period_months each
 last `active_periods` are the active window, up to `base_periods` before them the base.
 A candidate is neither too rare (`min_active_df` items in the active window and a month
 with `min_month_df`) nor too common (at most `max_base_share` of the base's items).
-Porter, Garner, Carley & Newman's (2019) criteria then filter the candidates:
-- novelty: its base share at most `novelty_ratio` times its share in the active window;
+A term has *emerged* when its share of the stream over the last year reaches
+`emerged_share` (0.1%, the backtest's crossing level). Porter, Garner, Carley & Newman's
+(2019) criteria, graded where a hard gate would reject real emergences, then filter:
+- novelty: a base share at most `novelty_ratio` times the active share and at most
+  `novelty_fraction` of `emerged_share`: a low but non-zero base share is normal a year
+  or two before a term emerges, an established one is not (pyGrams likewise bounds the
+  base share rather than asking for absence);
 - persistence: items in at least `min_active_periods` of the active periods;
 - community: items from at least `min_venues` venues (arXiv categories, sources), none
-  of which holds more than `max_venue_share` of them;
+  holding more than `max_venue_share` of them (1.0, off, by default: a category is a
+  field, not one group's series of papers);
 - growth: faster than the stream's own: the lower bound of the interval on its share
   ratio (second half of the active window over all the periods before it) above
   `min_growth` (Wilson's interval on the conditional binomial of two Poisson counts),
-  and the lower bound of its share's Poisson trend (log share per year, base and
-  active periods, the stream's totals as offset) above 0, both at `confidence`.
-Two scores are kept for every term and `rank_by` picks the ranking: "trend", the
-trend's z (slope over its standard error; the default, better on the dev backtest), or
-"escore", EScore-style (Carley et al. 2018): on square roots of shares per 10,000
-items r_1..r_K over the active periods, 2 x active trend (mean of the last three minus
-mean of the first three) + recent trend (last two minus the two before) + recent slope
-((r_K - r_{K-2}) / 2). Terms nested in a better-ranked term with mostly the same items
-("generative adversarial" under "generative adversarial network") are folded into it.
+  and the lower bound of its share's Poisson trend (log share per year, base and active
+  periods, the stream's totals as offset) at least `min_doublings` doublings over
+  `horizon_years`, both at `confidence`.
+`rank_by` picks the order: "low", the trend's lower bound (fast risers, and a burst of
+a few items has a wide interval, so it does not top the list); "projected", the lower
+bound of the share projected `horizon_years` ahead over `emerged_share`, for terms not
+emerged yet (nearing emergence: slower growers that are already close); "blend" (the
+default) takes one from each in turn; "trend", the trend's z; "escore", EScore-style
+(Carley et al. 2018): on square roots of shares per 10,000 items r_1..r_K over the
+active periods, 2 x active trend (mean of the last three minus mean of the first three)
++ recent trend (last two minus the two before) + recent slope ((r_K - r_{K-2}) / 2).
+Terms nested in a better-ranked term with mostly the same items ("generative
+adversarial" under "generative adversarial network") are folded into it.
 """
 
 from __future__ import annotations
