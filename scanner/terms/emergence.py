@@ -25,7 +25,8 @@ A term has *emerged* when its share of the stream over the last year reaches
 a few items has a wide interval, so it does not top the list); "projected", the lower
 bound of the share projected `horizon_years` ahead over `emerged_share`, for terms not
 emerged yet (nearing emergence: slower growers that are already close); "blend" (the
-default) takes one from each in turn; "trend", the trend's z; "escore", EScore-style
+default) takes one from each in turn, its score being the trend's lower bound (log share
+per year); "trend", the trend's z; "escore", EScore-style
 (Carley et al. 2018): on square roots of shares per 10,000 items r_1..r_K over the
 active periods, 2 x active trend (mean of the last three minus mean of the first three)
 + recent trend (last two minus the two before) + recent slope ((r_K - r_{K-2}) / 2).
