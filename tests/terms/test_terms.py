@@ -381,3 +381,24 @@ def test_nightly_ranking_reads_only_the_window_of_candidate_terms(store: Store) 
     ranked = rank_terms(full, "2021-01", settings)
     assert ranked and ranked[0]["term"] == "growing thing"
     assert rank_terms(bounded, "2021-01", settings) == ranked
+
+
+def test_an_unsorted_dump_is_read_in_month_order(tmp_path: Path) -> None:
+    from scanner.terms.corpus import read_corpus
+
+    rng = random.Random(4)
+    rows = [(f"2020-{1 + rng.randrange(12):02d}-03", f"Title {i}", f"text {i}", f"c{i % 3}")
+            for i in range(300)]
+    path = tmp_path / "unsorted.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["date", "headline", "body", "cat"])
+        writer.writerows(rows)
+    corpus = read_corpus(path, {"title": "headline", "summary": "body", "published": "date",
+                                "primary_category": "cat"})
+    chunks = list(corpus.chunks(rows=7))
+    months = [row[0] for chunk in chunks for row in chunk]
+    assert months == sorted(months) and len(months) == len(rows)
+    assert all(len({row[0] for row in chunk}) == 1 for chunk in chunks)  # whole months
+    assert sorted((r[0], r[2]) for chunk in chunks for r in chunk) == \
+        sorted((d[:7], t) for d, t, _, _ in rows)
