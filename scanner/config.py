@@ -94,13 +94,18 @@ class TermSettings:
     min_active_df: int = 8  # too rare: fewer items in the active window
     min_month_df: int = 2  # too rare: no month with this many items
     max_base_share: float = 0.01  # too common: more than this share of the base's items
-    novelty_ratio: float = 0.25  # novelty: base share at most this times the active share
+    emerged_share: float = 0.001  # emerged: a trailing-year share of the stream this high
+    novelty_ratio: float = 1.0  # novelty: base share at most this times the active share
+    novelty_fraction: float = 0.5  # novelty: base share at most this x emerged_share
     min_active_periods: int = 4  # persistence: items in this many active periods
     min_venues: int = 3  # community: distinct venues (categories, sources)
-    max_venue_share: float = 0.8  # community: no venue holds more of the active items
+    max_venue_share: float = 1.0  # community: no venue holds more of the active items
     min_growth: float = 1.0  # growth: the share ratio's lower bound above this
+    horizon_years: float = 2.0  # growth is judged, and shares projected, this far ahead
+    min_doublings: float = 1.0  # growth: the trend's lower bound doubles the share this
+    #   many times over the horizon
     confidence: float = 0.9  # of the share ratio's interval
-    rank_by: str = "trend"  # escore | trend (z of the Poisson trend of the share)
+    rank_by: str = "blend"  # blend | low | projected | trend | escore (emergence module)
     venue_slots: float = 1.0  # at most this share of the top terms from one main venue
     nested_overlap: float = 0.5  # fold a nested term holding this share of the other's items
     top: int = 100  # terms kept per stream and run
@@ -174,6 +179,8 @@ _SIGNAL_KEYS: dict[str, type] = {
 _TERM_KEYS: dict[str, type] = {
     "period_months": int, "active_periods": int, "base_periods": int, "min_active_df": int,
     "min_month_df": int, "max_base_share": float, "novelty_ratio": float,
+    "novelty_fraction": float, "emerged_share": float, "horizon_years": float,
+    "min_doublings": float,
     "min_active_periods": int, "min_venues": int, "max_venue_share": float,
     "min_growth": float, "confidence": float, "rank_by": str, "venue_slots": float,
     "nested_overlap": float, "top": int,

@@ -37,7 +37,7 @@ TRAILING_MONTHS = 12
 GROWTH_FACTOR = 2.0
 CROSSING_SHARE = 0.001
 FIGURES = ("score", "escore", "active_trend", "recent_trend", "slope", "trend", "trend_low",
-           "trend_high", "share_ratio", "ratio_low",
+           "trend_high", "recent_share", "projected_share", "emerged", "share_ratio", "ratio_low",
            "ratio_high", "base_share", "active_share", "late_items", "early_items",
            "base_items", "active_items", "active_periods", "venues", "top_venue_share")
 

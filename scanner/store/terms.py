@@ -47,10 +47,22 @@ class TermTables:
             self.db.execute("DELETE FROM term_counts")
             self.db.execute("DELETE FROM term_items")
 
-    def term_count_rows(self, stream: str) -> list[tuple[str, str, str, int]]:
-        """(term, month, venue, df) of one stream."""
-        return [(t, m, v, int(n)) for t, m, v, n in self.db.execute(
-            "SELECT term, month, venue, df FROM term_counts WHERE stream = ?", [stream])]
+    def term_count_rows(self, stream: str, since: str | None = None,
+                        active_since: str | None = None, min_active_df: int = 0
+                        ) -> list[tuple[str, str, str, int]]:
+        """(term, month, venue, df) of one stream: from month `since` (YYYY-MM) on when
+        given, and only the terms with `min_active_df` items from `active_since` on
+        (the candidates a ranking can keep), so a night reads a bounded slice."""
+        sql = "SELECT term, month, venue, df FROM term_counts WHERE stream = ?"
+        args: list[Any] = [stream]
+        if since:
+            sql += " AND month >= ?"
+            args.append(since)
+        if active_since and min_active_df > 1:
+            sql += (" AND term IN (SELECT term FROM term_counts WHERE stream = ? AND "
+                    "month >= ? GROUP BY term HAVING sum(df) >= ?)")
+            args += [stream, active_since, int(min_active_df)]
+        return [(t, m, v, int(n)) for t, m, v, n in self.db.execute(sql, args)]
 
     def term_item_totals(self) -> list[tuple[str, str, int]]:
         """(month, stream, counted items)."""

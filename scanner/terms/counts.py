@@ -8,7 +8,8 @@ Two ways to count, with the same result for the same items:
   bounded by the corpus's recurring vocabulary, not by its one-off trigrams. A term
   named nowhere had at most one item per chunk; the backtest's chunks are whole months
   (up to 20,000 items) and scoring requires a month with two items
-  (`TermSettings.min_month_df`), so no candidate is lost to the naming rule.
+  (`TermSettings.min_month_df`), so no candidate is lost to the naming rule. Each
+  worker returns a term's name once per corpus, not with every chunk that holds it.
 
 The venue of an item stands in for Porter and Carley's "community": its primary
 category on arXiv (the corpora have no authors), else its source.
@@ -119,6 +120,9 @@ Chunk = Sequence[tuple[str, str, str | None, str | None]]
 _PartResult = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str], list[str],
                     dict[int, str]]
 _SEGMENTER: list[ChineseSegmenter | None] = [None]  # inherited by forked workers
+#: Names this process has already returned (a worker names each term once per corpus,
+#: not once per chunk: the parent would otherwise unpickle millions of repeated names).
+_SENT_NAMES: set[int] = set()
 
 
 def _count_chunk(chunk: Chunk) -> _PartResult:
@@ -126,14 +130,17 @@ def _count_chunk(chunk: Chunk) -> _PartResult:
     counts: Counter[tuple[int, str, str]] = Counter()
     names: dict[int, str] = {}
     seen: set[int] = set()
+    sent = _SENT_NAMES
     for month, venue, title, text in chunk:
         for term in item_terms(title, text, _SEGMENTER[0]):
             key = hash(term)
             counts[(key, month, venue)] += 1
             if key in seen:
-                names[key] = term
+                if key not in sent:
+                    names[key] = term
             else:
                 seen.add(key)
+    sent.update(names)
     months = sorted({k[1] for k in counts})
     venues = sorted({k[2] for k in counts})
     m_index = {m: i for i, m in enumerate(months)}
@@ -161,6 +168,7 @@ def count_corpus(chunks: Iterable[Chunk], stream: str, workers: int = 2,
             yield chunk
 
     _SEGMENTER[0] = segmenter
+    _SENT_NAMES.clear()  # forked workers start from this empty set
     parts: list[_PartResult] = []
     try:
         if workers > 1:
@@ -171,6 +179,7 @@ def count_corpus(chunks: Iterable[Chunk], stream: str, workers: int = 2,
                 parts.append(_fold_names(_count_chunk(chunk), parts))
     finally:
         _SEGMENTER[0] = None
+        _SENT_NAMES.clear()
     return _merge(parts, totals, stream)
 
 

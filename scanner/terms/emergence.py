@@ -4,23 +4,34 @@ At a cut-off, the months before it form periods (TermSettings.period_months each
 last `active_periods` are the active window, up to `base_periods` before them the base.
 A candidate is neither too rare (`min_active_df` items in the active window and a month
 with `min_month_df`) nor too common (at most `max_base_share` of the base's items).
-Porter, Garner, Carley & Newman's (2019) criteria then filter the candidates:
-- novelty: its base share at most `novelty_ratio` times its share in the active window;
+A term has *emerged* when its share of the stream over the last year reaches
+`emerged_share` (0.1%, the backtest's crossing level). Porter, Garner, Carley & Newman's
+(2019) criteria, graded where a hard gate would reject real emergences, then filter:
+- novelty: a base share at most `novelty_ratio` times the active share and at most
+  `novelty_fraction` of `emerged_share`: a low but non-zero base share is normal a year
+  or two before a term emerges, an established one is not (pyGrams likewise bounds the
+  base share rather than asking for absence);
 - persistence: items in at least `min_active_periods` of the active periods;
 - community: items from at least `min_venues` venues (arXiv categories, sources), none
-  of which holds more than `max_venue_share` of them;
+  holding more than `max_venue_share` of them (1.0, off, by default: a category is a
+  field, not one group's series of papers);
 - growth: faster than the stream's own: the lower bound of the interval on its share
   ratio (second half of the active window over all the periods before it) above
   `min_growth` (Wilson's interval on the conditional binomial of two Poisson counts),
-  and the lower bound of its share's Poisson trend (log share per year, base and
-  active periods, the stream's totals as offset) above 0, both at `confidence`.
-Two scores are kept for every term and `rank_by` picks the ranking: "trend", the
-trend's z (slope over its standard error; the default, better on the dev backtest), or
-"escore", EScore-style (Carley et al. 2018): on square roots of shares per 10,000
-items r_1..r_K over the active periods, 2 x active trend (mean of the last three minus
-mean of the first three) + recent trend (last two minus the two before) + recent slope
-((r_K - r_{K-2}) / 2). Terms nested in a better-ranked term with mostly the same items
-("generative adversarial" under "generative adversarial network") are folded into it.
+  and the lower bound of its share's Poisson trend (log share per year, base and active
+  periods, the stream's totals as offset) at least `min_doublings` doublings over
+  `horizon_years`, both at `confidence`.
+`rank_by` picks the order: "low", the trend's lower bound (fast risers, and a burst of
+a few items has a wide interval, so it does not top the list); "projected", the lower
+bound of the share projected `horizon_years` ahead over `emerged_share`, for terms not
+emerged yet (nearing emergence: slower growers that are already close); "blend" (the
+default) takes one from each in turn, its score being the trend's lower bound (log share
+per year); "trend", the trend's z; "escore", EScore-style
+(Carley et al. 2018): on square roots of shares per 10,000 items r_1..r_K over the
+active periods, 2 x active trend (mean of the last three minus mean of the first three)
++ recent trend (last two minus the two before) + recent slope ((r_K - r_{K-2}) / 2).
+Terms nested in a better-ranked term with mostly the same items ("generative
+adversarial" under "generative adversarial network") are folded into it.
 """
 
 from __future__ import annotations
@@ -28,6 +39,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from itertools import zip_longest
 from typing import Any
 
 import numpy as np
@@ -158,19 +170,26 @@ def score_window(counts: TermCounts, window: Window, settings: TermSettings
     present = (c[:, base:] > 0).sum(axis=1)
     escores, trend, recent, slope = escore(shares[:, base:])
     years = np.arange(c.shape[1]) * settings.period_months / 12
-    growth, growth_se = poisson_trend(c, totals, years)
+    growth, growth_se, _ = poisson_trend(c, totals, years)
     z = _z(settings.confidence)
-    score = escores if settings.rank_by == "escore" else growth / growth_se
+    lower = growth - z * growth_se
+    year = max(1, 12 // settings.period_months)
+    recent = (c[:, -year:].sum(axis=1) + 0.5) / max(totals[-year:].sum(), 1.0)
+    gap = np.log(settings.emerged_share / recent)  # log share still to go before emerging
+    projected = settings.horizon_years * lower - gap  # log(projected / emerged share), low
     passes = {
-        "novelty": base_share <= settings.novelty_ratio * active_share,
+        "novelty": (base_share <= settings.novelty_ratio * active_share) &
+                   (base_share <= 1e4 * settings.novelty_fraction * settings.emerged_share),
         "persistence": present >= settings.min_active_periods,
         "community": (window.venues[rows] >= min(settings.min_venues, len(counts.venues))) &
                      ((window.top_venue[rows] <= settings.max_venue_share) |
                       (len(counts.venues) < settings.min_venues)),
-        "growth": (low > settings.min_growth) & (growth - z * growth_se > 0),
+        "growth": (low > settings.min_growth) & (lower > 0) &
+                  (lower * settings.horizon_years >= settings.min_doublings * np.log(2)),
     }
-    keep = np.logical_and.reduce(list(passes.values())) & (score > 0)
-    order = [int(i) for i in np.argsort(-score, kind="stable") if keep[i]]
+    keep = np.logical_and.reduce(list(passes.values()))
+    order, score = _order(settings.rank_by, keep, lower, projected, gap,
+                          growth / growth_se, escores)
     out: list[dict[str, Any]] = []
     for i in order:
         t = int(window.terms[rows[i]])
@@ -178,7 +197,10 @@ def score_window(counts: TermCounts, window: Window, settings: TermSettings
             "term": counts.terms[t], "stream": counts.stream, "score": round(float(score[i]), 4),
             "active_trend": round(float(trend[i]), 4), "recent_trend": round(float(recent[i]), 4),
             "slope": round(float(slope[i]), 4), "escore": round(float(escores[i]), 4),
-            "trend": round(float(growth[i]), 4),
+            "trend": round(float(growth[i]), 4), "emerged": bool(gap[i] <= 0),
+            "recent_share": round(float(recent[i]), 7),
+            "projected_share": round(float(recent[i] * np.exp(
+                settings.horizon_years * max(lower[i], 0.0))), 7),
             "trend_low": round(float(growth[i] - z * growth_se[i]), 4),
             "trend_high": round(float(growth[i] + z * growth_se[i]), 4),
             "share_ratio": _num(ratio[i]), "ratio_low": _num(low[i]), "ratio_high": _num(high[i]),
@@ -194,6 +216,32 @@ def score_window(counts: TermCounts, window: Window, settings: TermSettings
         })
     return spread_venues(fold_nested(out, settings.nested_overlap), settings.venue_slots,
                          settings.top)
+
+
+def _order(rank_by: str, keep: np.ndarray, lower: np.ndarray, projected: np.ndarray,
+           gap: np.ndarray, z: np.ndarray, escores: np.ndarray
+           ) -> tuple[list[int], np.ndarray]:
+    """(rows in rank order, the score shown) of the kept rows under `rank_by`."""
+    def by(values: np.ndarray, mask: np.ndarray) -> list[int]:
+        return [int(i) for i in np.argsort(-values, kind="stable") if mask[i]]
+
+    if rank_by == "blend":  # rising and nearing, taken in turn
+        rising, nearing = by(lower, keep), by(projected, keep & (gap > 0))
+        order: list[int] = []
+        seen: set[int] = set()
+        for pair in zip_longest(rising, nearing):
+            for i in pair:
+                if i is not None and i not in seen:
+                    seen.add(i)
+                    order.append(i)
+        return order, lower
+    if rank_by == "projected":
+        return by(projected, keep & (gap > 0)), projected
+    scores = {"low": lower, "trend": z, "escore": escores}
+    if rank_by not in scores:
+        raise ValueError(f"rank_by {rank_by!r}: expected blend, low, projected, trend or escore")
+    score = scores[rank_by]
+    return by(score, keep & (score > 0)), score
 
 
 def spread_venues(ranked: list[dict[str, Any]], slots: float, top: int
@@ -265,8 +313,9 @@ def rank_terms(counts: TermCounts, cutoff_month: str, settings: TermSettings
 
 
 def poisson_trend(counts: np.ndarray, totals: np.ndarray, years: np.ndarray,
-                  iterations: int = 12) -> tuple[np.ndarray, np.ndarray]:
-    """(slope per year, its standard error) of log share, Poisson with log(total) offset.
+                  iterations: int = 12) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(slope per year, its standard error, fitted log share in the last period) of log
+    share, Poisson with log(total) offset.
 
     Fitted for every row of [terms x periods] counts at once by Newton's method; a
     small prior (half an item spread over the periods) keeps all-zero starts finite.
@@ -286,4 +335,4 @@ def poisson_trend(counts: np.ndarray, totals: np.ndarray, years: np.ndarray,
     mu = np.exp(a[:, None] + b[:, None] * t + offset)
     h_aa, h_ab, h_bb = mu.sum(axis=1), (mu * t).sum(axis=1), (mu * t * t).sum(axis=1)
     se = np.sqrt(h_aa / np.maximum(h_aa * h_bb - h_ab ** 2, 1e-12))
-    return b, se
+    return b, se, a + b * t[-1]

@@ -43,10 +43,21 @@ def count_new_items(store: Store, segmenter: ChineseSegmenter | None,
         done += len(items)
 
 
-def stored_counts(store: Store, stream: str) -> TermCounts:
-    """One stream's TermCounts from the store."""
-    counts: Counter[Key] = Counter({(t, m, stream, v): n
-                                    for t, m, v, n in store.term_count_rows(stream)})
+def stored_counts(store: Store, stream: str, settings: TermSettings | None = None,
+                  cutoff: str | None = None) -> TermCounts:
+    """One stream's TermCounts from the store: every count, or with `settings` and
+    `cutoff` (YYYY-MM, the first month not used) only the window's months of the terms
+    with enough items in the active window (what rank_terms can keep)."""
+    if settings is None or cutoff is None:
+        rows = store.term_count_rows(stream)
+    else:
+        p = settings.period_months
+        rows = store.term_count_rows(
+            stream, since=add_months(cutoff, -(settings.active_periods +
+                                               settings.base_periods) * p),
+            active_since=add_months(cutoff, -settings.active_periods * p),
+            min_active_df=settings.min_active_df)
+    counts: Counter[Key] = Counter({(t, m, stream, v): n for t, m, v, n in rows})
     totals: Counter[tuple[str, str]] = Counter({(m, s): n
                                                 for m, s, n in store.term_item_totals()})
     return from_counter(counts, totals, stream)
@@ -108,7 +119,7 @@ def terms_run(store: Store, settings: TermSettings, run_date: str, taxonomy: str
     ranked: dict[str, int] = {}
     skipped: dict[str, str] = {}
     for stream in store.term_streams():
-        counts = stored_counts(store, stream)
+        counts = stored_counts(store, stream, settings, cutoff)
         try:
             rows = rank_terms(counts, cutoff, settings)[:settings.top]
         except ValueError as exc:  # too short a history for a base period

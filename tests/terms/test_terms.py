@@ -292,3 +292,113 @@ def test_a_run_long_after_the_newest_item_still_ranks(tmp_path: Path) -> None:
     result = runner.invoke(cli, ["--db", str(db), "terms", "update", "--date", "2026-11-23"])
     assert result.exit_code == 0, result.output
     assert "ranked {\"paper\": 0}" in result.output
+
+
+# -- graded novelty, blended ranking, bounded nightly read --------------------------------
+
+
+def _riser_counts(per_month: int = 400):
+    """Background items plus two terms whose share grows sixfold in three years (one per
+    quarter's worth of growth each month): one starting at 0.5% of the stream, one at 1.5%."""
+    rng = random.Random(11)
+    rows = []
+    for k, m in enumerate(month_range("2016-01", "2019-12")):
+        low_riser = round(2 * 6 ** (max(0, k - 12) / 36))
+        high_riser = 3 * low_riser
+        for j in range(per_month):
+            text = ". ".join(f"filler{rng.randrange(300)}" for _ in range(3))
+            if j < low_riser:
+                text += ". steady riser"
+            if per_month - j <= high_riser:
+                text += ". established riser"
+            rows.append((m, "paper", f"v{rng.randrange(6)}", None, text))
+    return from_counter(count_items(rows), item_totals((r[0], r[1]) for r in rows), "paper")
+
+
+def test_novelty_is_graded_by_the_base_share_not_absence() -> None:
+    counts = _riser_counts()
+    # emerged at 2% of the stream (8 of 400 items a month): novel below 1% in the base
+    settings = TermSettings(emerged_share=0.02)
+    ranked = [r["term"] for r in rank_terms(counts, "2020-01", settings)]
+    assert "steady riser" in ranked  # in the base at 0.5%, and growing
+    assert "established riser" not in ranked  # in the base at 1.5%: above half of 2%
+    old = replace(settings, novelty_ratio=0.25, novelty_fraction=1000.0)
+    assert "steady riser" not in [r["term"] for r in rank_terms(counts, "2020-01", old)]
+
+
+def test_growth_gate_asks_the_lower_bound_to_double_within_the_horizon() -> None:
+    counts = _riser_counts()
+    settings = TermSettings(emerged_share=0.02)
+    row = next(r for r in rank_terms(counts, "2020-01", settings) if r["term"] == "steady riser")
+    assert row["trend_low"] * settings.horizon_years >= np.log(2)
+    strict = replace(settings, min_doublings=row["trend_low"] * 2 / np.log(2) + 0.1)
+    assert "steady riser" not in [r["term"] for r in rank_terms(counts, "2020-01", strict)]
+
+
+def test_blend_takes_rising_and_nearing_terms_in_turn() -> None:
+    from scanner.terms.emergence import _order
+
+    lower = np.array([1.0, 0.9, 0.5, 0.4])
+    projected = np.array([-2.0, -1.5, 1.0, 0.5])
+    gap = np.array([2.0, 2.0, 0.5, -0.1])  # the last one has emerged already
+    keep = np.ones(4, dtype=bool)
+    z = escores = np.zeros(4)
+    assert _order("low", keep, lower, projected, gap, z, escores)[0] == [0, 1, 2, 3]
+    assert _order("projected", keep, lower, projected, gap, z, escores)[0] == [2, 1, 0]
+    assert _order("blend", keep, lower, projected, gap, z, escores)[0] == [0, 2, 1, 3]
+    keep[0] = False
+    assert _order("blend", keep, lower, projected, gap, z, escores)[0] == [1, 2, 3]
+    with pytest.raises(ValueError):
+        _order("nonsense", keep, lower, projected, gap, z, escores)
+
+
+def test_nightly_ranking_reads_only_the_window_of_candidate_terms(store: Store) -> None:
+    from datetime import UTC, datetime
+
+    from scanner.ingest.normalize import make_item
+
+    now = datetime(2021, 1, 1, tzinfo=UTC)
+    rng = random.Random(2)
+    rows = [("2018-06", "paper", "cs.LG", "Rare oddity", "once only")]
+    for k, m in enumerate(month_range("2019-01", "2020-12")):
+        for j in range(60):
+            text = ". ".join(f"filler{rng.randrange(100)}" for _ in range(3))
+            rows.append((m, "paper", f"cs.{j % 4}", "Growing thing" if j < k // 2 else
+                         "Plain note", text))
+    items = [make_item(source_id="s", kind="paper", title=t, summary=x, fetched_at=now,
+                       published=datetime.fromisoformat(f"{m}-15T00:00:00+00:00"),
+                       categories=[v], primary_category=v, guid=f"g{i}")
+             for i, (m, _, v, t, x) in enumerate(rows)]
+    store.upsert_items(items)
+    count_new_items(store, None)
+    settings = TermSettings(active_periods=4, base_periods=2, emerged_share=0.5,
+                            max_base_share=0.5)
+    full = stored_counts(store, "paper")
+    bounded = stored_counts(store, "paper", settings, "2021-01")
+    assert len(bounded.df) < len(full.df)
+    assert "rare oddity" in full.terms and "rare oddity" not in bounded.terms
+    assert np.array_equal(bounded.totals, full.totals)
+    ranked = rank_terms(full, "2021-01", settings)
+    assert ranked and ranked[0]["term"] == "growing thing"
+    assert rank_terms(bounded, "2021-01", settings) == ranked
+
+
+def test_an_unsorted_dump_is_read_in_month_order(tmp_path: Path) -> None:
+    from scanner.terms.corpus import read_corpus
+
+    rng = random.Random(4)
+    rows = [(f"2020-{1 + rng.randrange(12):02d}-03", f"Title {i}", f"text {i}", f"c{i % 3}")
+            for i in range(300)]
+    path = tmp_path / "unsorted.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["date", "headline", "body", "cat"])
+        writer.writerows(rows)
+    corpus = read_corpus(path, {"title": "headline", "summary": "body", "published": "date",
+                                "primary_category": "cat"})
+    chunks = list(corpus.chunks(rows=7))
+    months = [row[0] for chunk in chunks for row in chunk]
+    assert months == sorted(months) and len(months) == len(rows)
+    assert all(len({row[0] for row in chunk}) == 1 for chunk in chunks)  # whole months
+    assert sorted((r[0], r[2]) for chunk in chunks for r in chunk) == \
+        sorted((d[:7], t) for d, t, _, _ in rows)
