@@ -10,6 +10,8 @@ and the reason, by the guide in ../shared/data/labels/README.md and the agreed p
 round 1). Without --write it only prints the agreement figures and the section.
 """
 
+# ruff: noqa: E501, E741  (the label scripts; long literal rows)
+
 from __future__ import annotations
 
 import argparse
