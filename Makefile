@@ -47,7 +47,7 @@ reliability: $(STAMP)
 	$(BIN)/python bench/reliability.py
 
 # The shipped field-assignment calibrators (models/assign/calibrator-TAXONOMY-KEY.json), one
-# per model and stored-vector key (float32, and int8 where it is the default): each is
+# per model and stored-vector key (float32 and int8 of both e5 models): each is
 # `scanner evaluate assign --save` (nested CV figures printed, then the calibrator fitted
 # on dev + the train split of data/labels/labels.jsonl). Deterministic: a rerun with the
 # same features, labels and models writes the same files. Rerun after any change to the

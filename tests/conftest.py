@@ -20,8 +20,8 @@ from scanner.testing.feedserver import FeedServer
 @pytest.fixture(autouse=True)
 def _no_int8_build_in_the_default_suite(request: pytest.FixtureRequest,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests not marked slow never ask for a model's int8 build (the e5 default since
-    #22): on a fresh model cache that quantises for minutes. Name backend="openvino", use
+    """Tests not marked slow never ask for a model's int8 build (e5-small's default
+    since #22): on a fresh model cache that quantises for minutes. Name backend="openvino", use
     a stand-in, or mark the test slow."""
     if request.node.get_closest_marker("slow"):
         return

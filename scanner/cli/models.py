@@ -15,8 +15,9 @@ from scanner.config import EMBED_BACKENDS
 backend_option = click.option(
     "--backend", type=click.Choice(EMBED_BACKENDS),
     help="Runtime (default: the config's embed_backend, else the model's first in the "
-         "registry: openvino-int8 for the e5 models, openvino for MiniLM). openvino and "
-         "torch give the same vectors; openvino-int8 stores its own under MODEL+int8.")
+         "registry: openvino-int8 for multilingual-e5-small, openvino for -fast and "
+         "MiniLM). openvino and torch give the same vectors; openvino-int8 stores its own "
+         "under MODEL+int8.")
 
 
 @click.command()

@@ -15,8 +15,9 @@ the texts `calibration_texts` returns. The quantisation runs in a child process,
 conversion does: NNCF and the graph's node numbering then start fresh, so the same
 inputs give the same bytes, and NNCF's memory is not kept by the caller.
 
-The default backend of multilingual-e5-small and -fast since issue #22 (it passed the
-decision protocol in docs/evaluation.md); nncf is a core dependency. Vectors from this
+The default backend of multilingual-e5-small since issue #22 (it passed the decision
+protocol in docs/evaluation.md; -fast missed its speed bar and keeps int8 opt-in); nncf
+is a core dependency. Vectors from this
 build are stored under their own key (`scanner.embed.registry.embedding_key`: the model
 id + "+int8"), never beside float32 ones; a store of float32 vectors keeps float32
 (`scanner.embed.registry.settle_backend`).

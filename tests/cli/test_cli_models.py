@@ -50,14 +50,16 @@ def test_models_build_makes_the_int8_build_of_an_e5_model_by_default(
                             or tmp_path / name)  # stand-ins: nothing is built here
     monkeypatch.setattr(embed_int8, "int8_unavailable", lambda: "")
     runner = CliRunner(env={"SCANNER_EMBED_BACKEND": ""})
-    result = runner.invoke(cli, ["models", "build", "multilingual-e5-small-fast"])
+    result = runner.invoke(cli, ["models", "build", "multilingual-e5-small"])
     assert result.exit_code == 0, result.output
     assert built == ["model_folder", "openvino_model_folder", "int8_model_folder"]
     assert "int8 build ready" in result.output
     built.clear()
-    float32 = runner.invoke(cli, ["models", "build", "multilingual-e5-small-fast",
+    float32 = runner.invoke(cli, ["models", "build", "multilingual-e5-small",
                                   "--backend", "openvino"])
     assert float32.exit_code == 0 and built == ["model_folder", "openvino_model_folder"]
     built.clear()
-    assert runner.invoke(cli, ["models", "build", "all-minilm-l6-v2"]).exit_code == 0
-    assert built == ["model_folder", "openvino_model_folder"]  # MiniLM stays float32
+    for float32_default in ("multilingual-e5-small-fast", "all-minilm-l6-v2"):
+        built.clear()
+        assert runner.invoke(cli, ["models", "build", float32_default]).exit_code == 0
+        assert built == ["model_folder", "openvino_model_folder"]  # int8 opt-in there
