@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv run test browser bench bench-env reliability lint clean
+.PHONY: venv run test browser bench bench-env reliability calibrators lint clean
 
 # torch is installed first and explicitly: the CPU wheel on disk. Asking pip for the
 # project first could pull a multi-GB CUDA build of torch.
@@ -45,6 +45,21 @@ bench-env: $(STAMP)
 
 reliability: $(STAMP)
 	$(BIN)/python bench/reliability.py
+
+# The shipped field-assignment calibrators (models/assign/calibrator-TAXONOMY-KEY.json), one
+# per model and stored-vector key (float32 and int8 of both e5 models): each is
+# `scanner evaluate assign --save` (nested CV figures printed, then the calibrator fitted
+# on dev + the train split of data/labels/labels.jsonl). Deterministic: a rerun with the
+# same features, labels and models writes the same files. Rerun after any change to the
+# assignment features, the taxonomy or the labels. Needs ../shared (texts, int8 build).
+CALIBRATORS := multilingual-e5-small:openvino multilingual-e5-small:openvino-int8 \
+               multilingual-e5-small-fast:openvino multilingual-e5-small-fast:openvino-int8
+calibrators: $(STAMP)
+	@for pair in $(CALIBRATORS); do \
+	  echo "== $$pair"; \
+	  SCANNER_MODEL=$${pair%%:*} SCANNER_EMBED_BACKEND=$${pair#*:} \
+	    $(BIN)/python -m scanner evaluate assign --save || exit 1; \
+	done
 
 lint: $(STAMP)
 	$(BIN)/ruff check scanner flows tests bench

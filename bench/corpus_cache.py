@@ -3,7 +3,9 @@
 Run: .venv/bin/python bench/corpus_cache.py [--n 100000] [--model multilingual-e5-small-fast]
 
 The sample is drawn once with a fixed seed; smaller scale points are its prefixes, so the
-10k, 50k and 100k runs are nested. Vectors are written in chunks under .cache/bench/ (not
+10k, 50k and 100k runs are nested. The model runs on its default backend (int8 for the e5
+models since #22), and the files and the stored vectors are keyed as a store keys them
+(MODEL or MODEL+int8). Vectors are written in chunks under .cache/bench/ (not
 committed) and the run resumes from the last finished chunk after an interruption.
 """
 
@@ -49,8 +51,20 @@ def sample_rows(n: int) -> list[dict]:
     return [row for _, row in sorted(picked, key=lambda pair: pair[0])]
 
 
+def vector_key(model: str) -> str:
+    """What the model's vectors are stored under on its default backend (MODEL, or
+    MODEL+int8): the cache files are named after it, so int8 and float32 never mix."""
+    from scanner.embed import embedding_key
+
+    return embedding_key(model)
+
+
 def cache_path(model: str, n: int) -> Path:
-    return CACHE / f"arxiv2010-{model}-{n}.npy"
+    return CACHE / f"arxiv2010-{vector_key(model)}-{n}.npy"
+
+
+def _part(model: str, n: int, start: int) -> Path:
+    return CACHE / f"arxiv2010-{vector_key(model)}-{n}.part{start // CHUNK:04d}.npy"
 
 
 def embed_sample(n: int, model: str) -> np.ndarray:
@@ -66,7 +80,7 @@ def embed_sample(n: int, model: str) -> np.ndarray:
     parts = []
     started = time.monotonic()
     for start in range(0, n, CHUNK):
-        part = CACHE / f"arxiv2010-{model}-{n}.part{start // CHUNK:04d}.npy"
+        part = _part(model, n, start)
         if not part.exists():
             if embedder is None:
                 embedder = load_embedder(model)
@@ -82,7 +96,7 @@ def embed_sample(n: int, model: str) -> np.ndarray:
     vectors = np.vstack(parts).astype(np.float32)
     np.save(final, vectors)
     for start in range(0, n, CHUNK):
-        (CACHE / f"arxiv2010-{model}-{n}.part{start // CHUNK:04d}.npy").unlink(missing_ok=True)
+        _part(model, n, start).unlink(missing_ok=True)
     return vectors
 
 
@@ -93,7 +107,7 @@ def load_prefix(n: int, model: str, total: int = 100_000) -> np.ndarray:
         return np.load(final, mmap_mode="r")[:n].copy()
     parts = []
     for start in range(0, n, CHUNK):
-        part = CACHE / f"arxiv2010-{model}-{total}.part{start // CHUNK:04d}.npy"
+        part = _part(model, total, start)
         if not part.exists():
             raise FileNotFoundError(f"{part} not embedded yet: run bench/corpus_cache.py")
         parts.append(np.load(part))
@@ -113,9 +127,10 @@ def into_store(db: Path, n: int, model: str, total: int = 100_000) -> None:
     vectors = load_prefix(n, model, total)
     hashes = [row_to_item(r, preset, preset.name, now)["content_hash"] for r in sample_rows(n)]
     store = Store(db)
+    key = vector_key(model)
     for start in range(0, n, 5000):
-        store.save_embeddings(model, hashes[start:start + 5000], vectors[start:start + 5000])
-    print(f"{store.count_embeddings(model)} vectors of {model} in {db}")
+        store.save_embeddings(key, hashes[start:start + 5000], vectors[start:start + 5000])
+    print(f"{store.count_embeddings(key)} vectors of {key} in {db}")
     store.close()
 
 

@@ -17,6 +17,22 @@ from scanner.store import Store
 from scanner.testing.feedserver import FeedServer
 
 
+@pytest.fixture(autouse=True)
+def _no_int8_build_in_the_default_suite(request: pytest.FixtureRequest,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests not marked slow never ask for a model's int8 build (e5-small's default
+    since #22): on a fresh model cache that quantises for minutes. Name backend="openvino", use
+    a stand-in, or mark the test slow."""
+    if request.node.get_closest_marker("slow"):
+        return
+    import scanner.embed.int8 as embed_int8
+
+    def refused(*args: Any, **kwargs: Any) -> str:
+        raise AssertionError("a test not marked slow asked for an int8 model build")
+
+    monkeypatch.setattr(embed_int8, "build_int8_folder", refused)
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     """An empty store in a temp folder."""

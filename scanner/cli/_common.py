@@ -84,6 +84,15 @@ def open_store(ctx: click.Context) -> Store:
     return Store(config_of(ctx).db_path)
 
 
+def stored_model_in(ctx: click.Context, store: Store) -> str:
+    """What the configured model's rows are stored under in this store (its backend
+    settled against the store's vectors, as a run settles it)."""
+    from scanner.embed.registry import settle_backend, stored_model
+
+    config = config_of(ctx)
+    return stored_model(settle_backend(config, store.has_embeddings, str(config.db_path)))
+
+
 def context_of(ctx: click.Context, run_date: str | None = None) -> RunContext:
     """A run context over the invocation's config: what a command hands to the library."""
     return RunContext(config_of(ctx), run_date)

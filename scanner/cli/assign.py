@@ -11,6 +11,7 @@ from scanner.cli._common import (
     open_store,
     run_command,
     stage_bars,
+    stored_model_in,
 )
 
 
@@ -37,13 +38,12 @@ def assign(ctx: click.Context, limit: int | None) -> None:
 def explain_command(ctx: click.Context, item_id: str, top: int) -> None:
     """Why an item got its fields: scores, nearest prototypes, keywords, pathways."""
 
-    from scanner.embed import stored_model
     from scanner.taxonomy import load_taxonomy, taxonomy_key
 
     config = config_of(ctx)
     key = taxonomy_key(load_taxonomy(config.taxonomy_file))
-    model = stored_model(config)
     with open_store(ctx) as store:
+        model = stored_model_in(ctx, store)
         item = store.item(item_id)
         row = store.assignment(item_id, key, model)
     if item is None:

@@ -44,20 +44,19 @@ def evaluate_assign(ctx: click.Context, labels: Path | None, id_labels: Path | N
     """Cross-validated field-assignment figures (micro/macro F1, per field, en/zh)."""
     from scanner import PROJECT_ROOT
     from scanner.assign import calibrator_path
-    from scanner.embed import stored_model
     from scanner.evaluation.runs import (
         assignment_evaluation,
         default_id_labels,
         frozen_split_evaluation,
     )
 
-    config = config_of(ctx)
     labels = labels or PROJECT_ROOT.parent / "shared" / "data" / "labels" / "dev.jsonl"
     ids = None if dev_only else str(id_labels) if id_labels else default_id_labels()
     frozen = None
     with console.status(f"embedding the labelled items of {labels.name} and scoring them"), \
             context_of(ctx) as run:
         report, calibrator, taxonomy = assignment_evaluation(run, str(labels), folds, seed, ids)
+        model_key = run.stored_model
         if test_split and ids:
             frozen = frozen_split_evaluation(run, calibrator, ids, report.details["labels"])
     _print_figures(report, f"Field assignment, {folds}-fold out-of-fold")
@@ -76,7 +75,7 @@ def evaluate_assign(ctx: click.Context, labels: Path | None, id_labels: Path | N
         cross.add_row(direction, str(row["items"]), f"{row['top1']:.3f}", f"{row['mrr']:.3f}")
     console.print(cross)
     if save:
-        path = calibrator_path(taxonomy.version, stored_model(config))
+        path = calibrator_path(taxonomy.version, model_key)
         calibrator.save(path)
         console.print(f"calibrator saved to {path} (threshold {calibrator.threshold:.2f})")
     if write_doc:

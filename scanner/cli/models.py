@@ -15,8 +15,9 @@ from scanner.config import EMBED_BACKENDS
 backend_option = click.option(
     "--backend", type=click.Choice(EMBED_BACKENDS),
     help="Runtime (default: the config's embed_backend, else the model's first in the "
-         "registry). openvino and torch give the same vectors; openvino-int8 (opt-in) "
-         "stores its own under MODEL+int8.")
+         "registry: openvino-int8 for multilingual-e5-small, openvino for -fast and "
+         "MiniLM). openvino and torch give the same vectors; openvino-int8 stores its own "
+         "under MODEL+int8.")
 
 
 @click.command()
@@ -84,6 +85,7 @@ def models_build(ctx: click.Context, model_id: str | None, backend: str | None) 
         model_spec,
         openvino_model_folder,
     )
+    from scanner.embed.registry import resolve_backend
 
     config = config_of(ctx)
     spec = model_spec(model_id or config.model)
@@ -92,7 +94,7 @@ def models_build(ctx: click.Context, model_id: str | None, backend: str | None) 
         return
     folder = model_folder(spec, config.model_cache)
     console.print(f"{spec.id}: ready in {folder}")
-    chosen = backend or config.embed_backend or spec.backends[0]
+    chosen = resolve_backend(spec, backend or config.embed_backend)  # int8 for e5 (#22)
     if chosen in ("openvino", INT8_BACKEND):
         converted = openvino_model_folder(spec, config.model_cache)
         console.print(f"{spec.id}: OpenVINO conversion ready in {converted}")

@@ -9,11 +9,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from scanner.cli._common import (
-    config_of,
     console,
     open_store,
     run_command,
     stage_bars,
+    stored_model_in,
 )
 
 
@@ -57,10 +57,8 @@ def _keywords(topic: dict) -> str:
 def topics_list(ctx: click.Context, statuses: tuple[str, ...], outside: bool, limit: int,
                 as_json: bool) -> None:
     """Topics, largest first, with keywords and their best field."""
-    from scanner.embed import stored_model
-
     with open_store(ctx) as store:
-        rows = store.list_topics(stored_model(config_of(ctx)), statuses, limit,
+        rows = store.list_topics(stored_model_in(ctx, store), statuses, limit,
                                  outside_only=outside)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1, default=str))

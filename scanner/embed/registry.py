@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import importlib
 import os
-from dataclasses import dataclass
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from scanner import PROJECT_ROOT
@@ -18,8 +20,9 @@ REGISTRY_FILE = PROJECT_ROOT / "models" / "registry.toml"
 
 
 DEFAULT_CACHE = PROJECT_ROOT / ".cache" / "models"
-#: The OpenVINO build quantised to int8 (scanner/embed/int8.py): opt-in, never a default
-#: in models/registry.toml; its vectors are stored under MODEL+int8 (`embedding_key`).
+#: The OpenVINO build quantised to int8 (scanner/embed/int8.py): the first backend, so the
+#: default for new stores, of the models where it held the quality bar (models/registry.toml,
+#: docs/evaluation.md); its vectors are stored under MODEL+int8 (`embedding_key`).
 INT8_BACKEND = "openvino-int8"
 
 
@@ -136,10 +139,11 @@ def int8_model_folder(spec: ModelSpec, cache: Path | None = None) -> Path:
 
 
 def resolve_backend(spec: ModelSpec, backend: str = "") -> str:
-    """The backend a model runs on: the one asked for, else the registry's first. Should
-    a registry make int8 a model's default while its build cannot be made here (no nncf,
-    or no calibration corpus in ../shared), float32 OpenVINO is used instead, with a
-    warning: the vectors then go under the float32 key, so nothing is mixed."""
+    """The backend a model runs on: the one asked for, else the registry's first. Where
+    int8 is a model's default but its build cannot be made here (nncf missing, or no
+    calibration corpus in ../shared), float32 OpenVINO is used instead, with a warning:
+    the vectors then go under the float32 key, so nothing is mixed. (Which backend a
+    store that already holds vectors keeps: `settle_backend`.)"""
     if backend or not spec.backends:
         return backend
     if spec.backends[0] == INT8_BACKEND and "openvino" in spec.backends:
@@ -164,5 +168,35 @@ def embedding_key(model_id: str, backend: str = "") -> str:
 def stored_model(config: Config) -> str:
     """What the configured model's vectors, and the assignments, topics, terms, signals
     and calibrator made from them, are stored under: the model id, plus "+int8" on the
-    int8 backend. Every storage key of the configured model goes through here."""
+    int8 backend. Every storage key of the configured model goes through here; a run's
+    config has been through `settle_backend` first (RunContext.config)."""
     return embedding_key(config.model, config.embed_backend)
+
+
+def settle_backend(config: Config, has_vectors: Callable[[str], bool],
+                   where: str = "this store") -> Config:
+    """The config with the backend its store's vectors call for.
+
+    A config that names no backend gets the model's default, int8 where the registry
+    says so; but a store that already holds the model's float32 vectors and none of its
+    int8 ones keeps float32 (embed_backend set to "openvino"), so that a new default
+    never silently re-embeds a whole store. Said in one line on stderr, with how to
+    switch. A backend the config names is always used as it is; otherwise the one
+    chosen is named in the returned config.
+    """
+    if config.embed_backend:
+        return config
+    spec = load_registry()[0].get(config.model)
+    if spec is None or not spec.backends:
+        return config
+    default = resolve_backend(spec)
+    int8_key = embedding_key(config.model, INT8_BACKEND)
+    if default != INT8_BACKEND or has_vectors(int8_key) or not has_vectors(config.model):
+        # named from here on, so that Dask workers (which may lack ../shared, and so
+        # int8) run what this process stores under, or fail saying why
+        return replace(config, embed_backend=default)
+    print(f"{where} holds float32 vectors of {config.model} and none of {int8_key}: it "
+          "keeps float32 (openvino); to switch to int8, the default for new stores (every "
+          "item is embedded again), set embed_backend = \"openvino-int8\" or run `scanner "
+          "embed --backend openvino-int8`", file=sys.stderr)
+    return replace(config, embed_backend="openvino")

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from scanner.embed import item_text
+from scanner.embed import item_text, key_of
 from scanner.errors import ConfigError
 from scanner.evaluation.assignment import LabelledItems, _display_path
 
@@ -133,11 +133,12 @@ def combine(*sets: LabelledItems) -> LabelledItems:
 
 def cached_vectors(embedder: Any, texts: list[str], cache_dir: Path | None) -> np.ndarray:
     """The texts' passage vectors; with `cache_dir`, each text's vector is kept there
-    (one file per model, keyed by a hash of the text) so reruns embed only new texts."""
+    (one file per stored-vector key: the model, or MODEL+int8; each vector keyed by a hash
+    of the text) so reruns embed only new texts."""
     if cache_dir is None:
         return np.asarray(embedder.embed(texts), dtype=np.float32)
     keys = [hashlib.sha256(t.encode("utf-8")).hexdigest()[:24] for t in texts]
-    path = cache_dir / f"{embedder.spec.id}.npz"
+    path = cache_dir / f"{key_of(embedder)}.npz"  # MODEL or MODEL+int8: never shared
     known: dict[str, np.ndarray] = {}
     if path.is_file():
         with np.load(path) as stored:

@@ -4,6 +4,7 @@ once, when first needed, and shared by every stage of the run."""
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from scanner.config import Config
@@ -33,13 +34,34 @@ class RunContext:
 
     def __init__(self, config: Config, run_date: str | None = None,
                  run_id: str | None = None) -> None:
-        self.config = config
+        self._config = config
+        self._settled = False
         self.run_date = run_date
         self.run_id = run_id
         self.stages: list[dict[str, Any]] = []
         self.model_loads = 0
         self._store: Store | None = None
         self._embedder: Any = None
+
+    @property
+    def config(self) -> Config:
+        """The run's configuration, its embedding backend settled against the store on
+        first use (`scanner.embed.registry.settle_backend`): with no backend named, a
+        store holding only float32 vectors of the model keeps float32."""
+        if not self._settled:
+            from scanner.embed.registry import settle_backend
+
+            self._settled = True
+            self._config = settle_backend(self._config, self._store_has_vectors,
+                                          str(self._config.db_path))
+        return self._config
+
+    def _store_has_vectors(self, key: str) -> bool:
+        """Whether the store holds any vector under `key` (a store not yet created
+        holds none, and is not created by asking)."""
+        if not Path(self._config.db_path).is_file():
+            return False
+        return self.store.has_embeddings(key)
 
     @cached_property
     def taxonomy(self) -> Taxonomy:
@@ -63,7 +85,7 @@ class RunContext:
     def store(self) -> Store:
         """The run's store handle, opened (and its schema checked) once."""
         if self._store is None:
-            self._store = Store(self.config.db_path)
+            self._store = Store(self._config.db_path)
         return self._store
 
     @property
@@ -74,7 +96,13 @@ class RunContext:
     def embedder(self) -> Any:
         """The configured model, loaded on first use and kept for the run."""
         if self._embedder is None:
-            self._embedder = configured_embedder(self.config)
+            from scanner.embed import key_of
+
+            embedder = configured_embedder(self.config)
+            if key_of(embedder) != self.stored_model:  # never mix vectors in a store
+                raise RuntimeError(f"the loaded model's vectors go under {key_of(embedder)}"
+                                   f", this run's under {self.stored_model}")
+            self._embedder = embedder
             self.model_loads += 1
         return self._embedder
 

@@ -189,6 +189,11 @@ class ItemTables:
         """Vectors stored for `model`."""
         return self.db["embeddings"].count_where("model = ?", [model])
 
+    def has_embeddings(self, model: str) -> bool:
+        """Whether any vector is stored for `model` (stops at the first one)."""
+        sql = "SELECT 1 FROM embeddings WHERE model = ? LIMIT 1"
+        return self.db.execute(sql, [model]).fetchone() is not None
+
     def item_embeddings(
         self, model: str, item_ids: Sequence[str] | None = None
     ) -> tuple[list[str], Any]:

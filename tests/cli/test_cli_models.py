@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from scanner.cli import cli
@@ -36,3 +37,29 @@ def test_assign_without_a_calibrator_says_how_to_make_one(tmp_path: Path) -> Non
     assert "no trained calibrator" in result.output and "evaluate assign --save" in result.output
 
 
+
+
+def test_models_build_makes_the_int8_build_of_an_e5_model_by_default(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import scanner.embed as embed
+    import scanner.embed.int8 as embed_int8
+
+    built: list[str] = []
+    for name in ("model_folder", "openvino_model_folder", "int8_model_folder"):
+        monkeypatch.setattr(embed, name, lambda spec, cache, name=name: built.append(name)
+                            or tmp_path / name)  # stand-ins: nothing is built here
+    monkeypatch.setattr(embed_int8, "int8_unavailable", lambda: "")
+    runner = CliRunner(env={"SCANNER_EMBED_BACKEND": ""})
+    result = runner.invoke(cli, ["models", "build", "multilingual-e5-small"])
+    assert result.exit_code == 0, result.output
+    assert built == ["model_folder", "openvino_model_folder", "int8_model_folder"]
+    assert "int8 build ready" in result.output
+    built.clear()
+    float32 = runner.invoke(cli, ["models", "build", "multilingual-e5-small",
+                                  "--backend", "openvino"])
+    assert float32.exit_code == 0 and built == ["model_folder", "openvino_model_folder"]
+    built.clear()
+    for float32_default in ("multilingual-e5-small-fast", "all-minilm-l6-v2"):
+        built.clear()
+        assert runner.invoke(cli, ["models", "build", float32_default]).exit_code == 0
+        assert built == ["model_folder", "openvino_model_folder"]  # int8 opt-in there

@@ -28,9 +28,9 @@ def _dev_texts(n: int) -> list[str]:
 
 def test_openvino_gives_the_torch_vectors_and_token_counts() -> None:
     texts = [*_dev_texts(24), "", "x", "量子", "fusion " * 1500]  # empty, tiny, cut at 512
-    openvino = load_embedder("multilingual-e5-small", 2)
+    openvino = load_embedder("multilingual-e5-small", 2, backend="openvino")  # float32
     torch = load_embedder("multilingual-e5-small", 2, backend="torch")
-    assert isinstance(openvino, OpenVinoEmbedder)  # the registry's default backend
+    assert isinstance(openvino, OpenVinoEmbedder)
     for role in ("passage", "query"):
         a, b = openvino.embed(texts, role=role), torch.embed(texts, role=role)
         assert a.dtype == np.float32 and a.shape == b.shape == (len(texts), 384)

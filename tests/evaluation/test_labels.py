@@ -90,6 +90,21 @@ def test_vectors_are_cached_per_text(tmp_path: Path) -> None:
     assert np.allclose(again[0], first[1]) and np.allclose(again[2], first[0])
 
 
+def test_vector_cache_is_kept_per_stored_key(tmp_path: Path) -> None:
+    """int8 vectors of a model never come out of its float32 cache file (#22)."""
+    from scanner.embed import load_embedder
+
+    float32 = load_embedder("hashing-test")
+    int8 = load_embedder("hashing-test")
+    int8.key = "hashing-test+int8"
+    int8.embed = lambda texts, **kw: -float32.embed(texts)  # type: ignore[method-assign]
+    a = cached_vectors(float32, ["a b"], tmp_path)
+    b = cached_vectors(int8, ["a b"], tmp_path)
+    assert np.allclose(b, -a)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hashing-test+int8.npz",
+                                                         "hashing-test.npz"]
+
+
 def test_the_projects_labels_load_with_their_texts() -> None:
     corpora = shared_path("corpus")
     labelled = load_id_labels(PROJECT_ROOT / "data" / "labels" / "labels.jsonl", FIELDS,

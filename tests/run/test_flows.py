@@ -49,6 +49,7 @@ def test_backfill_nightly_and_rescore_end_to_end_under_the_test_harness(tmp_path
     db = str(tmp_path / "s.db")
     (tmp_path / "scanner.toml").write_text(
         f'db_path = "{db}"\nreport_dir = "{tmp_path / "reports"}"\n'
+        'embed_backend = "openvino"\n'  # float32: the default suite never quantises
         "[topics]\nwindow_days = 120\nmin_topic_size = 4\n"
         '[signals]\nperiod = "month"\nperiods = 6\n')
     config = str(tmp_path / "scanner.toml")
