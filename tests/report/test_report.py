@@ -89,6 +89,30 @@ def test_unsafe_links_held_in_a_store_render_as_text(report_store, tmp_path: Pat
     assert "https://ok.example/" in markdown
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_term_new_since_the_base_period_renders_with_open_bounds(report_store, tmp_path: Path,
+                                                                 lang: str) -> None:
+    """A term absent from the base period has no finite share ratio or upper bound (stored
+    as None): the terms table says 'new' and ∞ instead of failing the whole report."""
+    from scanner.report.render import render_html, render_markdown
+
+    store = report_store(tmp_path / "s.db")
+    data = build_report(store, TAXONOMY)
+    store.close()
+    row = {"rank": 1, "term": "<b>agentic memory</b>", "share_ratio": None, "ratio_low": 3.2,
+           "ratio_high": None, "active_items": 9, "outside_taxonomy": 1, "topics": [],
+           "evidence": [{"title": "A paper", "url": "https://ok.example/1"}]}
+    data["terms"] = {"paper": [row, {**row, "rank": 2, "term": "steady", "share_ratio": 2.5,
+                                     "ratio_low": None, "ratio_high": 4.0}]}
+    html = render_html(data, lang)
+    cells = re.findall(r'<tr id="term-paper-\d+">.*?</tr>', html)
+    assert len(cells) == 2
+    assert ("new" if lang == "en" else "新出现") in cells[0] and "3.2–∞" in cells[0]
+    assert "x2.5 (≤4.0)" in cells[1]
+    assert "&lt;b&gt;agentic memory&lt;/b&gt;" in cells[0]  # feed text stays text
+    render_markdown(data)
+
+
 def test_escaping_helpers() -> None:
     assert md_escape("<b>*x*</b> | [a](b)") == \
         "&lt;b&gt;\\*x\\*&lt;/b&gt; \\| \\[a\\]\\(b\\)"
