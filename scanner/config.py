@@ -115,8 +115,8 @@ class TermSettings:
 #: Runtimes an embedder can use: the same model converted for OpenVINO
 #: (scanner/embed/openvino.py; faster on this CPU, same vectors), or sentence-transformers
 #: on torch, or the OpenVINO build quantised to int8 (scanner/embed/int8.py; faster, close
-#: but not the same vectors, so they are stored under their own key, MODEL+int8; the default
-#: of multilingual-e5-small since #22). The registry names each model's, its first the default.
+#: but not the same vectors, so they are stored under their own key, MODEL+int8; opt-in,
+#: issue #22). The registry names each model's, its first the default.
 EMBED_BACKENDS = ("openvino", "openvino-int8", "torch")
 
 

@@ -15,9 +15,8 @@ from scanner.config import EMBED_BACKENDS
 backend_option = click.option(
     "--backend", type=click.Choice(EMBED_BACKENDS),
     help="Runtime (default: the config's embed_backend, else the model's first in the "
-         "registry: openvino-int8 for multilingual-e5-small, openvino for -fast and "
-         "MiniLM). openvino and torch give the same vectors; openvino-int8 stores its own "
-         "under MODEL+int8.")
+         "registry: openvino). openvino and torch give the same vectors; openvino-int8 "
+         "(opt-in) stores its own under MODEL+int8.")
 
 
 @click.command()
@@ -94,7 +93,7 @@ def models_build(ctx: click.Context, model_id: str | None, backend: str | None) 
         return
     folder = model_folder(spec, config.model_cache)
     console.print(f"{spec.id}: ready in {folder}")
-    chosen = resolve_backend(spec, backend or config.embed_backend)  # int8 for e5 (#22)
+    chosen = resolve_backend(spec, backend or config.embed_backend)
     if chosen in ("openvino", INT8_BACKEND):
         converted = openvino_model_folder(spec, config.model_cache)
         console.print(f"{spec.id}: OpenVINO conversion ready in {converted}")

@@ -2,10 +2,10 @@
 
 `registry` reads models/registry.toml; `service` holds the Embedder interface, the
 loader and the store loop; `st_backend` runs a model on sentence-transformers;
-`openvino` the model converted offline (float32); `int8` its int8 build (NNCF), the
-default of multilingual-e5-small; `build` rebuilds multilingual-e5-small from the
-weights its registry package carries. `stored_model(config)` is what the configured model's vectors,
-assignments, topics and calibrator are stored under (MODEL, or MODEL+int8).
+`openvino` the model converted offline (float32); `int8` its int8 build (NNCF,
+opt-in); `build` rebuilds multilingual-e5-small from the weights its registry package
+carries. `stored_model(config)` is what the configured model's vectors, assignments,
+topics and calibrator are stored under (MODEL, or MODEL+int8).
 """
 
 from scanner.embed.registry import (

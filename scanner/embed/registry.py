@@ -178,9 +178,10 @@ def settle_backend(config: Config, has_vectors: Callable[[str], bool],
     """The config with the backend its store's vectors call for.
 
     A config that names no backend gets the model's default, int8 where the registry
-    says so; but a store that already holds the model's float32 vectors and none of its
-    int8 ones keeps float32 (embed_backend set to "openvino"), so that a new default
-    never silently re-embeds a whole store. Said in one line on stderr, with how to
+    says so; but a store that holds vectors of only one kind keeps that kind: float32
+    vectors and none of int8 keep float32 under an int8 default, int8 vectors and none of
+    float32 keep int8 under a float32 default, so a default never silently re-embeds a
+    whole store. Said in one line on stderr, with how to
     switch. A backend the config names is always used as it is; otherwise the one
     chosen is named in the returned config.
     """
@@ -191,6 +192,13 @@ def settle_backend(config: Config, has_vectors: Callable[[str], bool],
         return config
     default = resolve_backend(spec)
     int8_key = embedding_key(config.model, INT8_BACKEND)
+    if (default != INT8_BACKEND and INT8_BACKEND in spec.backends and has_vectors(int8_key)
+            and not has_vectors(config.model)):
+        print(f"{where} holds int8 vectors of {config.model} ({int8_key}) and no float32 "
+              "ones: it keeps int8 (openvino-int8); to go back to float32, the default "
+              "(every item is embedded again), set embed_backend = \"openvino\" or run "
+              "`scanner embed --backend openvino`", file=sys.stderr)
+        return replace(config, embed_backend=INT8_BACKEND)
     if default != INT8_BACKEND or has_vectors(int8_key) or not has_vectors(config.model):
         # named from here on, so that Dask workers (which may lack ../shared, and so
         # int8) run what this process stores under, or fail saying why

@@ -39,7 +39,7 @@ def test_assign_without_a_calibrator_says_how_to_make_one(tmp_path: Path) -> Non
 
 
 
-def test_models_build_makes_the_int8_build_of_an_e5_model_by_default(
+def test_models_build_makes_the_int8_build_when_int8_is_asked_for(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import scanner.embed as embed
     import scanner.embed.int8 as embed_int8
@@ -50,14 +50,18 @@ def test_models_build_makes_the_int8_build_of_an_e5_model_by_default(
                             or tmp_path / name)  # stand-ins: nothing is built here
     monkeypatch.setattr(embed_int8, "int8_unavailable", lambda: "")
     runner = CliRunner(env={"SCANNER_EMBED_BACKEND": ""})
-    result = runner.invoke(cli, ["models", "build", "multilingual-e5-small"])
+    result = runner.invoke(cli, ["models", "build", "multilingual-e5-small",
+                                 "--backend", "openvino-int8"])
     assert result.exit_code == 0, result.output
     assert built == ["model_folder", "openvino_model_folder", "int8_model_folder"]
     assert "int8 build ready" in result.output
     built.clear()
-    float32 = runner.invoke(cli, ["models", "build", "multilingual-e5-small",
-                                  "--backend", "openvino"])
+    float32 = runner.invoke(cli, ["models", "build", "multilingual-e5-small"])  # the default
     assert float32.exit_code == 0 and built == ["model_folder", "openvino_model_folder"]
+    built.clear()
+    configured = CliRunner(env={"SCANNER_EMBED_BACKEND": "openvino-int8"}).invoke(
+        cli, ["models", "build", "multilingual-e5-small"])
+    assert configured.exit_code == 0 and built[-1] == "int8_model_folder"
     built.clear()
     for float32_default in ("multilingual-e5-small-fast", "all-minilm-l6-v2"):
         built.clear()
