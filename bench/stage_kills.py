@@ -132,7 +132,9 @@ def compare(reference: Path, db: Path, report_ref: Path, report_db: Path) -> lis
             ref["coverage"].pop("run", None)
             got["coverage"].pop("run", None)
         if ref != got:
-            problems.append(f"{name} differs")
+            where = sorted(k for k in set(ref) | set(got) if ref.get(k) != got.get(k)) \
+                if isinstance(ref, dict) else []
+            problems.append(f"{name} differs" + (f" ({', '.join(where)})" if where else ""))
     return problems
 
 
@@ -210,10 +212,17 @@ def stage_kills(n: int, items: int, seed: int = 11, stages: tuple[str, ...] = ST
             dump = work / "slice.parquet"
             pq.write_table(table.take(rows), dump)
             base_config = _config(work, "base", sources)
-            import_chunk(RunContext(load_config(base_config)), str(dump), 100_000)
+            with RunContext(load_config(base_config)) as ctx:  # closed: nothing left in -wal
+                import_chunk(ctx, str(dump), 100_000)
 
             def fresh(name: str) -> Path:
-                shutil.copy(work / "base.db", work / f"{name}.db")
+                # through SQLite's backup, so a copy holds what a -wal file might still hold
+                source, target = sqlite3.connect(work / "base.db"), sqlite3.connect(
+                    work / f"{name}.db")
+                with target:
+                    source.backup(target)
+                source.close()
+                target.close()
                 shutil.rmtree(work / f"{name}-reports", ignore_errors=True)
                 return _config(work, name, sources)
 

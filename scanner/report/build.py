@@ -92,7 +92,7 @@ def build_report(store: Any, taxonomy: Any, run_date: str | None = None,
             "items_by_language": stats["items_by_language"],
             "run": {**{k: run.get(k) for k in ("id", "status", "started_at", "finished_at")},
                     "own": own_run} if run else None,
-            "new_items": new_items(run),
+            "new_items": new_items(run, store),
             "sources_ok": run.get("sources_ok") if run else None,
             "sources_failed": run.get("sources_failed") if run else None,
             "period": signals_meta.get("period"),
@@ -127,13 +127,18 @@ def build_report(store: Any, taxonomy: Any, run_date: str | None = None,
     return data
 
 
-def new_items(run: dict[str, Any] | None) -> int | None:
-    """Items a run brought in (its pull, fetch and import stages); None without a run."""
-    stages = [s for s in (run or {}).get("summary", {}).get("stages", [])
+def new_items(run: dict[str, Any] | None, store: Any = None) -> int | None:
+    """Items a run brought in (its pull, fetch and import stages), with those that failed
+    runs of the same night stored before it (a killed night's items are this night's
+    too); None without a run."""
+    if not run:
+        return None
+    stages = [s for s in run.get("summary", {}).get("stages", [])
               if s.get("stage") in ("pull", "fetch", "import")]
-    if not stages:
-        return 0 if run else None  # a run without an ingest stage brought nothing in
-    return sum(int(s.get("new") or s.get("items_new") or 0) for s in stages)
+    own = sum(int(s.get("new") or s.get("items_new") or 0) for s in stages)
+    earlier = store.items_stored_by_failed_runs_before(run) \
+        if store is not None and run.get("started_at") else 0
+    return own + earlier
 
 
 

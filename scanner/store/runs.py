@@ -80,6 +80,24 @@ class RunTables:
             pull.get("sources_failed")
         return run
 
+    def items_stored_by_failed_runs_before(self, run: dict[str, Any]) -> int:
+        """Items first stored while the failed runs of the same kind and date that came
+        just before this run were running (a killed night's pull stored them; its rerun
+        then finds nothing new)."""
+        failed = []
+        for row in self.db["runs"].rows_where(
+                "kind = ? AND run_date = ? AND started_at <= ? AND id != ?",
+                [run["kind"], run["run_date"], run["started_at"], run["id"]],
+                order_by="started_at DESC, rowid DESC"):
+            if row["status"] != "failed":
+                break
+            failed.append(row)
+        if not failed:
+            return 0
+        return int(self.db.execute(
+            "SELECT count(*) FROM items WHERE first_seen_at >= ? AND first_seen_at < ?",
+            [failed[-1]["started_at"], run["started_at"]]).fetchone()[0])
+
     def recent_runs(self, limit: int = 20) -> list[dict[str, Any]]:
         """The newest runs, JSON columns decoded."""
         rows = self.db["runs"].rows_where(order_by="started_at DESC", limit=limit)
