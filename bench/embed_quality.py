@@ -78,19 +78,10 @@ def crossed_macro_f1(fit: Any, apply: Any, labelled: Any, folds: int, seed: int)
     """Out-of-fold macro-F1 when each fold's calibrator and threshold are fitted on one
     backend's evidence (`fit`) and applied to another's (`apply`), as
     evaluate_assignment does it with one evidence for both."""
-    from scanner.assign import Calibrator
-    from scanner.assign.calibrator import CALIBRATOR_C
-    from scanner.evaluation.assignment import _folds, _macro_f1, choose_threshold
+    from scanner.evaluation.assignment import _macro_f1, out_of_fold_predictions
 
-    labels, field_ids = labelled.labels, labelled.field_ids
-    predicted = np.zeros_like(labels)
-    for fold, test in enumerate(_folds(len(labels), folds, seed)):
-        train = np.setdiff1d(np.arange(len(labels)), test)
-        threshold = choose_threshold(fit.subset(train), labels[train], field_ids, CALIBRATOR_C,
-                                     folds - 1, seed + fold + 1)
-        calibrator = Calibrator(C=CALIBRATOR_C, threshold=threshold).fit(
-            fit.subset(train), labels[train], field_ids)
-        predicted[test] = calibrator.predict_proba(apply.subset(test)) >= threshold
+    labels = labelled.labels
+    predicted, _ = out_of_fold_predictions(fit, apply, labels, labelled.field_ids, folds, seed)
     groups = {"all": np.ones(len(labels), bool), "en": labelled.languages == "en",
               "zh": labelled.languages == "zh"}
     return {g: _macro_f1(labels[m], predicted[m]) for g, m in groups.items()}

@@ -225,6 +225,26 @@ def _details(scorer: Scorer, labelled: LabelledItems, **extra: Any) -> dict[str,
             "model": key_of(scorer.embedder), **extra}
 
 
+def out_of_fold_predictions(fit: Any, apply: Any, labels: np.ndarray, field_ids: list[str],
+                            folds: int = 5, seed: int = 0, C: float = CALIBRATOR_C
+                            ) -> tuple[np.ndarray, list[float]]:
+    """Nested cross-validation: each fold's threshold (by an inner cross-validation) and
+    calibrator fitted on the other folds of `fit` evidence, applied to the fold's `apply`
+    evidence (the same evidence, or another backend's for the same items). Returns the
+    out-of-fold 0/1 predictions and each fold's threshold."""
+    predicted = np.zeros_like(labels)
+    thresholds = []
+    for fold, test in enumerate(_folds(len(labels), folds, seed)):
+        train = np.setdiff1d(np.arange(len(labels)), test)
+        threshold = choose_threshold(fit.subset(train), labels[train], field_ids, C,
+                                     folds - 1, seed + fold + 1)
+        calibrator = Calibrator(C=C, threshold=threshold).fit(
+            fit.subset(train), labels[train], field_ids)
+        predicted[test] = calibrator.predict_proba(apply.subset(test)) >= threshold
+        thresholds.append(threshold)
+    return predicted, thresholds
+
+
 def evaluate_assignment(scorer: Scorer, labelled: LabelledItems, vectors: np.ndarray,
                         folds: int = 5, seed: int = 0, C: float = CALIBRATOR_C
                         ) -> tuple[AssignmentReport, Calibrator]:
@@ -232,16 +252,8 @@ def evaluate_assignment(scorer: Scorer, labelled: LabelledItems, vectors: np.nda
     evidence = scorer.evidence(labelled.titles, labelled.bodies, vectors)
     labels = labelled.labels
     field_ids = labelled.field_ids
-    predicted = np.zeros_like(labels)
-    thresholds = []
-    for fold, test in enumerate(_folds(len(labels), folds, seed)):
-        train = np.setdiff1d(np.arange(len(labels)), test)
-        threshold = choose_threshold(evidence.subset(train), labels[train], field_ids, C,
-                                     folds - 1, seed + fold + 1)
-        calibrator = Calibrator(C=C, threshold=threshold).fit(
-            evidence.subset(train), labels[train], field_ids)
-        predicted[test] = calibrator.predict_proba(evidence.subset(test)) >= threshold
-        thresholds.append(threshold)
+    predicted, thresholds = out_of_fold_predictions(evidence, evidence, labels, field_ids,
+                                                    folds, seed, C)
     got = figures(labelled, predicted)
     final_threshold = choose_threshold(evidence, labels, field_ids, C, folds, seed)
     final = Calibrator(C=C, threshold=final_threshold).fit(evidence, labels, field_ids)
