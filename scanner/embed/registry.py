@@ -192,19 +192,20 @@ def settle_backend(config: Config, has_vectors: Callable[[str], bool],
         return config
     default = resolve_backend(spec)
     int8_key = embedding_key(config.model, INT8_BACKEND)
-    if (default != INT8_BACKEND and INT8_BACKEND in spec.backends and has_vectors(int8_key)
-            and not has_vectors(config.model)):
+    holds_int8 = INT8_BACKEND in spec.backends and has_vectors(int8_key)
+    holds_float = has_vectors(config.model)
+    if holds_int8 and not holds_float and default != INT8_BACKEND:
         print(f"{where} holds int8 vectors of {config.model} ({int8_key}) and no float32 "
               "ones: it keeps int8 (openvino-int8); to go back to float32, the default "
               "(every item is embedded again), set embed_backend = \"openvino\" or run "
               "`scanner embed --backend openvino`", file=sys.stderr)
         return replace(config, embed_backend=INT8_BACKEND)
-    if default != INT8_BACKEND or has_vectors(int8_key) or not has_vectors(config.model):
-        # named from here on, so that Dask workers (which may lack ../shared, and so
-        # int8) run what this process stores under, or fail saying why
-        return replace(config, embed_backend=default)
-    print(f"{where} holds float32 vectors of {config.model} and none of {int8_key}: it "
-          "keeps float32 (openvino); to switch to int8, the default for new stores (every "
-          "item is embedded again), set embed_backend = \"openvino-int8\" or run `scanner "
-          "embed --backend openvino-int8`", file=sys.stderr)
-    return replace(config, embed_backend="openvino")
+    if holds_float and not holds_int8 and default == INT8_BACKEND:
+        print(f"{where} holds float32 vectors of {config.model} and none of {int8_key}: it "
+              "keeps float32 (openvino); to switch to int8, the default for new stores "
+              "(every item is embedded again), set embed_backend = \"openvino-int8\" or run "
+              "`scanner embed --backend openvino-int8`", file=sys.stderr)
+        return replace(config, embed_backend="openvino")
+    # named from here on, so that Dask workers (which may lack ../shared, and so int8)
+    # run what this process stores under, or fail saying why
+    return replace(config, embed_backend=default)
