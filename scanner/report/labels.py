@@ -180,9 +180,12 @@ GLOSSARY: tuple[tuple[str, tuple[str, str], tuple[str, str]], ...] = (
     ("stage", ("阶段估计", "从证据文本中的成熟度线索估计的阶段，与梯次不一致时在理由中说明。"),
      ("stage estimate", "the stage read from maturity cues in the evidence; named in the reason "
                         "when it disagrees with the tier.")),
-    ("score", ("得分", "新颖度、增长、连贯性、影响与置信度的加权综合，仅用于排序。"),
-     ("score", "a weighted composite of novelty, growth, coherence, impact and confidence, "
-               "used for ranking only.")),
+    ("score", ("得分", "各子指标按 [signals] 中的权重加权综合（默认：增长即占比趋势的预测、"
+                      "影响，以及在各条目间有差别时的连贯性；新颖度只列出、不计分），再乘以"
+                      "置信度，仅用于排序。"),
+     ("score", "the sub-scores weighted as set in [signals] (by default growth, i.e. the "
+               "share trend's forecast, impact, and coherence where it varies; novelty is "
+               "shown, not scored), times confidence; used for ranking only.")),
 )
 
 
