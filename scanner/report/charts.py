@@ -177,6 +177,19 @@ def _nice(value: float) -> float:
     return 10 ** (exponent + 1)
 
 
+def ratio_text(ind: dict[str, Any], lang: str, interval: bool = False) -> str:
+    """A field's share ratio for the overview: "x1.4" where its 90% interval lies wholly
+    above or below 1, else "unclear" ("不明确"), since a ratio of 5.0 whose interval is
+    0.46-54 is noise that would read as a strong rise; `interval` adds the interval."""
+    growth = float(ind.get("growth") or 0)
+    low, high = ind.get("growth_low"), ind.get("growth_high")
+    clear = low is not None and high is not None and (float(low) > 1 or float(high) < 1)
+    text = f"x{growth:.1f}" if clear else pick(("不明确", "unclear"), lang)
+    if interval and low is not None and high is not None:
+        text += f" (x{growth:.2f}, 90%: {float(low):.2f}–{float(high):.2f})"
+    return text
+
+
 def overview_chart(data: dict[str, Any], lang: str, width: int = 1100) -> str:
     """Ranked fields by direction (rows) and tier (columns): score bar, share ratio.
 
@@ -206,8 +219,8 @@ def overview_chart(data: dict[str, Any], lang: str, width: int = 1100) -> str:
             for f in fields:
                 ind = f["indicators"]
                 name = str(ind.get(f"name_{one}") or f["entity_id"])
-                figures = f"{f['score']:.2f} · x{float(ind.get('growth') or 0):.1f}"
-                full = f"{name} · {figures}"
+                figures = f"{f['score']:.2f} · {ratio_text(ind, one)}"
+                full = f"{name} · {f['score']:.2f} · {ratio_text(ind, one, interval=True)}"
                 # the name in up to two lines, the figures after it or on a line of their own
                 lines = wrap(name, size, [room, room])
                 if text_width(f"{lines[-1]} · {figures}", size) <= room:
@@ -221,9 +234,11 @@ def overview_chart(data: dict[str, Any], lang: str, width: int = 1100) -> str:
     heights = {d: max([sum(len(lines) * step + 5 for _, lines, _ in cell)
                        for cell in cells.values()] + [len(names[d]) * 15]) + 10
                for d, cells in cells_out.items()}
-    legend = wrap(pick(("条长 = 得分；x = 占比倍数；绿 = 上升（90% 区间高于 1），红 = 下降，"
-                        "灰 = 不明确", "bar = score; x = share ratio; green = rising (90% band "
-                        "above 1), red = falling, grey = unclear"), one), 10, [width - 2 * pad] * 2)
+    legend = wrap(pick(("条长 = 得分；x = 占比倍数（仅在 90% 区间不含 1 时写出）；"
+                        "绿 = 上升（90% 区间高于 1），红 = 下降，灰 = 不明确",
+                        "bar = score; x = share ratio (written only where its 90% band "
+                        "excludes 1); green = rising (90% band above 1), red = falling, "
+                        "grey = unclear"), one), 10, [width - 2 * pad] * 2)
     height = head + sum(heights.values()) + 8 + 13 * len(legend)
     parts = [f'<svg class="chart overview" role="img" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'

@@ -181,3 +181,21 @@ def test_chart_text_measured_in_chromium_fits_and_is_narrower_than_estimated(
                                     e.get("font-weight") == "bold") + 0.5, where
         assert m["x0"] >= -0.5 and m["x1"] <= m["vw"] + 0.5, where
         assert m["y0"] >= -0.5 and m["y1"] <= m["vh"] + 0.5, where
+
+
+def test_overview_writes_a_share_ratio_only_where_its_interval_excludes_one(
+        report_data: dict[str, Any]) -> None:
+    data = _all_fields(report_data)
+    rows = [r for rows in data["fields_by_direction"].values() for r in rows]
+    noisy, riser, faller = rows[0], rows[1], rows[2]
+    noisy["indicators"].update(growth=5.0, growth_low=0.46, growth_high=54.0)
+    riser["indicators"].update(growth=1.4, growth_low=1.06, growth_high=1.81)
+    faller["indicators"].update(growth=0.6, growth_low=0.45, growth_high=0.86)
+    for lang, unclear in (("en", "unclear"), ("zh", "不明确")):
+        svg = unescape(overview_chart(data, lang))
+        titles = dict(re.findall(r'<a href="#fields-([^"]+)"><title>(.*?)</title>', svg))
+        cells = {m: " ".join(re.findall(r'<text class="field"[^>]*>(.*?)</text>', body))
+                 for m, body in re.findall(r'<a href="#fields-([^"]+)">(.*?)</a>', svg)}
+        assert "x5.0" not in cells[noisy["entity_id"]] and unclear in cells[noisy["entity_id"]]
+        assert "90%: 0.46–54.00" in titles[noisy["entity_id"]]  # the tooltip keeps it
+        assert "x1.4" in cells[riser["entity_id"]] and "x0.6" in cells[faller["entity_id"]]
