@@ -174,8 +174,9 @@ def score_window(counts: TermCounts, window: Window, settings: TermSettings
     z = _z(settings.confidence)
     lower = growth - z * growth_se
     year = max(1, 12 // settings.period_months)
-    recent = (c[:, -year:].sum(axis=1) + 0.5) / max(totals[-year:].sum(), 1.0)
-    gap = np.log(settings.emerged_share / recent)  # log share still to go before emerging
+    # the trailing year's share (not `recent`, the EScore's recent trend above)
+    last_year = (c[:, -year:].sum(axis=1) + 0.5) / max(totals[-year:].sum(), 1.0)
+    gap = np.log(settings.emerged_share / last_year)  # log share still to go before emerging
     projected = settings.horizon_years * lower - gap  # log(projected / emerged share), low
     passes = {
         "novelty": (base_share <= settings.novelty_ratio * active_share) &
@@ -198,8 +199,8 @@ def score_window(counts: TermCounts, window: Window, settings: TermSettings
             "active_trend": round(float(trend[i]), 4), "recent_trend": round(float(recent[i]), 4),
             "slope": round(float(slope[i]), 4), "escore": round(float(escores[i]), 4),
             "trend": round(float(growth[i]), 4), "emerged": bool(gap[i] <= 0),
-            "recent_share": round(float(recent[i]), 7),
-            "projected_share": round(float(recent[i] * np.exp(
+            "recent_share": round(float(last_year[i]), 7),
+            "projected_share": round(float(last_year[i] * np.exp(
                 settings.horizon_years * max(lower[i], 0.0))), 7),
             "trend_low": round(float(growth[i] - z * growth_se[i]), 4),
             "trend_high": round(float(growth[i] + z * growth_se[i]), 4),

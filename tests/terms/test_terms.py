@@ -402,3 +402,21 @@ def test_an_unsorted_dump_is_read_in_month_order(tmp_path: Path) -> None:
     assert all(len({row[0] for row in chunk}) == 1 for chunk in chunks)  # whole months
     assert sorted((r[0], r[2]) for chunk in chunks for r in chunk) == \
         sorted((d[:7], t) for d, t, _, _ in rows)
+
+
+def test_a_rows_escore_parts_are_the_escores_and_its_recent_share_the_last_years() -> None:
+    counts = _synthetic_counts()
+    row = next(r for r in rank_terms(counts, "2020-01", TermSettings())
+               if r["term"] == "quantum sprocket")
+    # the active quarters' shares per 10,000 items, as the window builds them
+    quarters = counts.series("quantum sprocket")[:48].reshape(16, 3).sum(axis=1)
+    totals = counts.totals[:48].reshape(16, 3).sum(axis=1)
+    score, active, recent, slope = escore(1e4 * quarters[None, 8:] / totals[8:])
+    assert row["escore"] == pytest.approx(float(score[0]), abs=1e-3)
+    assert row["active_trend"] == pytest.approx(float(active[0]), abs=1e-3)
+    assert row["recent_trend"] == pytest.approx(float(recent[0]), abs=1e-3)
+    assert row["slope"] == pytest.approx(float(slope[0]), abs=1e-3)
+    assert row["escore"] == pytest.approx(
+        2 * row["active_trend"] + row["recent_trend"] + row["slope"], abs=2e-3)
+    year = (quarters[-4:].sum() + 0.5) / totals[-4:].sum()
+    assert row["recent_share"] == pytest.approx(year, rel=1e-3)
