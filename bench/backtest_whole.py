@@ -8,12 +8,13 @@ window, so realised two-year share growth is mostly Poisson noise (an oracle's t
 threat score 0.10-0.22; docs/evaluation.md, issue #17). This runs the same backtest code
 (scanner.evaluation.backtest.backtest_cutoff: clustering, held-out base, rankings,
 baselines, noise ceiling) on every row of a protocol's corpus (or --sample rows), with
-vectors a 2-core machine can make for 300,000 abstracts in minutes: LSA (TF-IDF of
-words and word pairs, sublinear, then a truncated SVD, L2-normalised), fitted once on
-the whole corpus's text and cached under .cache/bench/. The vectors are lexical, as the
-hashing vectors of bench/signals_ablation.py are; they are an evaluation device, not a
-registry model, and the nightly run never sees them. --n-clusters fixes the number of
-topics (0: the nightly rule, sqrt(n/2) capped at max_clusters).
+vectors a 2-core machine can make for 300,000 abstracts in minutes: LSA
+(scanner.evaluation.lexical, as `scanner evaluate backtest --vectors lsa` uses), fitted
+once on the whole corpus's text and cached under .cache/bench/. The vectors are
+lexical, as the hashing vectors of bench/signals_ablation.py are; an evaluation device,
+not a registry model, and the nightly run never sees them. This adds what the command
+does not print: means over --seeds and each cut-off's noise ceiling. --n-clusters fixes
+the number of topics (0: the nightly rule, sqrt(n/2) capped at max_clusters).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ CACHE = REPO / ".cache" / "bench"
 
 def lsa_corpus(corpus: str, sample: int, components: int) -> Corpus:
     """The protocol corpus's rows (all, or a seeded sample) with LSA vectors (cached)."""
-    cache = CACHE / f"lsa-{corpus}-{sample or 'all'}-{components}.npz"
+    cache = CACHE / f"lsa2-{corpus}-{sample or 'all'}-{components}.npz"
     if cache.is_file():
         data = np.load(cache, allow_pickle=False)
         return Corpus(vectors=data["vectors"], dates=data["dates"],
@@ -53,11 +54,9 @@ def lsa_corpus(corpus: str, sample: int, components: int) -> Corpus:
     from datetime import UTC, datetime
 
     import pyarrow.parquet as pq
-    from sklearn.decomposition import TruncatedSVD
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.preprocessing import normalize
 
     from scanner.embed import item_text
+    from scanner.evaluation.lexical import lsa_vectors
     from scanner.ingest.dumps import PRESETS, row_to_item
 
     preset_name, relative = PROTOCOLS[corpus][:2]
@@ -73,13 +72,9 @@ def lsa_corpus(corpus: str, sample: int, components: int) -> Corpus:
              if it]
     del table
     started = time.monotonic()
-    tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=5, max_df=0.5, sublinear_tf=True,
-                            max_features=300_000, dtype=np.float32)
-    matrix = tfidf.fit_transform(item_text(it) for it in items)
-    vectors = TruncatedSVD(components, random_state=0).fit_transform(matrix)
-    vectors = normalize(vectors).astype(np.float32)
-    print(f"LSA of {len(items):,} items: {matrix.shape[1]:,} terms -> {components} "
-          f"dimensions in {time.monotonic() - started:.0f} s", flush=True)
+    vectors = lsa_vectors([item_text(it) for it in items], components)
+    print(f"LSA of {len(items):,} items -> {vectors.shape[1]} dimensions in "
+          f"{time.monotonic() - started:.0f} s", flush=True)
     out = Corpus(vectors=vectors, dates=np.array([it["published"][:10] for it in items]),
                  venues=[it.get("primary_category") or it.get("source_id") or ""
                          for it in items], kind=preset.kind)

@@ -114,8 +114,11 @@ def _print_figures(report: Any, title: str) -> None:
               help="Months per period (default: the protocol's, 6 for a path).")
 @click.option("--shared", type=click.Path(file_okay=False, path_type=Path),
               default=Path("../shared/data"), show_default=True)
-@click.option("--sample", type=click.IntRange(100), default=100_000, show_default=True,
-              help="Random sample of the corpus (fixed seed).")
+@click.option("--sample", type=click.IntRange(0), default=100_000, show_default=True,
+              help="Random sample of the corpus (fixed seed); 0: every row.")
+@click.option("--vectors", type=click.Choice(["model", "lsa"]), default="model",
+              show_default=True, help="The model's embeddings (stored, reused), or LSA "
+              "vectors fitted on the corpus: a whole corpus in minutes, topics only.")
 @click.option("--cutoffs", help="Comma-separated cut-off dates (default: the protocol's).")
 @click.option("--model", help="Embedding model (default: the config's).")
 @click.option("--periods", type=click.IntRange(5), default=8, show_default=True)
@@ -129,7 +132,8 @@ def _print_figures(report: Any, title: str) -> None:
 def evaluate_backtest(ctx: click.Context, corpus_name: str, maps: tuple[str, ...],
                       kind: str | None, horizon_days: int | None, period_months: str | None,
                       shared: Path, sample: int, cutoffs: str | None, model: str | None,
-                      periods: int, seed: int, label: str, write: Path | None) -> None:
+                      periods: int, seed: int, label: str, vectors: str,
+                      write: Path | None) -> None:
     """Does the emergence ranking predict which topics grow? Against baselines."""
     from dataclasses import replace
 
@@ -144,7 +148,7 @@ def evaluate_backtest(ctx: click.Context, corpus_name: str, maps: tuple[str, ...
                                 periods, seed, say=console.print, mapping=mapping, kind=kind,
                                 horizon_days=horizon_days,
                                 period_months=int(period_months) if period_months else None,
-                                label=label)
+                                label=label, vectors=vectors)
     click.echo(f"\n{table}")
     if write:
         write.write_text(f"{table}\n", encoding="utf-8")

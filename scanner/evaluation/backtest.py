@@ -328,10 +328,13 @@ def format_table(results: Sequence[dict[str, Any]]) -> str:
 
 def load_corpus(store: Any, path: Any, preset_name: str | None, model: str,
                 sample: int | None, seed: int, embedder_factory: Any, progress: Any = None,
-                assign: Any = None, mapping: Any = None, kind: str | None = None) -> Corpus:
+                assign: Any = None, mapping: Any = None, kind: str | None = None,
+                vectors: str = "model") -> Corpus:
     """Rows of a dump as a Corpus, with embeddings from the store (missing ones are
-    computed once and stored, keyed by content hash and model). `assign(titles, bodies,
-    vectors) -> (field ids, [items x fields] bool)`, when given, adds field assignments.
+    computed once and stored, keyed by content hash and model), or with `vectors="lsa"`
+    LSA vectors of the rows themselves (scanner.evaluation.lexical; nothing stored, no
+    fields). `assign(titles, bodies, vectors) -> (field ids, [items x fields] bool)`,
+    when given, adds field assignments.
 
     `preset_name` None reads any dump `scanner import` reads (CSV, JSON lines, Parquet;
     layout from its columns or `mapping`)."""
@@ -365,6 +368,27 @@ def load_corpus(store: Any, path: Any, preset_name: str | None, model: str,
         now = datetime.now(UTC)
         items = [it for it in (row_to_item(r, preset, preset.name, now)
                                for r in table.to_pylist()) if it]
+    if vectors == "lsa":
+        from scanner.evaluation.lexical import lsa_vectors
+
+        matrix = lsa_vectors([item_text(it) for it in items])
+    else:
+        matrix = _stored_vectors(store, model, items, embedder_factory, progress)
+    corpus = Corpus(vectors=matrix, dates=np.array([it["published"][:10] for it in items]),
+                    venues=[it.get("primary_category") or it.get("source_id") for it in items],
+                    kind=preset.kind, kinds=np.array([it["kind"] for it in items]))
+    if assign is not None and vectors != "lsa":
+        corpus.field_ids, corpus.fields = assign(
+            [it["title"] or "" for it in items], [it["summary"] or "" for it in items],
+            corpus.vectors)
+    return corpus
+
+
+def _stored_vectors(store: Any, model: str, items: list[dict[str, Any]],
+                    embedder_factory: Any, progress: Any) -> np.ndarray:
+    """The items' vectors from the store; missing ones embedded once and stored."""
+    from scanner.embed import item_text
+
     hashes = [it["content_hash"] for it in items]
     found = store.embeddings_for_hashes(model, hashes)
     missing = [it for it in items if it["content_hash"] not in found]
@@ -377,12 +401,4 @@ def load_corpus(store: Any, path: Any, preset_name: str | None, model: str,
             found.update(zip((it["content_hash"] for it in chunk), vectors, strict=True))
             if progress:
                 progress(start + len(chunk), len(missing))
-    corpus = Corpus(vectors=np.stack([found[h] for h in hashes]).astype(np.float32),
-                    dates=np.array([it["published"][:10] for it in items]),
-                    venues=[it.get("primary_category") or it.get("source_id") for it in items],
-                    kind=preset.kind, kinds=np.array([it["kind"] for it in items]))
-    if assign is not None:
-        corpus.field_ids, corpus.fields = assign(
-            [it["title"] or "" for it in items], [it["summary"] or "" for it in items],
-            corpus.vectors)
-    return corpus
+    return np.stack([found[h] for h in hashes]).astype(np.float32)

@@ -104,11 +104,13 @@ def backtest_run(ctx: RunContext, store: Store, corpus_name: str, shared: str, s
                  cutoffs: str | None = None, periods: int = 8, seed: int = 20100101,
                  say: Callable[[str], None] | None = None, mapping: Any = None,
                  kind: str | None = None, horizon_days: int | None = None,
-                 period_months: int | None = None, label: str = "held-out"
-                 ) -> tuple[list[dict], str]:
+                 period_months: int | None = None, label: str = "held-out",
+                 vectors: str = "model") -> tuple[list[dict], str]:
     """The emergence backtest of one protocol (scanner.evaluation.backtest.PROTOCOLS), or
     of any dump `scanner import` reads when `corpus_name` is a path (then `cutoffs` is
-    required), in `store`; (results per cut-off, the table with its header)."""
+    required), in `store`; (results per cut-off, the table with its header). `vectors`
+    "lsa": lexical vectors fitted on the corpus instead of the model's (minutes for a
+    whole corpus; topics only)."""
     from scanner.assign import Calibrator, Scorer, assign_fields
     from scanner.evaluation.backtest import (
         PROTOCOLS,
@@ -138,15 +140,20 @@ def backtest_run(ctx: RunContext, store: Store, corpus_name: str, shared: str, s
     horizon = horizon_days or horizon
     months = period_months or months
     taxonomy = ctx.taxonomy
-    try:
-        calibrator: Any = Calibrator.load(shipped_calibrator_file(ctx))
-    except ConfigError:
-        calibrator = None
+    calibrator: Any = None
+    if vectors == "lsa":
+        model = "LSA (lexical, fitted on the corpus)"
         if say:
-            say(f"no trained calibrator for {model}: fields are not ranked, topics only")
+            say("LSA vectors: topics only (fields are assigned from the model's vectors)")
+    else:
+        try:
+            calibrator = Calibrator.load(shipped_calibrator_file(ctx))
+        except ConfigError:
+            if say:
+                say(f"no trained calibrator for {model}: fields are not ranked, topics only")
     corpus = load_corpus(
         store, path, preset, model, sample, seed, ctx.embedder,
-        mapping=mapping, kind=kind,
+        mapping=mapping, kind=kind, vectors=vectors,
         progress=(lambda done, total: say(f"embedded {done}/{total}")
                   if done % 5120 == 0 or done == total else None) if say else None,
         assign=(lambda titles, bodies, vectors: assign_fields(

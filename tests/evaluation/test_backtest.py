@@ -81,12 +81,9 @@ def test_backtest_command_runs_a_protocol_on_the_shared_news_corpus(tmp_path: Pa
 
 
 
-def test_backtest_runs_on_any_dump_with_a_mapping(tmp_path: Path) -> None:
+def _venue_dump(tmp_path: Path) -> Path:
+    """Four themes over 2018-2021, the first growing, in a CSV of its own column names."""
     import csv
-
-    from click.testing import CliRunner
-
-    from scanner.cli import cli
 
     dump = tmp_path / "venue.csv"
     rng = np.random.default_rng(3)
@@ -103,6 +100,15 @@ def test_backtest_runs_on_any_dump_with_a_mapping(tmp_path: Path) -> None:
                     writer.writerow([f"{theme} study {month}-{k}",
                                      f"We report {theme} results number {k} in {year}",
                                      f"{year}-{mon:02d}-15"])
+    return dump
+
+
+def test_backtest_runs_on_any_dump_with_a_mapping(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from scanner.cli import cli
+
+    dump = _venue_dump(tmp_path)
     result = CliRunner().invoke(cli, [
         "--db", str(tmp_path / "bt.db"), "evaluate", "backtest", "--corpus", str(dump),
         "--map", "title=headline", "--map", "summary=abstract", "--map", "published=when",
@@ -118,6 +124,43 @@ def test_backtest_runs_on_any_dump_with_a_mapping(tmp_path: Path) -> None:
                                        "backtest", "--corpus", str(dump), "--model",
                                        "hashing-test"])
     assert missing.exit_code == 1 and "needs --cutoffs" in missing.output
+
+
+def test_backtest_on_lsa_vectors_embeds_nothing_and_says_so(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from scanner.cli import cli
+    from scanner.store import Store
+
+    dump = _venue_dump(tmp_path)
+    result = CliRunner().invoke(cli, [
+        "--db", str(tmp_path / "bt.db"), "evaluate", "backtest", "--corpus", str(dump),
+        "--map", "title=headline", "--map", "summary=abstract", "--map", "published=when",
+        "--kind", "paper", "--cutoffs", "2020-07-01", "--horizon-days", "365",
+        "--period", "3", "--sample", "0", "--vectors", "lsa",
+        "--write", str(tmp_path / "bt.md")])
+    assert result.exit_code == 0, result.output
+    assert "LSA vectors: topics only" in result.output
+    table = (tmp_path / "bt.md").read_text(encoding="utf-8")
+    assert "model LSA (lexical" in table and "| emergence score (ours) |" in table
+    with Store(tmp_path / "bt.db") as store:  # no model was loaded, nothing embedded
+        assert store.db["embeddings"].count == 0
+
+
+def test_lsa_terms_are_words_and_pairs_and_cjk_characters_and_pairs() -> None:
+    from scanner.evaluation.lexical import analyse, lsa_vectors
+
+    assert analyse("Graph neural nets, 2019: GNN-based!") == [
+        "graph", "neural", "graph neural", "nets", "neural nets", "gnn-based",
+        "nets gnn-based"]
+    assert analyse("量子计算 quantum") == ["量", "子", "计", "算", "量子", "子计", "计算",
+                                           "quantum"]
+    texts = [f"quantum error correction {i}" for i in range(30)] + \
+        [f"固态电池 电解质 {i}" for i in range(30)]
+    vectors = lsa_vectors(texts, components=4)
+    assert vectors.shape == (60, 4) and np.allclose(np.linalg.norm(vectors, axis=1), 1)
+    same, other = vectors[:30] @ vectors[0], vectors[30:] @ vectors[0]
+    assert same.min() > other.max()  # the two themes are apart
 
 
 def test_a_mixed_stream_corpus_scores_each_stream_against_its_own_totals(tmp_path: Path
