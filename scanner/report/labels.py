@@ -43,6 +43,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "stream": ("数据流", "stream"), "first": ("最早", "first"), "last": ("最晚", "last"),
     "periods_covered": ("覆盖期数", "periods covered"),
     "entered": ("计入综合指标", "in the composites"), "yes": ("是", "yes"), "no": ("否", "no"),
+    "not_entered": ("未计入综合指标", "not in the composite"),
     "periods": ("统计期", "Periods"), "answered": ("专家组已表态", "panel verdict"),
     "best_field": ("最接近领域", "nearest field"), "label_zh": ("中文标签", "Chinese label"),
     "no_zh_label": ("无中文标签（英文条目无中文摘要）",

@@ -26,6 +26,9 @@ _LEFT_OUT_ZH = (
     (re.compile(r"(\d+) items in its periods \(needs (\d+)\)"), r"统计期内仅 \1 条（需 \2 条）"),
     (re.compile(r"its weight is 0 in the config"), "配置中权重为 0"),
     (re.compile(r"no items in the run's periods"), "统计期内没有条目"),
+    (re.compile(r"no items in its active window \(the last (\d+) of (\d+) periods; its "
+                r"newest are in period (\d+)\)"),
+     r"活跃窗口（\2 期中的最后 \1 期）内没有条目；最新条目在第 \3 期"),
     (re.compile(r"its items end in (\d{4}-\d{2}), before the run's periods \((\S+) to (\S+)\): "
                 r"nothing to judge them by"), r"条目止于 \1，早于统计期（\2 至 \3），无从判断"),
 )

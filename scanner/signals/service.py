@@ -100,9 +100,16 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
     _, t_active = thirds(len(months))
     novelty = topic_novelty(topics, topic_series, t_active.start)
     topic_since = _month_start(months[t_active.start])
+    # evidence from each stream's own active window, as for fields below
+    topic_coverage = stream_coverage(topic_totals_map)
+    topic_active_since = {
+        kind: _month_start(months[min(cov.first + thirds(cov.periods)[1].start,
+                                      len(months) - 1)])
+        for kind, cov in topic_coverage.items() if cov.periods}
     topic_evidence: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in store.topic_evidence(model, topic_since, run_date):
-        topic_evidence[row["topic_id"]].append(row)
+        if (row["published"] or "")[:10] >= topic_active_since.get(row["kind"], topic_since):
+            topic_evidence[row["topic_id"]].append(row)
 
     topic_entities = [Entity("topics", t["id"], None, topic_series.get(t["id"], {}),
                              topic_evidence[t["id"]], novelty.get(t["id"], 0.0),
@@ -117,7 +124,6 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
 
     topic_entities = _with_items(topic_entities)
     # computed once for the topics and the watchlist, with the same stream weights
-    topic_coverage = stream_coverage(topic_totals_map)
     topic_facts = {e.id: indicators(e, topic_totals_map, stream_weights(settings),
                                     topic_coverage, settings.forecast_periods)
                    for e in topic_entities}

@@ -3,11 +3,13 @@ share is computed against that stream's own totals, over the periods that stream
 and an entity's composite combines its streams.
 
 A stream enters an entity's composite when it covers at least MIN_STREAM_PERIODS periods
-(from its first period with items) and holds MIN_STREAM_ITEMS items overall; thinner
-streams are shown with their figures and the reason they were left out. Share growth
-combines across streams by inverse-variance weighting of the log ratios (times the
-stream's configured weight), so a stream with three items cannot outvote one with three
-hundred; the interval is that of the combined estimate.
+(from its first period with items), has items in the active window of those periods (a
+stream that stopped before it, as a news dump ending a year before the papers, has no
+share to judge there) and holds MIN_STREAM_ITEMS items overall; thinner streams are
+shown with their figures and the reason they were left out. Share growth combines
+across streams by inverse-variance weighting of the log ratios (times the stream's
+configured weight), so a stream with three items cannot outvote one with three hundred;
+the interval is that of the combined estimate.
 """
 
 from __future__ import annotations
@@ -58,9 +60,14 @@ def stream_coverage(totals: Mapping[str, np.ndarray]) -> dict[str, StreamCoverag
         first = int(covered[0]) if len(covered) else len(total)
         periods, items = len(total) - first, int(total.sum())
         reason = ""
+        active = thirds(periods)[1] if periods else slice(0, 0)
         if periods < MIN_STREAM_PERIODS:
             reason = (f"covers {periods} of {len(total)} periods "
                       f"(needs {MIN_STREAM_PERIODS})")
+        elif total[first:][active].sum() == 0:  # it stopped: a share of nothing is no figure
+            reason = (f"no items in its active window (the last {active.stop - active.start} "
+                      f"of {len(total)} periods; its newest are in period "
+                      f"{int(covered[-1]) + 1})")
         elif items < MIN_STREAM_ITEMS:
             reason = f"{items} items in its periods (needs {MIN_STREAM_ITEMS})"
         out[kind] = StreamCoverage(kind, first, periods, items, not reason, reason)

@@ -85,3 +85,51 @@ def test_a_stream_covering_one_period_does_not_break_the_lists(store) -> None:
     lists = compute_signals(store, TAXONOMY, key, "m", SignalSettings(), "2025-10-31", 365,
                             meta)
     assert lists["fields"] and meta["warnings"]  # one month of data: said, not crashed
+
+
+def test_topic_evidence_is_from_its_streams_active_window_and_a_stopped_stream_stays_out(
+        store) -> None:
+    """Papers of 2025-03..10 beside news that ended in 2024-12 (the mixed store's shape):
+    a topic's evidence starts where its paper stream's active window does (March and
+    April papers were shown under a May-October score), and the stopped news stream
+    gives no ratio."""
+    import numpy as np
+
+    from scanner.config import TopicSettings
+    from scanner.topics import update_topics
+
+    key = taxonomy_key(TAXONOMY)
+    rng = np.random.default_rng(4)
+    centres = rng.normal(size=(2, 16))
+    items, vectors = [], []
+    for year, months, kind in ((2024, range(9, 13), "news"), (2025, range(3, 11), "paper")):
+        for month in months:
+            for k in range(30):
+                when = datetime(year, month, 10, tzinfo=UTC)
+                items.append(make_item(source_id=f"s-{kind}", kind=kind,
+                                       title=f"{kind} {year}-{month} {k} on topic {k % 2}",
+                                       summary=f"A report number {k} about subject {k % 2}",
+                                       fetched_at=when, published=when,
+                                       url=f"https://e.org/{kind}/{year}/{month}/{k}"))
+                # March and April papers nearest their centres: the first evidence
+                # picked when the window lets them in
+                noise = 0.01 if (kind, month) in (("paper", 3), ("paper", 4)) else 0.1
+                v = centres[k % 2] + noise * rng.normal(size=16)
+                vectors.append(v / np.linalg.norm(v))
+    store.upsert_items(items)
+    store.save_embeddings("m", [i["content_hash"] for i in items], np.array(vectors, np.float32))
+    update_topics(store, TopicSettings(window_days=365, n_components=8, n_clusters=2,
+                                       min_topic_size=5), "m", key, "2025-10-31")
+    lists = compute_signals(store, TAXONOMY, key, "m", SignalSettings(), "2025-10-31", 365)
+    assert lists["topics"]
+    for row in lists["topics"]:
+        ind = row["indicators"]
+        papers = ind["streams"]["paper"]
+        # the paper stream's own active window: its span's last 70% (May to October)
+        assert papers["entered"] and papers["first_period"] >= 0
+        dates = [e["date"] for e in ind["top_evidence"] if e["kind"] == "paper"]
+        assert dates and min(dates) >= "2025-05-01", dates
+        news = ind["streams"].get("news")
+        assert news is None or (not news["entered"] and
+                                "no items in its active window" in news["left_out"])
+        assert ind["streams_used"] == ["paper"]

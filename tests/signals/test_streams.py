@@ -43,6 +43,21 @@ def test_a_thin_stream_is_shown_but_left_out_with_the_reason() -> None:
     assert combined["items_active"] == combined["streams"]["news"]["items_active"]
 
 
+def test_a_stream_that_stopped_before_the_active_window_gives_no_ratio() -> None:
+    # news ends after the fourth of 13 months (a 2024 dump beside 2025 papers): its share
+    # in the active window is 0 items of 0, which once read "news x327 (18.96-5640.52)"
+    totals = {"news": np.array([400.0] * 4 + [0] * 9), "paper": np.array([0] * 6 + [600.0] * 7)}
+    topic = {"news": np.array([3.0, 2, 4, 3] + [0] * 9), "paper": np.array([0] * 6 + [9.0] * 7)}
+    coverage = stream_coverage(totals)
+    assert not coverage["news"].usable and "no items in its active window" in \
+        coverage["news"].reason and "period 4" in coverage["news"].reason
+    combined = combine_streams(topic, totals, coverage)
+    assert combined["streams_used"] == ["paper"]
+    news = combined["streams"]["news"]
+    assert not news["entered"] and "no items in its active window" in news["left_out"]
+    assert combined["items_active"] == combined["streams"]["paper"]["items_active"]
+
+
 def test_inverse_variance_keeps_a_tiny_stream_from_outvoting_a_large_one() -> None:
     totals = {"news": np.full(10, 50.0), "paper": np.full(10, 5000.0)}
     field = {"news": np.array([1, 0, 0, 0, 0, 0, 0, 0, 0, 0.0]),  # 1 item, "falling"
