@@ -110,6 +110,7 @@ def build_report(store: Any, taxonomy: Any, run_date: str | None = None,
         "lists": lists,
     }
     data["terms"] = emerging_terms(store, run_date)
+    data["terms_skipped"] = terms_skipped(run)
     data["suggestions"] = suggestions(
         fields, lists["watchlist"], data["fields_without_evidence"], stats["items_by_kind"],
         sum(int(r["indicators"].get("size") or 0) for r in lists["topics"] + lists["watchlist"]),
@@ -156,6 +157,13 @@ def emerging_terms(store: Any, run_date: str) -> dict[str, list[dict[str, Any]]]
     for row in ranked_terms(store, run_date):
         out.setdefault(row["stream"], []).append(row)
     return {k: sorted(v, key=lambda r: r["rank"]) for k, v in sorted(out.items())}
+
+
+def terms_skipped(run: dict[str, Any] | None) -> dict[str, str]:
+    """Streams the run's terms stage did not rank, with the reason (its newest stage)."""
+    stages = ((run or {}).get("summary") or {}).get("stages") or []
+    return next((dict(st.get("skipped") or {}) for st in reversed(stages)
+                 if st.get("stage") == "terms"), {})
 
 
 def topics_with_terms(terms: dict[str, list[dict[str, Any]]]) -> set[str]:

@@ -44,6 +44,21 @@ def left_out_text(reason: str, lang: str) -> str:
     return pick((zh, reason), lang)
 
 
+_TERMS_SKIP_ZH = (
+    (re.compile(r"^no items since (\d{4}-\d{2}) \(none in the last (\d+) months before "
+                r"(\d{4}-\d{2})\): its terms would describe that time, not this run's$"),
+     r"\1 之后没有条目（\3 之前的 \2 个月内为零），其术语只说明当时，不代表本期"),
+    (re.compile(r"^cut-off (\S+) leaves no base period before the active window$"),
+     r"数据历史太短：活跃窗口之前没有基期"),
+)
+
+
+def terms_skip_text(reason: str, lang: str) -> str:
+    """Why a stream's emerging terms are not listed, in the report's language."""
+    zh = next((p.sub(r, reason) for p, r in _TERMS_SKIP_ZH if p.match(reason)), "数据不足")
+    return pick((zh, reason), lang)
+
+
 _WARNING_ZH = (
     (re.compile(r"^(\w+) stays out of the composites: (.*)$"),
      lambda m: f"{stream_name(m.group(1), 'zh')}未计入综合指标："

@@ -118,7 +118,13 @@ def terms_run(store: Store, settings: TermSettings, run_date: str, taxonomy: str
     cutoff = next_month(run_date)
     ranked: dict[str, int] = {}
     skipped: dict[str, str] = {}
+    newest = newest_months(store)
     for stream in store.term_streams():
+        stale = stale_stream_reason(newest.get(stream), cutoff, settings)
+        if stale:
+            skipped[stream] = stale
+            store.save_term_ranking(run_date, stream, [])
+            continue
         counts = stored_counts(store, stream, settings, cutoff)
         try:
             rows = rank_terms(counts, cutoff, settings)[:settings.top]
@@ -132,6 +138,26 @@ def terms_run(store: Store, settings: TermSettings, run_date: str, taxonomy: str
         ranked[stream] = len(described)
     return {"counted": counted, "rebuilt": rebuild, "ranked": ranked, "skipped": skipped,
             "seconds": round(time.monotonic() - started, 2)}
+
+
+def newest_months(store: Store) -> dict[str, str]:
+    """Each stream's newest month with counted items (YYYY-MM)."""
+    newest: dict[str, str] = {}
+    for month, stream, _ in store.term_item_totals():
+        newest[stream] = max(newest.get(stream, month), month)
+    return newest
+
+
+def stale_stream_reason(newest: str | None, cutoff: str, settings: TermSettings) -> str:
+    """Why a stream's terms are not ranked at `cutoff` for being out of date ("" when
+    they are ranked): its newest items are older than the last period before the cut-off,
+    so its "emerging" terms would describe that time, not the run's (a news dump ending
+    in 2024 beside 2025 papers ranked 2024's news words in a 2025 report)."""
+    last_period = add_months(cutoff, -settings.period_months)
+    if newest is None or newest >= last_period:
+        return ""
+    return (f"no items since {newest} (none in the last {settings.period_months} months "
+            f"before {cutoff}): its terms would describe that time, not this run's")
 
 
 def ranked_terms(store: Store, run_date: str | None = None, stream: str | None = None,

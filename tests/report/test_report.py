@@ -113,6 +113,27 @@ def test_a_term_new_since_the_base_period_renders_with_open_bounds(report_store,
     render_markdown(data)
 
 
+def test_a_stream_skipped_by_the_terms_stage_says_why_in_both_languages(
+        report_store, tmp_path: Path) -> None:
+    """The terms stage skips a stream whose items stopped long before the run (a 2024 news
+    dump in a 2025 report ranked 2024's news words as emerging); the report says so."""
+    from scanner.report.build import terms_skipped
+    from scanner.report.render import render_html
+
+    reason = ("no items since 2024-12 (none in the last 3 months before 2025-10): its "
+              "terms would describe that time, not this run's")
+    run = {"summary": {"stages": [{"stage": "pull"}, {"stage": "terms", "skipped": {}},
+                                  {"stage": "terms", "skipped": {"news": reason}}]}}
+    assert terms_skipped(run) == {"news": reason} and terms_skipped(None) == {}
+    store = report_store(tmp_path / "s.db")
+    data = {**build_report(store, TAXONOMY), "terms_skipped": terms_skipped(run)}
+    store.close()
+    en, zh = render_html(data, "en"), render_html(data, "zh")
+    assert "no emerging terms listed: no items since 2024-12" in en
+    assert "未列出新兴术语——2024-12 之后没有条目（2025-10 之前的 3 个月内为零）" in zh
+    assert "no items since" not in zh  # no English left in the Chinese report
+
+
 def test_escaping_helpers() -> None:
     assert md_escape("<b>*x*</b> | [a](b)") == \
         "&lt;b&gt;\\*x\\*&lt;/b&gt; \\| \\[a\\]\\(b\\)"

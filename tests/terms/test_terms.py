@@ -288,10 +288,17 @@ def test_a_run_long_after_the_newest_item_still_ranks(tmp_path: Path) -> None:
     runner.invoke(cli, ["--db", str(db), "import", str(corpus), "--map", "title=headline",
                         "--map", "summary=body", "--map", "published=date", "--map",
                         "primary_category=cat"])
-    # the corpus ends in 2019: a run in 2026 sees a window with no items, and says so
+    # the corpus ends in 2019: a run in 2026 would rank 2019's words as emerging now; the
+    # stream is skipped and the reason names its newest month
     result = runner.invoke(cli, ["--db", str(db), "terms", "update", "--date", "2026-11-23"])
     assert result.exit_code == 0, result.output
-    assert "ranked {\"paper\": 0}" in result.output
+    out = " ".join(result.output.split())
+    assert "ranked {}" in out and "skipped paper: no items since 2019-12" in out
+    with Store(db) as store:
+        assert store.term_ranking("2026-11-23") == []
+    # a run inside the corpus's months still ranks it
+    result = runner.invoke(cli, ["--db", str(db), "terms", "update", "--date", "2019-12-31"])
+    assert result.exit_code == 0 and "skipped" not in result.output, result.output
 
 
 # -- graded novelty, blended ranking, bounded nightly read --------------------------------
