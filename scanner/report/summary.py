@@ -12,6 +12,19 @@ from typing import Any
 
 #: A watchlist topic worth a look: rising and with at least this many items.
 CANDIDATE_ITEMS = 20
+#: A field is named rising, falling, or ahead of / behind its tier in the summary only
+#: with at least this many items over its base and active windows: below it one item
+#: more or less moves its share ratio by a factor of two or more (the field's card still
+#: shows its figures; "falling" once named fusion on 2 papers and 6G on 3).
+MIN_SUMMARY_ITEMS = 10
+
+
+def items_judged(row: dict[str, Any]) -> int:
+    """Items over the base and active windows of the streams in a row's composite."""
+    ind = row["indicators"]
+    streams = ind.get("streams") or {}
+    return sum(int(streams[k].get("items") or 0) for k in ind.get("streams_used") or []
+               if k in streams)
 
 
 def _entity(row: dict[str, Any], anchor: str, note: str) -> dict[str, str]:
@@ -41,7 +54,8 @@ def executive_summary(data: dict[str, Any]) -> list[dict[str, Any]]:
         out.append(_line("nothing_new", "本期没有新条目进入数据库：以下排名与上期数据相同。",
                          "Nothing new came in this night: the rankings below rest on the "
                          "same items as before.", "#coverage"))
-    rising = sorted((r for r in fields if r["indicators"].get("growth_low", 0) > 1),
+    judged = [r for r in fields if items_judged(r) >= MIN_SUMMARY_ITEMS]
+    rising = sorted((r for r in judged if r["indicators"].get("growth_low", 0) > 1),
                     key=lambda r: -r["score"])[:4]
     if rising:
         out.append(_line("rose", "上升：", "Rising:", "#fields", [
@@ -58,7 +72,7 @@ def executive_summary(data: dict[str, Any]) -> list[dict[str, Any]]:
         out.append(_line("new", "新出现：", "New:", "#topics",
                          [_entity(r, "fields", "") for r in new_fields[:3]] +
                          [_entity(r, "topics", f"{r['support']:.0f}") for r in born[:3]]))
-    falling = sorted((r for r in fields if r["indicators"].get("growth_high", 2) < 1),
+    falling = sorted((r for r in judged if r["indicators"].get("growth_high", 2) < 1),
                      key=lambda r: -r["support"])[:4]
     if falling:
         out.append(_line("fell", "下降：", "Falling:", "#fields", [
@@ -96,8 +110,8 @@ def _questions(data: dict[str, Any]) -> list[dict[str, Any]]:
         en = ", ".join(f"{n} to {suggestion_name(k, 'en')}" for k, n in asks)
         out.append(_line("questions", f"待专家组决定：{zh}。", f"For the panel to decide: {en}.",
                          "#suggestions"))
-    mismatched = [r for r in data["lists"]["fields"]
-                  if r["indicators"].get("stage_vs_tier") in ("ahead", "behind")][:3]
+    mismatched = [r for r in data["lists"]["fields"] if items_judged(r) >= MIN_SUMMARY_ITEMS
+                  and r["indicators"].get("stage_vs_tier") in ("ahead", "behind")][:3]
     if mismatched:
         out.append(_line("tiers", "证据阶段与措施梯次不一致：", "Evidence stage and measures' "
                          "tier disagree:", "#fields",

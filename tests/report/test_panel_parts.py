@@ -40,6 +40,25 @@ def test_summary_lines_link_to_sections_and_say_a_night_with_nothing_new(data: d
     assert executive_summary(quiet)[0]["key"] == "nothing_new"
 
 
+def test_summary_names_no_field_rising_or_falling_on_a_handful_of_items(data: dict) -> None:
+    from scanner.report.summary import MIN_SUMMARY_ITEMS, items_judged
+
+    thin = copy.deepcopy(data)
+    six_g = thin["lists"]["fields"][0]
+    assert items_judged(six_g) >= MIN_SUMMARY_ITEMS
+    # the same 6G row, now falling on 3 papers (1 in the active window), as on a real store
+    for stream in six_g["indicators"]["streams"].values():
+        stream["items"] = 0
+    six_g["indicators"]["streams"][six_g["indicators"]["streams_used"][0]]["items"] = 3
+    six_g["indicators"].update(growth=0.16, growth_low=0.02, growth_high=0.9,
+                               stage_vs_tier="behind")
+    named = {e["id"] for line in executive_summary(thin) for e in line["entities"]}
+    assert "6g" not in named
+    six_g["indicators"]["streams"][six_g["indicators"]["streams_used"][0]]["items"] = 40
+    fell = [line for line in executive_summary(thin) if line["key"] == "fell"]
+    assert fell and fell[0]["entities"][0]["id"] == "6g"  # with enough items it is named
+
+
 def test_reasons_are_plain_and_name_only_what_the_data_has(data: dict) -> None:
     six_g = data["lists"]["fields"][0]
     en, zh = six_g["reason"]["en"], six_g["reason"]["zh"]
