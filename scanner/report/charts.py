@@ -184,7 +184,9 @@ def ratio_text(ind: dict[str, Any], lang: str, interval: bool = False) -> str:
     growth = float(ind.get("growth") or 0)
     low, high = ind.get("growth_low"), ind.get("growth_high")
     clear = low is not None and high is not None and (float(low) > 1 or float(high) < 1)
-    text = f"x{growth:.1f}" if clear else pick(("不明确", "unclear"), lang)
+    # two decimals under 1, as the summary writes a fall (x0.05 read "x0.1" here)
+    text = (f"x{growth:.2f}" if growth < 1 else f"x{growth:.1f}") if clear else \
+        pick(("不明确", "unclear"), lang)
     if interval and low is not None and high is not None:
         text += f" (x{growth:.2f}, 90%: {float(low):.2f}–{float(high):.2f})"
     return text

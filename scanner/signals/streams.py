@@ -89,8 +89,10 @@ def stream_figures(counts: np.ndarray, totals: np.ndarray, horizon: int = 0
         "items_base": int(counts[base].sum()),
         "share_active": round(float(counts[active].sum() / max(totals[active].sum(), 1)), 6),
         "share_base": round(float(counts[base].sum() / max(totals[base].sum(), 1)), 6),
-        "growth": round(growth.ratio, 3), "growth_low": round(growth.low, 3),
-        "growth_high": round(growth.high, 3), "log_se": round(log_se, 4),
+        # six decimals: a composite of one stream then shows the very same figures
+        "growth": round(growth.ratio, 6), "growth_low": round(growth.low, 6),
+        "growth_high": round(growth.high, 6), "log_se": round(log_se, 6),
+        "log_growth": round(math.log(growth.ratio), 6),  # unrounded for combine_streams
         "escore": round(escore.escore, 3), "emergence_candidate": escore.candidate,
         "bursting_now": bool(bursts[-1]) if len(bursts) else False,
         "burst_periods": int(bursts.sum()),
@@ -133,7 +135,7 @@ def combine_streams(entity_counts: Mapping[str, np.ndarray], totals: Mapping[str
     info = {k: weights.get(k, 1.0) / max(streams[k]["log_se"], 1e-6) ** 2 for k in used}
     total_info = sum(info.values())
     if total_info > 0:
-        log_ratio = sum(info[k] * math.log(streams[k]["growth"]) for k in used) / total_info
+        log_ratio = sum(info[k] * streams[k]["log_growth"] for k in used) / total_info
         se = 1 / math.sqrt(total_info) if total_info else 0.0
         support_w = {k: weights.get(k, 1.0) * streams[k]["items"] for k in used}
         sw = sum(support_w.values()) or 1.0
@@ -143,9 +145,9 @@ def combine_streams(entity_counts: Mapping[str, np.ndarray], totals: Mapping[str
         log_ratio, se, escore, persist = 0.0, 0.0, 0.0, 0.0
     items_active = sum(streams[k]["items_active"] for k in used)
     return {
-        "growth": round(math.exp(log_ratio), 4),
+        "growth": round(math.exp(log_ratio), 6),
         "growth_low": round(math.exp(log_ratio - Z90 * se), 6),
-        "growth_high": round(math.exp(log_ratio + Z90 * se), 4),
+        "growth_high": round(math.exp(log_ratio + Z90 * se), 6),
         "escore": round(escore, 3),
         "persistence": round(persist, 3),
         "bursting_now": any(streams[k]["bursting_now"] for k in used),

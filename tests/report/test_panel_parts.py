@@ -62,7 +62,7 @@ def test_summary_names_no_field_rising_or_falling_on_a_handful_of_items(data: di
 def test_reasons_are_plain_and_name_only_what_the_data_has(data: dict) -> None:
     six_g = data["lists"]["fields"][0]
     en, zh = six_g["reason"]["en"], six_g["reason"]["zh"]
-    assert en.startswith("combined share up 2.8x (90%: 2.03–3.73), 2024-Q3–2025-Q4 against "
+    assert en.startswith("combined share up 2.8x (90%: 2.03–3.74), 2024-Q3–2025-Q4 against "
                          "2024-Q1–2024-Q2 (news 2.3x, papers 3.0x)")
     assert "authors" not in en and "venues" not in en  # none known in this store
     assert "Evidence suggests" not in en and "EScore" not in en

@@ -96,3 +96,14 @@ def test_a_falling_entity_is_not_ranked_as_emerging_and_constant_subscores_are_l
     assert rows[0]["indicators"]["emerging"] and not rows[1]["indicators"]["emerging"]
     # both are present in every active period: coherence separates nothing
     assert "coherence" in rows[0]["subscores"]["left_out"]
+
+
+def test_one_streams_composite_keeps_that_streams_ratio_and_interval() -> None:
+    # the composite once took the log of the stream's ratio rounded to 3 decimals: a fall
+    # to x0.0526 became x0.053 and its bound 0.667 read 0.68 beside a 0.67 threshold
+    totals = {"paper": np.full(10, 2000.0)}
+    field = {"paper": np.array([40, 38, 41, 2, 2, 3, 2, 1, 2, 2.0])}
+    combined = combine_streams(field, totals, stream_coverage(totals))
+    paper = combined["streams"]["paper"]
+    for key in ("growth", "growth_low", "growth_high"):
+        assert abs(combined[key] / paper[key] - 1) < 1e-4, key
