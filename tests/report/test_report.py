@@ -225,3 +225,24 @@ def test_report_command_for_a_date_or_a_run(report_store, tmp_path: Path) -> Non
     unknown = runner.invoke(cli, ["--db", str(tmp_path / "s.db"), "report", "--run", "nope"],
                             env=env)
     assert unknown.exit_code == 1 and "no run 'nope'" in unknown.output
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_contents_numbers_are_the_section_numbers(report_store, tmp_path: Path,
+                                                  lang: str) -> None:
+    """The contents list is an <ol>: its n-th entry must open the section headed "n."
+    (the headings once said 7b, 8, 9, 10 where the contents said 8 to 11)."""
+    from scanner.report.render import render_html
+
+    store = report_store(tmp_path / "s.db")
+    html = render_html(build_report(store, TAXONOMY), lang)
+    store.close()
+    toc = html[html.index("<nav"):html.index("</nav>")]
+    top = re.sub(r"<ol>(?:(?!<ol>).)*?</ol></li>", "</li>", toc[toc.index("<ol>") + 4:],
+                 flags=re.S)  # the directions' nested list left out
+    anchors = re.findall(r'<li><a href="#([\w-]+)">', top)
+    assert len(anchors) >= 10
+    for number, anchor in enumerate(anchors, 1):
+        section = html[html.index(f'<section id="{anchor}"'):]
+        heading = re.search(r"<h2>(.*?)</h2>", section).group(1)
+        assert heading.startswith(f"{number}. "), (anchor, heading)
