@@ -187,6 +187,29 @@ GLOSSARY: tuple[tuple[str, tuple[str, str], tuple[str, str]], ...] = (
      ("score", "the sub-scores weighted as set in [signals] (by default growth, i.e. the "
                "share trend's forecast, impact, and coherence where it varies; novelty is "
                "shown, not scored), times confidence; used for ranking only.")),
+    ("forecast", ("趋势预测", "对每个数据流的占比拟合稳健的泊松对数线性趋势（单期异常值不计入），"
+                           "并向同一列表的平均趋势收缩；预测值为趋势所推算的后几期占比除以最近"
+                           "几期的实际占比。得分中的“增长”即按此排序。"),
+     ("forecast", "a robust Poisson log-linear trend fitted to each stream's share (a single "
+                  "period far off the line is left out) and shrunk toward the list's typical "
+                  "trend; the forecast is the share it projects for the next periods over the "
+                  "share of the last ones. The score's growth ranks by it.")),
+    ("confidence", ("置信度", "活跃期条目数 ÷（条目数 + support_k，默认 10）：条目越少，"
+                             "得分越被压低。"),
+     ("confidence", "items in the active window / (items + support_k, 10 by default): the "
+                    "fewer the items, the more the score is held back.")),
+    ("persistence", ("持续性（连贯性）", "活跃期中有条目的统计期所占比例。"),
+     ("persistence (coherence)", "the share of the active window's periods that have items.")),
+    ("novelty", ("新颖度", "一半看“年轻”（主题条目落在活跃期的比例），一半看与最近的其他主题"
+                         "中心的距离（同列表内的百分位）；只列出，不计分。"),
+     ("novelty", "half youth (the share of a topic's items in the active window), half "
+                 "distance from the nearest other live topic's centre (a percentile of the "
+                 "list); shown, not scored.")),
+    ("escore", ("EScore", "Porter 与 Carley 的新兴度分数：活跃期占比平方根的总体趋势、近期趋势与"
+                         "斜率之和；负值表示近期在回落。"),
+     ("EScore", "Porter and Carley's emergence score: the active window's overall trend, recent "
+                "trend and slope of the square-rooted shares, summed; negative means falling "
+                "lately.")),
 )
 
 

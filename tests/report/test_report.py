@@ -246,3 +246,34 @@ def test_contents_numbers_are_the_section_numbers(report_store, tmp_path: Path,
         section = html[html.index(f'<section id="{anchor}"'):]
         heading = re.search(r"<h2>(.*?)</h2>", section).group(1)
         assert heading.startswith(f"{number}. "), (anchor, heading)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "both"])
+def test_the_glossary_explains_every_figure_a_card_shows(report_store, tmp_path: Path,
+                                                         lang: str) -> None:
+    """EScore, confidence, the forecast, persistence and novelty appear on every card's
+    figures; each has a glossary entry, and the page's language is declared."""
+    from scanner.report.render import render_html
+
+    store = report_store(tmp_path / "s.db")
+    html = render_html(build_report(store, TAXONOMY), lang)
+    store.close()
+    glossary = html[html.index('<section id="glossary"'):]
+    glossary = glossary[:glossary.index("</section>")]
+    terms = {"en": ("EScore", "confidence", "forecast", "persistence", "novelty"),
+             "zh": ("EScore", "置信度", "趋势预测", "持续性", "新颖度")}
+    for term in terms["zh" if lang == "zh" else "en"] + (terms["zh"] if lang == "both" else ()):
+        assert term in glossary, term
+    assert html.startswith("<!DOCTYPE html>\n<html lang=\"" +
+                           ("en" if lang == "en" else "zh-CN") + "\">")
+
+
+def test_suggestions_name_the_field_not_only_its_id(report_store, tmp_path: Path) -> None:
+    from scanner.report.render import render_html
+
+    store = report_store(tmp_path / "s.db")
+    data = build_report(store, TAXONOMY)
+    store.close()
+    zh = render_html(data, "zh")
+    row = re.search(r'<tr id="suggestion-fields-6g"[^>]*>(.*?)</tr>', zh, re.S).group(1)
+    assert TAXONOMY.fields["6g"].zh in row and "<code class=\"entry-id\">fields:6g</code>" in row
