@@ -41,6 +41,31 @@ def topic_label_zh(ind: dict[str, Any], taxonomy: Any) -> tuple[str | None, str]
     return None, "none"
 
 
+def distinct_labels(labels: dict[str, tuple[str | None, str]],
+                    indicators: dict[str, dict[str, Any]]) -> dict[str, tuple[str | None, str]]:
+    """Taxonomy-based labels that several topics share (nine topics once all read
+    "超大模型") get each topic's leading English keyword that the others lack after them
+    (its first keyword when it has none of its own), so the panel can tell them apart; a
+    label from keywords or summaries is the topic's own and is kept."""
+    shared: dict[str, list[str]] = {}
+    for topic, (label, basis) in labels.items():
+        if label and basis == "taxonomy":
+            shared.setdefault(label, []).append(topic)
+    out = dict(labels)
+    for label, topics in shared.items():
+        if len(topics) < 2:
+            continue
+        words = {t: [w for w in (indicators[t].get("keywords") or {}).get("en") or []
+                     if w and w.lower() not in label.lower()] for t in topics}
+        for topic in topics:
+            others = {w.lower() for t in topics if t != topic for w in words[t]}
+            own = next((w for w in words[topic] if w.lower() not in others),
+                       words[topic][0] if words[topic] else None)
+            if own:
+                out[topic] = (f"{label} · {own}", "taxonomy")
+    return out
+
+
 def _singulars(words: Any) -> list[str]:
     """The words, less a Latin plural after its singular or before it (LLMs beside LLM)."""
     out: list[str] = []
@@ -60,11 +85,16 @@ def enrich(data: dict[str, Any], taxonomy: Any) -> None:
         for row in rows:
             row["reason"] = {"zh": reason(row, data, "zh"), "en": reason(row, data, "en")}
             row["reason_short"] = {"zh": short_reason(row, "zh"), "en": short_reason(row, "en")}
+    labelled: dict[str, tuple[str | None, str]] = {}
+    for name in ("topics", "watchlist"):
+        for row in data["lists"][name]:
+            labelled.setdefault(row["entity_id"], topic_label_zh(row["indicators"], taxonomy))
+    labelled = distinct_labels(labelled, {row["entity_id"]: row["indicators"] for name in
+                                          ("topics", "watchlist") for row in data["lists"][name]})
     for name in ("topics", "watchlist"):
         for row in data["lists"][name]:
             ind = row["indicators"]
-            label_zh, basis = topic_label_zh(ind, taxonomy)
-            ind["label_zh"], ind["label_zh_basis"] = label_zh, basis
+            ind["label_zh"], ind["label_zh_basis"] = labelled[row["entity_id"]]
             best = ind.get("best_field")
             if best in taxonomy.fields:
                 ind["best_field_zh"] = taxonomy.fields[best].zh

@@ -117,6 +117,21 @@ def test_topic_labels_in_chinese_from_keywords_or_terms_or_none() -> None:
     assert topic_label_zh({"keywords": {"en": ["alert", "bold"]}}, TAXONOMY) == (None, "none")
 
 
+def test_topics_sharing_a_taxonomy_label_are_told_apart_by_their_own_keyword() -> None:
+    from scanner.report.enrich import distinct_labels
+
+    indicators = {"T1": {"keywords": {"en": ["terahertz", "6G", "antenna"]}},
+                  "T2": {"keywords": {"en": ["terahertz", "6G", "channel"]}},
+                  "T3": {"keywords": {"zh": ["量子", "芯片"]}}}
+    labels = {t: topic_label_zh(ind, TAXONOMY) for t, ind in indicators.items()}
+    assert labels["T1"] == labels["T2"] and labels["T1"][1] == "taxonomy"
+    out = distinct_labels(labels, indicators)
+    assert out["T1"][0] != out["T2"][0]
+    assert out["T1"][0].startswith(labels["T1"][0]) and out["T3"] == labels["T3"]
+    alone = distinct_labels({"T1": labels["T1"]}, indicators)
+    assert alone["T1"] == labels["T1"]  # a label no other topic shares is left as it is
+
+
 def test_chart_has_dated_axes_values_and_bands(data: dict) -> None:
     svg = share_chart(data["lists"]["fields"][0], "en")
     assert "2024-Q1" in svg and "2025-Q4" in svg and 'class="axis-y' in svg
