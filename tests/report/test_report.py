@@ -277,3 +277,25 @@ def test_suggestions_name_the_field_not_only_its_id(report_store, tmp_path: Path
     zh = render_html(data, "zh")
     row = re.search(r'<tr id="suggestion-fields-6g"[^>]*>(.*?)</tr>', zh, re.S).group(1)
     assert TAXONOMY.fields["6g"].zh in row and "<code class=\"entry-id\">fields:6g</code>" in row
+
+
+def test_topics_beyond_the_listed_ones_are_counted_not_dropped(report_store,
+                                                               tmp_path: Path) -> None:
+    import copy
+
+    from scanner.report.render import render_html
+
+    store = report_store(tmp_path / "s.db")
+    data = build_report(store, TAXONOMY)
+    store.close()
+    template = data["lists"]["topics"][0]
+    many = []
+    for n in range(40):
+        row = copy.deepcopy(template)
+        row.update(entity_id=f"T{n:06d}", rank=n + 1)
+        row["indicators"]["emerging"] = n < 30  # the last ten are falling
+        many.append(row)
+    data["lists"]["topics"] = many
+    en, zh = render_html(data, "en"), render_html(data, "zh")
+    assert "15 more rank below these and are not listed here (10 of them falling)" in en
+    assert "另有 15 个排在其后，未在此列出（其中 10 个占比下降）" in zh
