@@ -39,6 +39,10 @@ def render_csv(rows: Sequence[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
+#: Evidence items per field the sheet asks about: those the report's field card shows.
+EVIDENCE_SHOWN = 3
+
+
 def review_sheet(data: dict[str, Any]) -> str:
     """The CSV the panel fills in: one row per ranked entry and evidence item."""
     buffer = io.StringIO()
@@ -56,14 +60,19 @@ def review_sheet(data: dict[str, Any]) -> str:
         writer.writerow([csv_cell(v) for v in (f"fields:{row['entity_id']}", "field-priority",
                                                row["entity_id"], "", "", "", "", "",
                                                allowed("field-priority"))])
-        for item in row["indicators"].get("top_evidence", []):
+        for item in row["indicators"].get("top_evidence", [])[:EVIDENCE_SHOWN]:
             if f"{item['id']}:{row['entity_id']}" in items_done:
                 continue  # the panel has answered this one: never asked again
             writer.writerow([csv_cell(v) for v in (
                 f"item:{item['id']}:{row['entity_id']}", "item-field", row["entity_id"],
                 item["id"], item["title"], "", "", "", allowed("item-field"))])
+    # the new-field question is asked of topics outside the taxonomy (the watchlist) and
+    # of any topic the report proposes as a new field, not of topics inside a field
+    proposed = {s["entity"] for s in data.get("suggestions") or []
+                if s.get("suggestion") == "propose new field"}
     seen: set[str] = set()
-    for row in data["lists"]["watchlist"] + data["lists"]["topics"][:20]:
+    for row in data["lists"]["watchlist"] + [r for r in data["lists"]["topics"]
+                                              if r["entity_id"] in proposed]:
         if row["entity_id"] in seen or row["entity_id"] in topics_done:
             continue
         seen.add(row["entity_id"])

@@ -26,7 +26,11 @@ def test_review_sheet_round_trip_changes_the_next_run(report_store, tmp_path: Pa
     from scanner.report.review import export_sheet, import_sheet
 
     store = report_store(tmp_path / "s.db")
-    folder = write_report(build_report(store, TAXONOMY), tmp_path / "reports")
+    data = build_report(store, TAXONOMY)
+    # the seeded topics all sit inside a field: two of them stand in for the watchlist
+    # (topics outside the taxonomy), the only ones the new-field question is asked of
+    data["lists"]["watchlist"] = [{**r, "list": "watchlist"} for r in data["lists"]["topics"][:2]]
+    folder = write_report(data, tmp_path / "reports")
     rows = list(csv.DictReader(io.StringIO((folder / "review.csv").read_text())))
     item_row = next(r for r in rows if r["kind"] == "item-field")
     topic_rows = [r for r in rows if r["kind"] == "topic-new-field"]
@@ -118,3 +122,27 @@ def test_review_sheet_has_a_bom_and_a_gbk_sheet_is_read(report_store, tmp_path: 
     assert result.encoding == "gb18030" and result.added == 1
     stored = store.panel_verdicts("field-priority")
     assert stored[-1]["reviewer"] == "王老师" and stored[-1]["note"] == "需要更多政策来源"
+
+
+def test_the_sheet_asks_what_the_report_shows(report_store, tmp_path: Path) -> None:
+    """Three evidence items per field, as the field card shows; the new-field question
+    only for topics outside the taxonomy or proposed as a new field (the sheet asked it of
+    28 topics, some 98% inside one field, while the report proposed none)."""
+    from scanner.report.render import review_sheet
+
+    store = report_store(tmp_path / "s.db")
+    data = build_report(store, TAXONOMY)
+    store.close()
+    data["lists"]["watchlist"] = []
+    rows = list(csv.DictReader(io.StringIO(review_sheet(data))))
+    assert not [r for r in rows if r["kind"] == "topic-new-field"]
+    per_field: dict[str, int] = {}
+    for r in rows:
+        if r["kind"] == "item-field":
+            per_field[r["entity_id"]] = per_field.get(r["entity_id"], 0) + 1
+    assert per_field and max(per_field.values()) <= 3
+    topic = data["lists"]["topics"][0]["entity_id"]
+    data["suggestions"] = [*data["suggestions"], {"entity": topic,
+                                                  "suggestion": "propose new field"}]
+    rows = list(csv.DictReader(io.StringIO(review_sheet(data))))
+    assert [r["entity_id"] for r in rows if r["kind"] == "topic-new-field"] == [topic]
