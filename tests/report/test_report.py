@@ -299,3 +299,21 @@ def test_topics_beyond_the_listed_ones_are_counted_not_dropped(report_store,
     en, zh = render_html(data, "en"), render_html(data, "zh")
     assert "15 more rank below these and are not listed here (10 of them falling)" in en
     assert "另有 15 个排在其后，未在此列出（其中 10 个占比下降）" in zh
+
+
+def test_a_first_report_marks_nothing_new_and_a_later_one_marks_newcomers(
+        report_store, tmp_path: Path) -> None:
+    """On a store's first report every entry has no previous rank: a "new" badge on each
+    would say nothing; from the second report on, an entry without one is new."""
+    from scanner.report.render import render_html
+
+    store = report_store(tmp_path / "s.db")
+    data = build_report(store, TAXONOMY)
+    store.close()
+    first = {**data, "previous_date": None}
+    for rows in first["lists"].values():
+        for row in rows:
+            row["previous_rank"] = None
+    assert 'class="change new"' not in render_html(first, "en")
+    later = {**first, "previous_date": "2025-12-30"}
+    assert 'class="change new"' in render_html(later, "en")
