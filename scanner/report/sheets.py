@@ -23,19 +23,33 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
+#: The figures the report shows, then the sub-scores (percentile ranks in the list, so a
+#: "growth" of 1.0 is the list's fastest, not a ratio: named *_subscore).
+CSV_COLUMNS = ["entry_id", "rank", "previous_rank", "entity_id", "parent_id", "name_zh",
+               "name_en", "emerging", "score", "share_ratio", "ratio_low", "ratio_high",
+               "forecast", "items_active", "streams_used", "novelty_subscore",
+               "growth_subscore", "coherence_subscore", "impact_subscore", "confidence",
+               "support", "reason_zh", "reason_en", "explanation"]
+
+
 def render_csv(rows: Sequence[dict[str, Any]]) -> str:
-    """One ranked list as CSV, formula-safe."""
+    """One ranked list as CSV, formula-safe: the same figures and reasons the report shows
+    (both languages), with the sub-scores the score was made of."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["entry_id", "rank", "previous_rank", "entity_id", "parent_id", "score",
-                     "novelty", "growth", "coherence", "impact", "confidence", "support",
-                     "explanation"])
+    writer.writerow(CSV_COLUMNS)
     for r in rows:
-        s = r["subscores"]
+        s, ind = r["subscores"], r.get("indicators") or {}
+        name_zh = ind.get("name_zh") or ind.get("label_zh") or ""
+        name_en = ind.get("name_en") or ind.get("label") or ""
+        reason = r.get("reason") or {}
         writer.writerow([csv_cell(v) for v in (
             f"{r['list']}:{r['entity_id']}", r["rank"], r["previous_rank"], r["entity_id"],
-            r["parent_id"], r["score"], s["novelty"], s["growth"], s["coherence"], s["impact"],
-            s["confidence"], r["support"], r["explanation"])])
+            r["parent_id"], name_zh, name_en, ind.get("emerging"), r["score"],
+            ind.get("growth"), ind.get("growth_low"), ind.get("growth_high"),
+            ind.get("forecast"), ind.get("items_active"), " ".join(ind.get("streams_used") or []),
+            s["novelty"], s["growth"], s["coherence"], s["impact"], s["confidence"],
+            r["support"], reason.get("zh", ""), reason.get("en", ""), r["explanation"])])
     return buffer.getvalue()
 
 

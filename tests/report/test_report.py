@@ -317,3 +317,23 @@ def test_a_first_report_marks_nothing_new_and_a_later_one_marks_newcomers(
     assert 'class="change new"' not in render_html(first, "en")
     later = {**first, "previous_date": "2025-12-30"}
     assert 'class="change new"' in render_html(later, "en")
+
+
+def test_a_ranked_csv_carries_the_figures_the_report_shows(report_store, tmp_path: Path
+                                                           ) -> None:
+    """fields.csv once had only sub-scores: a 'growth' of 1.0 beside the report's x2.8."""
+    import csv as csv_module
+    import io
+
+    from scanner.report.sheets import render_csv
+
+    store = report_store(tmp_path / "s.db")
+    data = build_report(store, TAXONOMY)
+    store.close()
+    rows = list(csv_module.DictReader(io.StringIO(render_csv(data["lists"]["fields"]))))
+    six_g = next(r for r in rows if r["entity_id"] == "6g")
+    ranked = next(r for r in data["lists"]["fields"] if r["entity_id"] == "6g")
+    assert float(six_g["share_ratio"]) == pytest.approx(ranked["indicators"]["growth"])
+    assert float(six_g["ratio_low"]) > 1 and six_g["emerging"] == "True"
+    assert six_g["name_zh"] == TAXONOMY.fields["6g"].zh and six_g["reason_zh"].startswith("综合")
+    assert "growth" not in six_g and float(six_g["growth_subscore"]) <= 1
