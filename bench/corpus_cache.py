@@ -52,11 +52,14 @@ def sample_rows(n: int) -> list[dict]:
 
 
 def vector_key(model: str) -> str:
-    """What the model's vectors are stored under on its default backend (MODEL, or
-    MODEL+int8): the cache files are named after it, so int8 and float32 never mix."""
+    """What the model's vectors are stored under on the configured backend
+    (SCANNER_EMBED_BACKEND or the config's `embed_backend`; else the model's default):
+    MODEL or MODEL+int8. The cache files are named after it, so int8 and float32 never
+    mix."""
+    from scanner.config import load_config
     from scanner.embed import embedding_key
 
-    return embedding_key(model)
+    return embedding_key(model, load_config().embed_backend)
 
 
 def cache_path(model: str, n: int) -> Path:
@@ -72,6 +75,7 @@ def embed_sample(n: int, model: str) -> np.ndarray:
     final = cache_path(model, n)
     if final.exists():
         return np.load(final)
+    from scanner.config import load_config
     from scanner.embed import item_text, load_embedder
 
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -83,7 +87,7 @@ def embed_sample(n: int, model: str) -> np.ndarray:
         part = _part(model, n, start)
         if not part.exists():
             if embedder is None:
-                embedder = load_embedder(model)
+                embedder = load_embedder(model, backend=load_config().embed_backend)
             texts = [item_text({"kind": "paper", "title": r["title"], "summary": r["abstract"]})
                      for r in rows[start:start + CHUNK]]
             vectors = embedder.embed(texts)
