@@ -10,7 +10,7 @@ threat score 0.10-0.22; docs/evaluation.md, issue #17). This runs the same backt
 baselines, noise ceiling) on every row of a protocol's corpus (or --sample rows), with
 vectors a 2-core machine can make for 300,000 abstracts in minutes: LSA
 (scanner.evaluation.lexical, as `scanner evaluate backtest --vectors lsa` uses), fitted
-once on the whole corpus's text and cached under .cache/bench/. The vectors are
+at each cut-off on the items before it only and cached under .cache/bench/. The vectors are
 lexical, as the hashing vectors of bench/signals_ablation.py are; an evaluation device,
 not a registry model, and the nightly run never sees them. This adds what the command
 does not print: means over --seeds and each cut-off's noise ceiling. --n-clusters fixes
@@ -24,6 +24,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,6 @@ from signals_ablation import CUTOFFS, SHARED, _mean, variants  # noqa: E402
 from scanner.config import SignalSettings, TopicSettings  # noqa: E402
 from scanner.evaluation.backtest import (  # noqa: E402
     PROTOCOLS,
-    Corpus,
     backtest_cutoff,
     format_table,
 )
@@ -44,44 +44,33 @@ from scanner.evaluation.backtest import (  # noqa: E402
 CACHE = REPO / ".cache" / "bench"
 
 
-def lsa_corpus(corpus: str, sample: int, components: int) -> Corpus:
-    """The protocol corpus's rows (all, or a seeded sample) with LSA vectors (cached)."""
-    cache = CACHE / f"lsa2-{corpus}-{sample or 'all'}-{components}.npz"
-    if cache.is_file():
-        data = np.load(cache, allow_pickle=False)
-        return Corpus(vectors=data["vectors"], dates=data["dates"],
-                      venues=data["venues"].tolist(), kind=str(data["kind"]))
-    from datetime import UTC, datetime
-
-    import pyarrow.parquet as pq
-
-    from scanner.embed import item_text
-    from scanner.evaluation.lexical import lsa_vectors
-    from scanner.ingest.dumps import PRESETS, row_to_item
+def corpus_at(corpus: str, sample: int, components: int) -> Any:
+    """A function of a cut-off: the protocol corpus's rows (all, or a seeded sample), read
+    by load_corpus, with LSA vectors fitted on the items before that cut-off (cached)."""
+    from scanner.evaluation.backtest import load_corpus
+    from scanner.evaluation.lexical import at_cutoff
 
     preset_name, relative = PROTOCOLS[corpus][:2]
     path = SHARED / relative
     if not path.is_file():
         sys.exit(f"missing {path}: the benchmark reads the shared corpus beside the repo")
-    preset = next(p for p in PRESETS if p.name == preset_name)
-    table = pq.read_table(path)
-    if sample and sample < table.num_rows:
-        table = table.take(np.random.default_rng(20100101).permutation(table.num_rows)[:sample])
-    now = datetime.now(UTC)
-    items = [it for it in (row_to_item(r, preset, preset.name, now) for r in table.to_pylist())
-             if it]
-    del table
-    started = time.monotonic()
-    vectors = lsa_vectors([item_text(it) for it in items], components)
-    print(f"LSA of {len(items):,} items -> {vectors.shape[1]} dimensions in "
-          f"{time.monotonic() - started:.0f} s", flush=True)
-    out = Corpus(vectors=vectors, dates=np.array([it["published"][:10] for it in items]),
-                 venues=[it.get("primary_category") or it.get("source_id") or ""
-                         for it in items], kind=preset.kind)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, vectors=out.vectors, dates=out.dates, venues=np.array(out.venues),
-             kind=np.array(out.kind))
-    return out
+    rows = load_corpus(None, path, preset_name, "lsa", sample or None, 20100101, None,
+                       vectors="lsa")
+
+    def at(cutoff: str) -> Any:
+        cache = CACHE / f"lsa3-{corpus}-{sample or 'all'}-{components}-{cutoff}.npy"
+        if cache.is_file():
+            return replace(rows, vectors=np.load(cache))
+        started = time.monotonic()
+        fitted = at_cutoff(rows, cutoff, components)
+        print(f"LSA of {len(rows.dates):,} items fitted on the "
+              f"{int((rows.dates < cutoff).sum()):,} before {cutoff}: "
+              f"{time.monotonic() - started:.0f} s", flush=True)
+        CACHE.mkdir(parents=True, exist_ok=True)
+        np.save(cache, fitted.vectors)
+        return fitted
+
+    return at
 
 
 def main() -> None:
@@ -98,14 +87,15 @@ def main() -> None:
     args = parser.parse_args()
     _, _, cutoffs, horizon, months = PROTOCOLS[args.corpus]
     cutoffs = args.cutoffs or CUTOFFS.get(args.corpus, cutoffs)
-    corpus = lsa_corpus(args.corpus, args.sample, args.components)
+    corpus_of = corpus_at(args.corpus, args.sample, args.components)
     topics = replace(TopicSettings(), n_clusters=args.n_clusters)
-    print(f"{args.corpus}: {len(corpus.dates):,} items, LSA {args.components}, {args.label} "
+    print(f"{args.corpus}: LSA {args.components} fitted per cut-off, {args.label} "
           f"base, cut-offs {cutoffs}, {months}-month periods x 8, horizon {horizon} d, "
           f"topics {args.n_clusters or 'sqrt(n/2)'}", flush=True)
     if args.variants:
         print("| cut-off | ranking | Spearman | threat (top tenth) |\n| --- | --- | ---: | ---: |")
         for cutoff in cutoffs.split(","):
+            corpus = corpus_of(cutoff)
             for name, settings in variants().items():
                 m = backtest_cutoff(corpus, cutoff, horizon, months, 8, topics, settings,
                                     label=args.label)["methods"]["emergence score (ours)"]
@@ -114,6 +104,7 @@ def main() -> None:
         return
     results = []
     for cutoff in cutoffs.split(","):
+        corpus = corpus_of(cutoff)
         started = time.monotonic()
         results.append(_mean([backtest_cutoff(corpus, cutoff, horizon, months, 8, topics,
                                               SignalSettings(), seed=seed, label=args.label)

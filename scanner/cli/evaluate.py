@@ -99,6 +99,12 @@ def _print_figures(report: Any, title: str) -> None:
     console.print(table)
 
 
+def _sample(value: int) -> int:
+    if 0 < value < 100:
+        raise click.BadParameter(f"{value}: 0 (every row) or at least 100")
+    return value
+
+
 @evaluate.command("backtest")
 @click.option("--corpus", "corpus_name", default="arxiv", show_default=True,
               help=f"A protocol ({', '.join(sorted(PROTOCOLS))}), or the path of any dump "
@@ -115,10 +121,12 @@ def _print_figures(report: Any, title: str) -> None:
 @click.option("--shared", type=click.Path(file_okay=False, path_type=Path),
               default=Path("../shared/data"), show_default=True)
 @click.option("--sample", type=click.IntRange(0), default=100_000, show_default=True,
-              help="Random sample of the corpus (fixed seed); 0: every row.")
+              callback=lambda ctx, param, value: _sample(value),
+              help="Random sample of the corpus (fixed seed), at least 100; 0: every row.")
 @click.option("--vectors", type=click.Choice(["model", "lsa"]), default="model",
               show_default=True, help="The model's embeddings (stored, reused), or LSA "
-              "vectors fitted on the corpus: a whole corpus in minutes, topics only.")
+              "vectors fitted at each cut-off on the items before it: a whole corpus in "
+              "minutes, topics only.")
 @click.option("--cutoffs", help="Comma-separated cut-off dates (default: the protocol's).")
 @click.option("--model", help="Embedding model (default: the config's).")
 @click.option("--periods", type=click.IntRange(5), default=8, show_default=True)

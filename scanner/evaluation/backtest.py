@@ -13,11 +13,8 @@ Protocol, per cut-off date:
    in the horizon over its share in the same length of time before the cut-off. Both
    shares are measured on items the clustering never saw: a random half of that window
    before the cut-off is held out of the clustering and attached as the future is (the
-   series the rankings see hold them too, attached, as a nightly run attaches new
-   items). Measured on arXiv: with the window's items clustered and the future attached,
-   the same items split in two gave large topics a higher share in the unseen half
-   (Spearman of size with that pseudo-growth 0.10 and 0.30 at the 2016 and 2017
-   cut-offs), so that label rewarded size; `label="in-sample"` keeps it for comparison.
+   series the rankings see hold them too, attached). Clustering the whole window instead
+   rewarded size (docs/evaluation.md, issue #17); `label="in-sample"` keeps that label.
 4. Figures: precision@10 and @20 of "grows at least 2x in share", Spearman correlation
    between score and realised log growth, and the threat score hits / (hits + misses +
    false alarms) when the top 10% of each ranking are flagged, for two labels of
@@ -79,6 +76,7 @@ class Corpus:
         """Each item's stream (kind)."""
         return self.kinds if self.kinds is not None else np.full(len(self.dates), self.kind)
     field_ids: Sequence[str] = ()
+    texts: list[str] | None = None  # kept for vectors fitted per cut-off (LSA)
 
 
 def _period_edges(cutoff: date, months: int, n: int) -> list[tuple[date, date]]:
@@ -332,9 +330,8 @@ def load_corpus(store: Any, path: Any, preset_name: str | None, model: str,
                 vectors: str = "model") -> Corpus:
     """Rows of a dump as a Corpus, with embeddings from the store (missing ones are
     computed once and stored, keyed by content hash and model), or with `vectors="lsa"`
-    LSA vectors of the rows themselves (scanner.evaluation.lexical; nothing stored, no
-    fields). `assign(titles, bodies, vectors) -> (field ids, [items x fields] bool)`,
-    when given, adds field assignments.
+    the rows' texts for LSA fitted per cut-off (lexical.at_cutoff; nothing stored, no
+    fields). `assign(titles, bodies, vectors)` -> (field ids, [items x fields] bool).
 
     `preset_name` None reads any dump `scanner import` reads (CSV, JSON lines, Parquet;
     layout from its columns or `mapping`)."""
@@ -368,15 +365,16 @@ def load_corpus(store: Any, path: Any, preset_name: str | None, model: str,
         now = datetime.now(UTC)
         items = [it for it in (row_to_item(r, preset, preset.name, now)
                                for r in table.to_pylist()) if it]
-    if vectors == "lsa":
-        from scanner.evaluation.lexical import lsa_vectors
-
-        matrix = lsa_vectors([item_text(it) for it in items])
+    texts = None
+    if vectors == "lsa":  # fitted per cut-off on the past: scanner.evaluation.lexical
+        texts = [item_text(it) for it in items]
+        matrix = np.zeros((len(items), 0), dtype=np.float32)
     else:
         matrix = _stored_vectors(store, model, items, embedder_factory, progress)
     corpus = Corpus(vectors=matrix, dates=np.array([it["published"][:10] for it in items]),
                     venues=[it.get("primary_category") or it.get("source_id") for it in items],
-                    kind=preset.kind, kinds=np.array([it["kind"] for it in items]))
+                    kind=preset.kind, kinds=np.array([it["kind"] for it in items]),
+                    texts=texts)
     if assign is not None and vectors != "lsa":
         corpus.field_ids, corpus.fields = assign(
             [it["title"] or "" for it in items], [it["summary"] or "" for it in items],

@@ -109,8 +109,8 @@ def backtest_run(ctx: RunContext, store: Store, corpus_name: str, shared: str, s
     """The emergence backtest of one protocol (scanner.evaluation.backtest.PROTOCOLS), or
     of any dump `scanner import` reads when `corpus_name` is a path (then `cutoffs` is
     required), in `store`; (results per cut-off, the table with its header). `vectors`
-    "lsa": lexical vectors fitted on the corpus instead of the model's (minutes for a
-    whole corpus; topics only)."""
+    "lsa": lexical vectors fitted at each cut-off on the items before it, instead of the
+    model's (minutes for a whole corpus; topics only)."""
     from scanner.assign import Calibrator, Scorer, assign_fields
     from scanner.evaluation.backtest import (
         PROTOCOLS,
@@ -142,7 +142,7 @@ def backtest_run(ctx: RunContext, store: Store, corpus_name: str, shared: str, s
     taxonomy = ctx.taxonomy
     calibrator: Any = None
     if vectors == "lsa":
-        model = "LSA (lexical, fitted on the corpus)"
+        model = "LSA (lexical, fitted on each cut-off's past)"
         if say:
             say("LSA vectors: topics only (fields are assigned from the model's vectors)")
     else:
@@ -161,6 +161,10 @@ def backtest_run(ctx: RunContext, store: Store, corpus_name: str, shared: str, s
         if calibrator else None)
     results = []
     for cutoff in (cutoffs or default_cutoffs).split(","):
+        if vectors == "lsa":
+            from scanner.evaluation.lexical import at_cutoff
+
+            corpus = at_cutoff(corpus, cutoff.strip())
         result = backtest_cutoff(corpus, cutoff.strip(), horizon, months, periods,
                                  config.topics, config.signals, label=label)
         results.append(result)
@@ -169,7 +173,8 @@ def backtest_run(ctx: RunContext, store: Store, corpus_name: str, shared: str, s
                 f"{result['items_after']} in the {horizon}-day horizon "
                 f"({result['future_unattached']:.1%} unattached), "
                 f"{result['topics']} topics, {result['grew_2x']} grew 2x")
-    header = (f"Backtest on {relative} ({len(corpus.dates)} items, sample seed {seed}), "
+    drawn = f"sample seed {seed}" if sample and sample < len(corpus.dates) else "every row"
+    header = (f"Backtest on {relative} ({len(corpus.dates)} items, {drawn}), "
               f"model {model}, periods of {months} months x {periods}, "
               f"horizon {horizon} d, {label} base window.")
     fields = format_field_table(results)

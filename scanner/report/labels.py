@@ -205,11 +205,13 @@ GLOSSARY: tuple[tuple[str, tuple[str, str], tuple[str, str]], ...] = (
      ("novelty", "half youth (the share of a topic's items in the active window), half "
                  "distance from the nearest other live topic's centre (a percentile of the "
                  "list); shown, not scored.")),
-    ("escore", ("EScore", "Porter 与 Carley 的新兴度分数：活跃期占比平方根的总体趋势、近期趋势与"
-                         "斜率之和；负值表示近期在回落。"),
-     ("EScore", "Porter and Carley's emergence score: the active window's overall trend, recent "
-                "trend and slope of the square-rooted shares, summed; negative means falling "
-                "lately.")),
+    ("escore", ("EScore", "Carley 等（2018）的新兴度分数 2A + R + S，按每千条的占比计算：A 为活跃期"
+                         "最后三期与最初三期的占比之差，R 为最后两期与之前两期之差，S 为末期相对"
+                         "活跃期中段的斜率；负值表示近期在回落。"),
+     ("EScore", "Carley et al.'s (2018) emergence score 2A + R + S on shares per thousand "
+                "items: A, the last three active periods' share minus the first three's; R, "
+                "the last two's minus the two before; S, the last period's slope from the "
+                "active window's middle. Negative means falling lately.")),
 )
 
 

@@ -60,6 +60,11 @@ def executive_summary(data: dict[str, Any]) -> list[dict[str, Any]]:
     if rising:
         out.append(_line("rose", "上升：", "Rising:", "#fields", [
             _entity(r, "fields", f"x{r['indicators']['growth']:.1f}") for r in rising]))
+    elif any(r["indicators"].get("growth_low", 0) > 1 for r in fields):
+        out.append(_line("rose", f"本期没有条目不少于 {MIN_SUMMARY_ITEMS} 条的领域占比明确上升"
+                         "（条目更少的领域见各领域卡片）。", "No field with at least "
+                         f"{MIN_SUMMARY_ITEMS} items clearly rose (thinner ones: see their "
+                         "cards).", "#fields"))
     else:
         out.append(_line("rose", "本期没有领域的占比明确上升（90% 区间均含 1 或低于 1）。",
                          "No field's share clearly rose (every 90% band reaches 1 or "

@@ -41,6 +41,13 @@ def _evidence_items(rows: Sequence[dict[str, Any]], key: str, n: int = 5) -> lis
 
 
 
+def _active_since(coverage: dict[str, Any], periods: list[str]) -> dict[str, str]:
+    """Per stream, the first day of its active window: the last 70% of its own periods."""
+    return {kind: _month_start(periods[min(cov.first + thirds(cov.periods)[1].start,
+                                           len(periods) - 1)])
+            for kind, cov in coverage.items() if cov.periods}
+
+
 def _month_start(label: str) -> str:
     """First day of a period label's first month."""
     if "-Q" in label:
@@ -73,9 +80,7 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
     if meta is not None:
         meta.update(period_meta(choice, periods, coverage))
     # evidence comes from the window each stream's score describes: its active periods
-    active_since = {kind: _month_start(periods[min(cov.first + thirds(cov.periods)[1].start,
-                                                   len(periods) - 1)])
-                    for kind, cov in coverage.items() if cov.periods}
+    active_since = _active_since(coverage, periods)
     since = min(active_since.values(), default=_month_start(periods[thirds(len(periods))[1].start]))
 
     # topics: monthly over their own window, with the window's totals
@@ -102,10 +107,7 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
     topic_since = _month_start(months[t_active.start])
     # evidence from each stream's own active window, as for fields below
     topic_coverage = stream_coverage(topic_totals_map)
-    topic_active_since = {
-        kind: _month_start(months[min(cov.first + thirds(cov.periods)[1].start,
-                                      len(months) - 1)])
-        for kind, cov in topic_coverage.items() if cov.periods}
+    topic_active_since = _active_since(topic_coverage, months)
     topic_evidence: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in store.topic_evidence(model, topic_since, run_date):
         if (row["published"] or "")[:10] >= topic_active_since.get(row["kind"], topic_since):

@@ -92,7 +92,7 @@ def stream_figures(counts: np.ndarray, totals: np.ndarray, horizon: int = 0
         # six decimals: a composite of one stream then shows the very same figures
         "growth": round(growth.ratio, 6), "growth_low": round(growth.low, 6),
         "growth_high": round(growth.high, 6), "log_se": round(log_se, 6),
-        "log_growth": round(math.log(growth.ratio), 6),  # unrounded for combine_streams
+        "log_growth": round(math.log(growth.ratio), 6),  # combine_streams' input, 6 decimals
         "escore": round(escore.escore, 3), "emergence_candidate": escore.candidate,
         "bursting_now": bool(bursts[-1]) if len(bursts) else False,
         "burst_periods": int(bursts.sum()),

@@ -118,7 +118,7 @@ def terms_run(store: Store, settings: TermSettings, run_date: str, taxonomy: str
     cutoff = next_month(run_date)
     ranked: dict[str, int] = {}
     skipped: dict[str, str] = {}
-    newest = newest_months(store)
+    newest = newest_months(store, cutoff)
     for stream in store.term_streams():
         stale = stale_stream_reason(newest.get(stream), cutoff, settings)
         if stale:
@@ -140,11 +140,13 @@ def terms_run(store: Store, settings: TermSettings, run_date: str, taxonomy: str
             "seconds": round(time.monotonic() - started, 2)}
 
 
-def newest_months(store: Store) -> dict[str, str]:
-    """Each stream's newest month with counted items (YYYY-MM)."""
+def newest_months(store: Store, cutoff: str) -> dict[str, str]:
+    """Each stream's newest month with counted items before `cutoff` (YYYY-MM): a rerun
+    of a past date judges the stream by what it held then, not by later items."""
     newest: dict[str, str] = {}
     for month, stream, _ in store.term_item_totals():
-        newest[stream] = max(newest.get(stream, month), month)
+        if month < cutoff:
+            newest[stream] = max(newest.get(stream, month), month)
     return newest
 
 

@@ -155,12 +155,21 @@ def test_lsa_terms_are_words_and_pairs_and_cjk_characters_and_pairs() -> None:
         "nets gnn-based"]
     assert analyse("量子计算 quantum") == ["量", "子", "计", "算", "量子", "子计", "计算",
                                            "quantum"]
+    assert analyse("AI芯片与6G网络") == ["ai", "芯", "片", "与", "芯片", "片与", "网", "络",
+                                          "网络"]  # no Latin-CJK token; "6G" starts a digit
     texts = [f"quantum error correction {i}" for i in range(30)] + \
         [f"固态电池 电解质 {i}" for i in range(30)]
     vectors = lsa_vectors(texts, components=4)
     assert vectors.shape == (60, 4) and np.allclose(np.linalg.norm(vectors, axis=1), 1)
     same, other = vectors[:30] @ vectors[0], vectors[30:] @ vectors[0]
     assert same.min() > other.max()  # the two themes are apart
+    # fitted on the past only, a vocabulary that appears later has no dimension
+    later = texts + [f"neuromorphic spiking hardware {i}" for i in range(30)]
+    past = np.arange(len(later)) < 60
+    fitted_on_past = lsa_vectors(later, components=4, fit_rows=past)
+    assert np.allclose(fitted_on_past[60:], 0) and np.allclose(fitted_on_past[:60], vectors,
+                                                              atol=1e-5)
+    assert not np.allclose(lsa_vectors(later, components=4)[60:], 0)
 
 
 def test_a_mixed_stream_corpus_scores_each_stream_against_its_own_totals(tmp_path: Path

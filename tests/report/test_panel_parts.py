@@ -54,6 +54,12 @@ def test_summary_names_no_field_rising_or_falling_on_a_handful_of_items(data: di
                                stage_vs_tier="behind")
     named = {e["id"] for line in executive_summary(thin) for e in line["entities"]}
     assert "6g" not in named
+    rising_thin = copy.deepcopy(thin)  # a thin riser: the no-riser line says why
+    for row in rising_thin["lists"]["fields"]:
+        row["indicators"]["growth_low"] = 0.5
+    rising_thin["lists"]["fields"][0]["indicators"]["growth_low"] = 1.2
+    rose = next(line for line in executive_summary(rising_thin) if line["key"] == "rose")
+    assert f"at least {MIN_SUMMARY_ITEMS} items" in rose["en"] and not rose["entities"]
     six_g["indicators"]["streams"][six_g["indicators"]["streams_used"][0]]["items"] = 40
     fell = [line for line in executive_summary(thin) if line["key"] == "fell"]
     assert fell and fell[0]["entities"][0]["id"] == "6g"  # with enough items it is named
