@@ -29,6 +29,8 @@ _LEFT_OUT_ZH = (
     (re.compile(r"no items in its active window \(the last (\d+) of (\d+) periods; its "
                 r"newest are in period (\d+)\)"),
      r"活跃窗口（\2 期中的最后 \1 期）内没有条目；最新条目在第 \3 期"),
+    (re.compile(r"its items fall from (\d+) to ([\d.]+) per period in its active window: the "
+                r"source nearly stopped"), r"活跃窗口内每期条目由 \1 条降至 \2 条：来源几近停止"),
     (re.compile(r"its items end in (\d{4}-\d{2}), before the run's periods \((\S+) to (\S+)\): "
                 r"nothing to judge them by"), r"条目止于 \1，早于统计期（\2 至 \3），无从判断"),
 )

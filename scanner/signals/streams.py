@@ -3,9 +3,10 @@ share is computed against that stream's own totals, over the periods that stream
 and an entity's composite combines its streams.
 
 A stream enters an entity's composite when it covers at least MIN_STREAM_PERIODS periods
-(from its first period with items), has items in the active window of those periods (a
-stream that stopped before it, as a news dump ending a year before the papers, has no
-share to judge there) and holds MIN_STREAM_ITEMS items overall; thinner streams are
+(from its first period with items), has items in the active window of those periods at
+no less than STOPPED_RATE of its base window's rate per period (a stream that stopped
+before it, as a news dump ending a year before the papers, has no share to judge
+there) and holds MIN_STREAM_ITEMS items overall; thinner streams are
 shown with their figures and the reason they were left out. Share growth combines
 across streams by inverse-variance weighting of the log ratios (times the stream's
 configured weight), so a stream with three items cannot outvote one with three hundred;
@@ -36,7 +37,17 @@ MIN_STREAM_PERIODS = 4
 #: Items a stream must hold over its periods to be judged.
 MIN_STREAM_ITEMS = 30
 
+#: A stream whose items per period in the active window fall under this fraction of its
+#: base window's has (nearly) stopped: a share of a trickle is not evidence of a trend
+#: (one item of a stopped news stream once read "x32 (4.05-253)").
+STOPPED_RATE = 0.1
+
 Z90 = 1.645
+
+
+def _rate(totals: np.ndarray) -> float:
+    """Items per period."""
+    return float(totals.sum()) / max(len(totals), 1)
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,10 @@ def stream_coverage(totals: Mapping[str, np.ndarray]) -> dict[str, StreamCoverag
             reason = (f"no items in its active window (the last {active.stop - active.start} "
                       f"of {len(total)} periods; its newest are in period "
                       f"{int(covered[-1]) + 1})")
+        elif _rate(total[first:][active]) < STOPPED_RATE * _rate(total[first:][:active.start]):
+            reason = (f"its items fall from {_rate(total[first:][:active.start]):.0f} to "
+                      f"{_rate(total[first:][active]):.1f} per period in its active window: "
+                      "the source nearly stopped")
         elif items < MIN_STREAM_ITEMS:
             reason = f"{items} items in its periods (needs {MIN_STREAM_ITEMS})"
         out[kind] = StreamCoverage(kind, first, periods, items, not reason, reason)

@@ -56,6 +56,13 @@ def test_a_stream_that_stopped_before_the_active_window_gives_no_ratio() -> None
     news = combined["streams"]["news"]
     assert not news["entered"] and "no items in its active window" in news["left_out"]
     assert combined["items_active"] == combined["streams"]["paper"]["items_active"]
+    # a trickle after the stop (one story in the active window) is no better evidence
+    totals["news"][10] = 1.0
+    topic["news"][10] = 1.0
+    trickle = stream_coverage(totals)["news"]
+    assert not trickle.usable and "nearly stopped" in trickle.reason
+    steady = stream_coverage({"news": np.full(13, 400.0)})["news"]  # an ordinary stream
+    assert steady.usable
 
 
 def test_inverse_variance_keeps_a_tiny_stream_from_outvoting_a_large_one() -> None:
