@@ -8,7 +8,8 @@ from typing import Any
 
 from scanner.ingest.links import safe_href
 from scanner.report.build import rank_change
-from scanner.report.labels import label, pick, suggestion_name
+from scanner.report.labels import label, pick, stream_name, suggestion_name
+from scanner.report.reasons import terms_skip_text
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|>~-])")
 
@@ -35,13 +36,17 @@ def _note(entity: dict[str, Any], key: str, lang: str) -> str:
     return str(note)
 
 
-def _change(row: dict[str, Any], lang: str) -> str:
-    return rank_change(row) if row.get("previous_rank") is not None else \
-        pick(("新", "new"), lang)
+def _change(row: dict[str, Any], lang: str, first_report: bool = False) -> str:
+    """The rank change, "new" for an entry without a previous rank (nothing on a store's
+    first report, where no entry has one)."""
+    if row.get("previous_rank") is not None:
+        return rank_change(row)
+    return "" if first_report else pick(("新", "new"), lang)
 
 
 def render_markdown(data: dict[str, Any], lang: str = "both") -> str:
     """The Markdown report (same order as the HTML)."""
+    first = not data.get("previous_date")
     out = [f"# {label('title', lang)} — {data['run_date']}", "",
            f"{label('taxonomy', lang)}: {md_escape(data['taxonomy'])}", "",
            f"## {label('executive', lang)}", ""]
@@ -63,7 +68,7 @@ def render_markdown(data: dict[str, Any], lang: str = "both") -> str:
         ind = row["indicators"]
         name = pick({"zh": ind.get("name_zh") or row["entity_id"],
                      "en": ind.get("name_en") or row["entity_id"]}, lang)
-        out.append(f"| {row['rank']} | {_change(row, lang)} | {md_escape(name)} "
+        out.append(f"| {row['rank']} | {_change(row, lang, first)} | {md_escape(name)} "
                    f"({md_escape(row['entity_id'])}) | {row['score']:.2f} | "
                    f"{md_escape(_reason(row, lang))} |")
         for item in ind.get("top_evidence", [])[:3]:
@@ -83,9 +88,26 @@ def render_markdown(data: dict[str, Any], lang: str = "both") -> str:
             if lang != "en" and ind.get("label_zh"):
                 title = f"{ind['label_zh']} / {title}" if title else ind["label_zh"]
             parent = f"{md_escape(row['parent_id'])} › " if row.get("parent_id") else ""
-            out.append(f"- #{row['rank']} ({_change(row, lang)}) {parent}"
+            change = _change(row, lang, first)
+            out.append(f"- #{row['rank']}{f' ({change})' if change else ''} {parent}"
                        f"{md_escape(row['entity_id'])} {md_escape(title)}: "
                        f"{md_escape(_reason(row, lang))}")
+        if len(rows) > 25:
+            falling = sum(1 for r in rows[25:] if not r["indicators"].get("emerging", True))
+            more = len(rows) - 25
+            note = pick((f"另有 {more} 个排在其后（其中 {falling} 个占比下降），见 {name}.csv",
+                         f"{more} more rank below these ({falling} of them falling): see "
+                         f"{name}.csv"), lang)
+            out.append(f"- {note}")
+    out += ["", f"## {pick(('新兴术语', 'Emerging terms'), lang)}", ""]
+    for stream, rows in (data.get("terms") or {}).items():
+        out.append(f"- {md_escape(stream_name(stream, lang))}: " + "; ".join(
+            md_escape(str(t["term"])) for t in rows[:10]))
+    for stream, why in (data.get("terms_skipped") or {}).items():
+        out.append(f"- {md_escape(stream_name(stream, lang))}: "
+                   f"{md_escape(terms_skip_text(why, lang))}")
+    if not data.get("terms") and not data.get("terms_skipped"):
+        out.append(f"- {label('none', lang)}")
     out += ["", f"## {label('suggestions', lang)}", ""]
     for s in data["suggestions"]:
         why = s.get("why_zh") if lang == "zh" else s["why"]

@@ -132,6 +132,9 @@ def test_a_stream_skipped_by_the_terms_stage_says_why_in_both_languages(
     assert "no emerging terms listed: no items since 2024-12" in en
     assert "未列出新兴术语——2024-12 之后没有条目（2025-10 之前的 3 个月内为零）" in zh
     assert "no items since" not in zh  # no English left in the Chinese report
+    from scanner.report.render import render_markdown
+
+    assert "之后没有条目" in render_markdown(data, "zh")
 
 
 def test_escaping_helpers() -> None:
@@ -299,6 +302,10 @@ def test_topics_beyond_the_listed_ones_are_counted_not_dropped(report_store,
     en, zh = render_html(data, "en"), render_html(data, "zh")
     assert "15 more rank below these and are not listed here (10 of them falling)" in en
     assert "另有 15 个排在其后，未在此列出（其中 10 个占比下降）" in zh
+    from scanner.report.render import render_markdown
+
+    assert "15 more rank below these (10 of them falling): see topics.csv" in \
+        render_markdown(data, "en")
 
 
 def test_a_first_report_marks_nothing_new_and_a_later_one_marks_newcomers(
@@ -317,6 +324,11 @@ def test_a_first_report_marks_nothing_new_and_a_later_one_marks_newcomers(
     assert 'class="change new"' not in render_html(first, "en")
     later = {**first, "previous_date": "2025-12-30"}
     assert 'class="change new"' in render_html(later, "en")
+    from scanner.report.render import render_markdown
+
+    assert "| new |" not in render_markdown(first, "en") and "(new)" not in \
+        render_markdown(first, "en")
+    assert "| new |" in render_markdown(later, "en")
 
 
 def test_a_ranked_csv_carries_the_figures_the_report_shows(report_store, tmp_path: Path
