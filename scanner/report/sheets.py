@@ -53,8 +53,10 @@ def render_csv(rows: Sequence[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-#: Evidence items per field the sheet asks about: those the report's field card shows.
+#: Evidence items per field the sheet asks about: those the report's field card shows;
+#: and the watchlist topics it asks about: those the report lists.
 EVIDENCE_SHOWN = 3
+TOPICS_SHOWN = 25
 
 
 def review_sheet(data: dict[str, Any]) -> str:
@@ -85,8 +87,8 @@ def review_sheet(data: dict[str, Any]) -> str:
     proposed = {s["entity"] for s in data.get("suggestions") or []
                 if s.get("suggestion") == "propose new field"}
     seen: set[str] = set()
-    for row in data["lists"]["watchlist"] + [r for r in data["lists"]["topics"]
-                                              if r["entity_id"] in proposed]:
+    for row in data["lists"]["watchlist"][:TOPICS_SHOWN] + [
+            r for r in data["lists"]["topics"] if r["entity_id"] in proposed]:
         if row["entity_id"] in seen or row["entity_id"] in topics_done:
             continue
         seen.add(row["entity_id"])

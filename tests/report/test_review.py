@@ -146,3 +146,9 @@ def test_the_sheet_asks_what_the_report_shows(report_store, tmp_path: Path) -> N
                                                   "suggestion": "propose new field"}]
     rows = list(csv.DictReader(io.StringIO(review_sheet(data))))
     assert [r["entity_id"] for r in rows if r["kind"] == "topic-new-field"] == [topic]
+    template = data["lists"]["topics"][0]
+    data["lists"]["watchlist"] = [{**template, "entity_id": f"W{n}", "list": "watchlist"}
+                                  for n in range(30)]
+    rows = list(csv.DictReader(io.StringIO(review_sheet(data))))
+    asked = [r["entity_id"] for r in rows if r["kind"] == "topic-new-field"]
+    assert asked[:25] == [f"W{n}" for n in range(25)] and "W25" not in asked  # as listed
