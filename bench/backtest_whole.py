@@ -32,13 +32,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from signals_ablation import CUTOFFS, SHARED, _mean, variants  # noqa: E402
+from signals_ablation import CUTOFFS, SHARED, _mean, print_table, variants  # noqa: E402
 
 from scanner.config import SignalSettings, TopicSettings  # noqa: E402
 from scanner.evaluation.backtest import (  # noqa: E402
     PROTOCOLS,
     backtest_cutoff,
-    format_table,
 )
 
 CACHE = REPO / ".cache" / "bench"
@@ -110,16 +109,7 @@ def main() -> None:
                                               SignalSettings(), seed=seed, label=args.label)
                               for seed in range(args.seeds)]))
         print(f"{cutoff}: {time.monotonic() - started:.0f} s", flush=True)
-    if args.seeds > 1:
-        print(f"mean over seeds 0-{args.seeds - 1} (topics and grew 2x: seed 0's)")
-    print(format_table(results))
-    for r in results:
-        c = r["ceiling"]
-        print(f"{r['cutoff']}: {r['topics']} topics, {r['items_before']:,} items before, "
-              f"unattached {r['base_unattached']:.3f} of the base window, "
-              f"{r['future_unattached']:.3f} of the horizon; realised log growth: sd of true "
-              f"growth {c['signal_sd']:.3f}, of counting noise {c['noise_sd']:.3f}; an "
-              f"oracle's top-tenth threat {c['oracle_threat']:.2f}")
+    print_table(results, args.seeds)
 
 
 if __name__ == "__main__":

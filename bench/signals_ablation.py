@@ -59,6 +59,20 @@ def _mean(results: list[dict]) -> dict:
     return out
 
 
+def print_table(results: list[dict], seeds: int) -> None:
+    """The backtest table, then each cut-off's topics, unattached shares and noise ceiling."""
+    if seeds > 1:
+        print(f"mean over seeds 0-{seeds - 1} (topics and grew 2x: seed 0's)")
+    print(format_table(results))
+    for r in results:
+        c = r["ceiling"]
+        print(f"{r['cutoff']}: {r['topics']} topics, {r['items_before']:,} items before, "
+              f"unattached {r['base_unattached']:.3f} of the base window, "
+              f"{r['future_unattached']:.3f} of the horizon; realised log growth: sd of true "
+              f"growth {c['signal_sd']:.3f}, of counting noise {c['noise_sd']:.3f}; an "
+              f"oracle's top-tenth threat {c['oracle_threat']:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", choices=sorted(PROTOCOLS), default="arxiv")
@@ -85,15 +99,7 @@ def main() -> None:
         results = [_mean([backtest_cutoff(corpus, c, horizon, months, 8, TopicSettings(),
                                           SignalSettings(), seed=seed, label=args.label)
                           for seed in range(args.seeds)]) for c in cutoffs.split(",")]
-        if args.seeds > 1:
-            print(f"mean over seeds 0-{args.seeds - 1} (topics and grew 2x: seed 0's)")
-        print(format_table(results))
-        for r in results:
-            c = r["ceiling"]
-            print(f"{r['cutoff']}: {r['topics']} topics, unattached {r['base_unattached']:.3f} "
-                  f"of the base window, {r['future_unattached']:.3f} of the horizon; realised "
-                  f"log growth: sd of true growth {c['signal_sd']:.3f}, of counting noise "
-                  f"{c['noise_sd']:.3f}; an oracle's top-tenth threat {c['oracle_threat']:.2f}")
+        print_table(results, args.seeds)
         return
     print("| cut-off | ranking | Spearman | threat (top tenth) | P@10 |")
     print("| --- | --- | ---: | ---: | ---: |")
