@@ -13,7 +13,14 @@ import math
 from html import escape
 from typing import Any
 
-from scanner.report.labels import direction_name, pick, stage_name, stream_name
+from scanner.report.labels import (
+    direction_name,
+    pick,
+    ratio_figure,
+    share_direction,
+    stage_name,
+    stream_name,
+)
 from scanner.report.textfit import ellipsize, text_width, wrap
 from scanner.signals.indicators import thirds
 
@@ -183,10 +190,8 @@ def ratio_text(ind: dict[str, Any], lang: str, interval: bool = False) -> str:
     0.46-54 is noise that would read as a strong rise; `interval` adds the interval."""
     growth = float(ind.get("growth") or 0)
     low, high = ind.get("growth_low"), ind.get("growth_high")
-    clear = low is not None and high is not None and (float(low) > 1 or float(high) < 1)
-    # two decimals under 1, as the summary writes a fall (x0.05 read "x0.1" here)
-    text = (f"x{growth:.2f}" if growth < 1 else f"x{growth:.1f}") if clear else \
-        pick(("不明确", "unclear"), lang)
+    clear = share_direction(ind) != "unclear"
+    text = ratio_figure(growth) if clear else pick(("不明确", "unclear"), lang)
     if interval and low is not None and high is not None:
         text += f" (x{growth:.2f}, 90%: {float(low):.2f}–{float(high):.2f})"
     return text
@@ -264,8 +269,8 @@ def overview_chart(data: dict[str, Any], lang: str, width: int = 1100) -> str:
             for f, lines, full in cells.get(tier, []):
                 ind = f["indicators"]
                 bar = max(2.0, bar_max * min(float(f["score"]), 1.0))
-                colour = "#1a7f37" if (ind.get("growth_low") or 0) > 1 else "#cf222e" if \
-                    (ind.get("growth_high") or 2) < 1 else "#8c959f"
+                colour = {"rising": "#1a7f37", "falling": "#cf222e"}.get(
+                    share_direction(ind), "#8c959f")
                 texts = "".join(
                     f'<text class="field" x="{x0 + bar_max + 4:.0f}" y="{y0 + 10 + step * n}" '
                     f'font-size="{size}">{escape(line)}</text>' for n, line in enumerate(lines))

@@ -215,6 +215,28 @@ GLOSSARY: tuple[tuple[str, tuple[str, str], tuple[str, str]], ...] = (
 )
 
 
+def share_direction(ind: dict[str, Any]) -> str:
+    """"rising" (the share ratio's 90% interval wholly above 1), "falling" (wholly below)
+    or "unclear": the one test the summary, the overview's colours and its text share."""
+    low, high = ind.get("growth_low"), ind.get("growth_high")
+    if low is not None and float(low) > 1:
+        return "rising"
+    if high is not None and float(high) < 1:
+        return "falling"
+    return "unclear"
+
+
+def ratio_figure(ratio: float) -> str:
+    """A share ratio as the report writes it: "x1.4", "x0.67"; a figure that would round
+    to 1 on the side it is not on keeps a decimal more ("x0.996", "x1.04")."""
+    text = f"{ratio:.2f}" if ratio < 1 else f"{ratio:.1f}"
+    if ratio < 1 and text == "1.00":
+        text = f"{ratio:.3f}"
+    elif ratio > 1 and text == "1.0":
+        text = f"{ratio:.2f}"
+    return f"x{text}"
+
+
 def period_name(period: str | None, lang: str) -> str:
     """A period length by name."""
     return pick(PERIODS.get(period or "", (period or "-", period or "-")), lang)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from scanner.report.labels import ratio_figure, share_direction
+
 #: A watchlist topic worth a look: rising and with at least this many items.
 CANDIDATE_ITEMS = 20
 #: A field is named rising, falling, or ahead of / behind its tier in the summary only
@@ -55,12 +57,12 @@ def executive_summary(data: dict[str, Any]) -> list[dict[str, Any]]:
                          "Nothing new came in this night: the rankings below rest on the "
                          "same items as before.", "#coverage"))
     judged = [r for r in fields if items_judged(r) >= MIN_SUMMARY_ITEMS]
-    rising = sorted((r for r in judged if r["indicators"].get("growth_low", 0) > 1),
+    rising = sorted((r for r in judged if share_direction(r["indicators"]) == "rising"),
                     key=lambda r: -r["score"])[:4]
     if rising:
         out.append(_line("rose", "上升：", "Rising:", "#fields", [
-            _entity(r, "fields", f"x{r['indicators']['growth']:.1f}") for r in rising]))
-    elif any(r["indicators"].get("growth_low", 0) > 1 for r in fields):
+            _entity(r, "fields", ratio_figure(r["indicators"]["growth"])) for r in rising]))
+    elif any(share_direction(r["indicators"]) == "rising" for r in fields):
         out.append(_line("rose", f"本期没有条目不少于 {MIN_SUMMARY_ITEMS} 条的领域占比明确上升"
                          "（条目更少的领域见各领域卡片）。", "No field with at least "
                          f"{MIN_SUMMARY_ITEMS} items clearly rose (thinner ones: see their "
@@ -77,11 +79,11 @@ def executive_summary(data: dict[str, Any]) -> list[dict[str, Any]]:
         out.append(_line("new", "新出现：", "New:", "#topics",
                          [_entity(r, "fields", "") for r in new_fields[:3]] +
                          [_entity(r, "topics", f"{r['support']:.0f}") for r in born[:3]]))
-    falling = sorted((r for r in judged if r["indicators"].get("growth_high", 2) < 1),
+    falling = sorted((r for r in judged if share_direction(r["indicators"]) == "falling"),
                      key=lambda r: -r["support"])[:4]
     if falling:
         out.append(_line("fell", "下降：", "Falling:", "#fields", [
-            _entity(r, "fields", f"x{r['indicators']['growth']:.2f}") for r in falling]))
+            _entity(r, "fields", ratio_figure(r["indicators"]["growth"])) for r in falling]))
     # worth a look only when the topic carries one of the run's emerging terms: a big
     # rising cluster of generic words is not a candidate (issue 18)
     from scanner.report.build import topics_with_terms

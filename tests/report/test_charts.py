@@ -199,3 +199,15 @@ def test_overview_writes_a_share_ratio_only_where_its_interval_excludes_one(
         assert "x5.0" not in cells[noisy["entity_id"]] and unclear in cells[noisy["entity_id"]]
         assert "90%: 0.46–54.00" in titles[noisy["entity_id"]]  # the tooltip keeps it
         assert "x1.4" in cells[riser["entity_id"]] and "x0.6" in cells[faller["entity_id"]]
+
+
+def test_one_ratio_figure_and_one_direction_test_for_the_whole_report() -> None:
+    from scanner.report.labels import ratio_figure, share_direction
+
+    # a fall that rounds to 1 keeps a decimal more, as does a rise (x1.00 in red misled)
+    assert [ratio_figure(x) for x in (0.996, 0.05, 0.67, 1.04, 1.38, 12.3)] == \
+        ["x0.996", "x0.05", "x0.67", "x1.04", "x1.4", "x12.3"]
+    assert share_direction({"growth_low": 1.06, "growth_high": 1.8}) == "rising"
+    assert share_direction({"growth_low": 0.4, "growth_high": 0.9}) == "falling"
+    assert share_direction({"growth_low": 0.46, "growth_high": 54.0}) == "unclear"
+    assert share_direction({}) == "unclear"
