@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from scanner.config import TermSettings
@@ -44,10 +44,12 @@ def count_new_items(store: Store, segmenter: ChineseSegmenter | None,
 
 
 def stored_counts(store: Store, stream: str, settings: TermSettings | None = None,
-                  cutoff: str | None = None) -> TermCounts:
+                  cutoff: str | None = None,
+                  item_totals: Sequence[tuple[str, str, int]] | None = None) -> TermCounts:
     """One stream's TermCounts from the store: every count, or with `settings` and
     `cutoff` (YYYY-MM, the first month not used) only the window's months of the terms
-    with enough items in the active window (what rank_terms can keep)."""
+    with enough items in the active window (what rank_terms can keep). `item_totals`:
+    store.term_item_totals() when the caller has read it already."""
     if settings is None or cutoff is None:
         rows = store.term_count_rows(stream)
     else:
@@ -59,7 +61,9 @@ def stored_counts(store: Store, stream: str, settings: TermSettings | None = Non
             min_active_df=settings.min_active_df)
     counts: Counter[Key] = Counter({(t, m, stream, v): n for t, m, v, n in rows})
     totals: Counter[tuple[str, str]] = Counter({(m, s): n
-                                                for m, s, n in store.term_item_totals()})
+                                                for m, s, n in (
+                                                    store.term_item_totals()
+                                                    if item_totals is None else item_totals)})
     return from_counter(counts, totals, stream)
 
 
@@ -118,14 +122,15 @@ def terms_run(store: Store, settings: TermSettings, run_date: str, taxonomy: str
     cutoff = next_month(run_date)
     ranked: dict[str, int] = {}
     skipped: dict[str, str] = {}
-    newest = newest_months(store, cutoff)
+    item_totals = store.term_item_totals()  # read once: every stream's months and totals
+    newest = newest_months(item_totals, cutoff)
     for stream in store.term_streams():
         stale = stale_stream_reason(newest.get(stream), cutoff, settings)
         if stale:
             skipped[stream] = stale
             store.save_term_ranking(run_date, stream, [])
             continue
-        counts = stored_counts(store, stream, settings, cutoff)
+        counts = stored_counts(store, stream, settings, cutoff, item_totals)
         try:
             rows = rank_terms(counts, cutoff, settings)[:settings.top]
         except ValueError as exc:  # too short a history for a base period
@@ -140,11 +145,12 @@ def terms_run(store: Store, settings: TermSettings, run_date: str, taxonomy: str
             "seconds": round(time.monotonic() - started, 2)}
 
 
-def newest_months(store: Store, cutoff: str) -> dict[str, str]:
-    """Each stream's newest month with counted items before `cutoff` (YYYY-MM): a rerun
-    of a past date judges the stream by what it held then, not by later items."""
+def newest_months(item_totals: Iterable[tuple[str, str, int]], cutoff: str) -> dict[str, str]:
+    """Each stream's newest month with counted items before `cutoff` (YYYY-MM), from
+    store.term_item_totals(): a rerun of a past date judges the stream by what it held
+    then, not by later items."""
     newest: dict[str, str] = {}
-    for month, stream, _ in store.term_item_totals():
+    for month, stream, _ in item_totals:
         if month < cutoff:
             newest[stream] = max(newest.get(stream, month), month)
     return newest

@@ -434,14 +434,11 @@ def test_a_stream_is_judged_stale_by_the_months_before_the_cut_off() -> None:
     back in 2024; at a 2023-12 cut-off it had stopped, whatever came later."""
     from scanner.terms.service import newest_months, stale_stream_reason
 
-    class Store:
-        def term_item_totals(self) -> list[tuple[str, str, int]]:
-            return [("2022-05", "news", 40), ("2022-06", "news", 38), ("2024-03", "news", 50),
-                    ("2023-11", "paper", 90)]
-
-    newest = newest_months(Store(), "2023-12")
+    item_totals = [("2022-05", "news", 40), ("2022-06", "news", 38), ("2024-03", "news", 50),
+                   ("2023-11", "paper", 90)]  # store.term_item_totals(): month, stream, n
+    newest = newest_months(item_totals, "2023-12")
     assert newest == {"news": "2022-06", "paper": "2023-11"}
     settings = TermSettings()
     assert "no items since 2022-06" in stale_stream_reason(newest["news"], "2023-12", settings)
     assert stale_stream_reason(newest["paper"], "2023-12", settings) == ""
-    assert newest_months(Store(), "2024-06")["news"] == "2024-03"
+    assert newest_months(item_totals, "2024-06")["news"] == "2024-03"
