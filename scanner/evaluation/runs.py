@@ -159,11 +159,11 @@ def backtest_run(ctx: RunContext, store: Store, corpus_name: str, shared: str, s
         assign=(lambda titles, bodies, vectors: assign_fields(
             Scorer(taxonomy, ctx.embedder()), calibrator, titles, bodies, vectors))
         if calibrator else None)
+    from scanner.evaluation.lexical import at_cutoff
+
     results = []
     for cutoff in (cutoffs or default_cutoffs).split(","):
         if vectors == "lsa":
-            from scanner.evaluation.lexical import at_cutoff
-
             corpus = at_cutoff(corpus, cutoff.strip())
         result = backtest_cutoff(corpus, cutoff.strip(), horizon, months, periods,
                                  config.topics, config.signals, label=label)

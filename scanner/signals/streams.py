@@ -71,18 +71,19 @@ def stream_coverage(totals: Mapping[str, np.ndarray]) -> dict[str, StreamCoverag
         first = int(covered[0]) if len(covered) else len(total)
         periods, items = len(total) - first, int(total.sum())
         reason = ""
-        active = thirds(periods)[1] if periods else slice(0, 0)
+        own = total[first:]  # the periods from the stream's first with items
+        base, active = thirds(periods) if periods else (slice(0, 0), slice(0, 0))
+        base_rate, active_rate = _rate(own[base]), _rate(own[active])
         if periods < MIN_STREAM_PERIODS:
             reason = (f"covers {periods} of {len(total)} periods "
                       f"(needs {MIN_STREAM_PERIODS})")
-        elif total[first:][active].sum() == 0:  # it stopped: a share of nothing is no figure
+        elif active_rate == 0:  # it stopped: a share of nothing is no figure
             reason = (f"no items in its active window (the last {active.stop - active.start} "
                       f"of {len(total)} periods; its newest are in period "
                       f"{int(covered[-1]) + 1})")
-        elif _rate(total[first:][active]) < STOPPED_RATE * _rate(total[first:][:active.start]):
-            reason = (f"its items fall from {_rate(total[first:][:active.start]):.0f} to "
-                      f"{_rate(total[first:][active]):.1f} per period in its active window: "
-                      "the source nearly stopped")
+        elif active_rate < STOPPED_RATE * base_rate:
+            reason = (f"its items fall from {base_rate:.0f} to {active_rate:.1f} per period "
+                      "in its active window: the source nearly stopped")
         elif items < MIN_STREAM_ITEMS:
             reason = f"{items} items in its periods (needs {MIN_STREAM_ITEMS})"
         out[kind] = StreamCoverage(kind, first, periods, items, not reason, reason)
