@@ -36,14 +36,18 @@ _LEFT_OUT_ZH = (
 )
 
 
+def _in_chinese(reason: str, patterns: tuple[tuple[re.Pattern[str], str], ...]) -> str:
+    """A reason translated by its patterns; "数据不足" when English is left over (a
+    reason no pattern knows is not shown half-translated)."""
+    zh = reason
+    for pattern, repl in patterns:
+        zh = pattern.sub(repl, zh)
+    return "数据不足" if re.search(r"[A-Za-z]{3,}", zh) else zh
+
+
 def left_out_text(reason: str, lang: str) -> str:
     """Why a stream stayed out of the composite, in the report's language."""
-    zh = reason
-    for pattern, repl in _LEFT_OUT_ZH:
-        zh = pattern.sub(repl, zh)
-    if re.search(r"[A-Za-z]{3,}", zh):
-        zh = "数据不足"
-    return pick((zh, reason), lang)
+    return pick((_in_chinese(reason, _LEFT_OUT_ZH), reason), lang)
 
 
 _TERMS_SKIP_ZH = (
@@ -57,8 +61,7 @@ _TERMS_SKIP_ZH = (
 
 def terms_skip_text(reason: str, lang: str) -> str:
     """Why a stream's emerging terms are not listed, in the report's language."""
-    zh = next((p.sub(r, reason) for p, r in _TERMS_SKIP_ZH if p.match(reason)), "数据不足")
-    return pick((zh, reason), lang)
+    return pick((_in_chinese(reason, _TERMS_SKIP_ZH), reason), lang)
 
 
 _WARNING_ZH = (
