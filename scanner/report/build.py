@@ -143,8 +143,11 @@ def new_items(run: dict[str, Any] | None, store: Any = None) -> int | None:
 
 
 
-#: Emerging terms shown per stream; a topic carries a term when it holds this many of
-#: the term's evidence items.
+#: What a report lists: topics (and watchlist entries) per list, evidence items per field
+#: card (the review sheet asks about the same ones), emerging terms per stream; a topic
+#: carries a term when it holds TERM_TOPIC_ITEMS of the term's evidence items.
+TOPICS_SHOWN = 25
+EVIDENCE_SHOWN = 3
 TERMS_SHOWN = 20
 TERM_TOPIC_ITEMS = 3
 

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from scanner.ingest.links import safe_href
-from scanner.report.build import rank_change
+from scanner.report.build import EVIDENCE_SHOWN, TOPICS_SHOWN, rank_change
 from scanner.report.labels import label, pick, stream_name, suggestion_name
 from scanner.report.reasons import terms_skip_text
 
@@ -71,7 +71,7 @@ def render_markdown(data: dict[str, Any], lang: str = "both") -> str:
         out.append(f"| {row['rank']} | {_change(row, lang, first)} | {md_escape(name)} "
                    f"({md_escape(row['entity_id'])}) | {row['score']:.2f} | "
                    f"{md_escape(_reason(row, lang))} |")
-        for item in ind.get("top_evidence", [])[:3]:
+        for item in ind.get("top_evidence", [])[:EVIDENCE_SHOWN]:
             out.append(f"|  |  | ↳ {md_escape(item['date'])} {md_escape(item['title'])} "
                        f"{md_escape(safe_href(item['url']) or '')} |  |  |")
     out.append(f"\n{label('no_evidence', lang)}: "
@@ -81,7 +81,7 @@ def render_markdown(data: dict[str, Any], lang: str = "both") -> str:
         rows = data["lists"][name]
         if not rows:
             out.append(f"- {label('none', lang)}")
-        for row in rows[:25]:
+        for row in rows[:TOPICS_SHOWN]:
             ind = row["indicators"]
             words = ind.get("keywords") or {}
             title = ", ".join((words.get("en") or [])[:5]) or ind.get("name_en") or ""
@@ -92,9 +92,10 @@ def render_markdown(data: dict[str, Any], lang: str = "both") -> str:
             out.append(f"- #{row['rank']}{f' ({change})' if change else ''} {parent}"
                        f"{md_escape(row['entity_id'])} {md_escape(title)}: "
                        f"{md_escape(_reason(row, lang))}")
-        if len(rows) > 25:
-            falling = sum(1 for r in rows[25:] if not r["indicators"].get("emerging", True))
-            more = len(rows) - 25
+        if len(rows) > TOPICS_SHOWN:
+            falling = sum(1 for r in rows[TOPICS_SHOWN:]
+                          if not r["indicators"].get("emerging", True))
+            more = len(rows) - TOPICS_SHOWN
             note = pick((f"另有 {more} 个排在其后（其中 {falling} 个占比下降），见 {name}.csv",
                          f"{more} more rank below these ({falling} of them falling): see "
                          f"{name}.csv"), lang)

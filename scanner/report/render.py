@@ -16,7 +16,7 @@ from typing import Any
 
 from scanner.ingest.links import safe_href
 from scanner.report import labels
-from scanner.report.build import rank_change
+from scanner.report.build import EVIDENCE_SHOWN, TERMS_SHOWN, TOPICS_SHOWN, rank_change
 from scanner.report.labels import label
 from scanner.report.markdown import md_escape, render_markdown
 from scanner.report.review import VERDICTS
@@ -26,7 +26,7 @@ from scanner.signals import LISTS
 __all__ = ["csv_cell", "md_escape", "render_csv", "render_html", "render_markdown",
            "review_sheet", "write_pdf", "write_report"]
 
-#: Topics shown as cards with a chart; the rest of a list (up to 25) as table rows.
+#: Topics shown as cards with a chart; the rest of a list (up to TOPICS_SHOWN) as rows.
 TOPIC_CARDS = 8
 #: Fewer in a report in both languages, whose cards are twice as long.
 TOPIC_CARDS_BOTH = 5
@@ -56,7 +56,8 @@ def _environment() -> Any:
         glossary=labels.GLOSSARY, verdicts=VERDICTS,
         share_chart=share_chart, overview_chart=overview_chart, figures=figures,
         left_out_text=left_out_text, terms_skip_text=terms_skip_text, warning_text=warning_text,
-        rank_change=rank_change)
+        rank_change=rank_change,
+        shown={"topics": TOPICS_SHOWN, "evidence": EVIDENCE_SHOWN, "terms": TERMS_SHOWN})
     return env
 
 
@@ -64,7 +65,7 @@ def _anchors(data: dict[str, Any]) -> dict[str, str]:
     """Topic id -> its anchor in the report (the topics list first, then the watchlist)."""
     out: dict[str, str] = {}
     for name in ("watchlist", "topics"):
-        for row in data["lists"][name][:25]:
+        for row in data["lists"][name][:TOPICS_SHOWN]:
             out[row["entity_id"]] = f"#{name}-{row['entity_id']}"
     return out
 

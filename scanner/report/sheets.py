@@ -11,6 +11,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+from scanner.report.build import EVIDENCE_SHOWN, TOPICS_SHOWN
 from scanner.report.review import VERDICTS
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -53,14 +54,9 @@ def render_csv(rows: Sequence[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-#: Evidence items per field the sheet asks about: those the report's field card shows;
-#: and the watchlist topics it asks about: those the report lists.
-EVIDENCE_SHOWN = 3
-TOPICS_SHOWN = 25
-
-
 def review_sheet(data: dict[str, Any]) -> str:
-    """The CSV the panel fills in: one row per ranked entry and evidence item."""
+    """The CSV the panel fills in: one row per ranked entry and evidence item, asking
+    about what the report shows (its EVIDENCE_SHOWN items a field, TOPICS_SHOWN topics)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["entry_id", "kind", "entity_id", "item_id", "title", "verdict",
