@@ -85,12 +85,12 @@ def enrich(data: dict[str, Any], taxonomy: Any) -> None:
         for row in rows:
             row["reason"] = {"zh": reason(row, data, "zh"), "en": reason(row, data, "en")}
             row["reason_short"] = {"zh": short_reason(row, "zh"), "en": short_reason(row, "en")}
-    labelled: dict[str, tuple[str | None, str]] = {}
+    first: dict[str, dict[str, Any]] = {}  # a topic's indicators, as the topics list has them
     for name in ("topics", "watchlist"):
         for row in data["lists"][name]:
-            labelled.setdefault(row["entity_id"], topic_label_zh(row["indicators"], taxonomy))
-    labelled = distinct_labels(labelled, {row["entity_id"]: row["indicators"] for name in
-                                          ("topics", "watchlist") for row in data["lists"][name]})
+            first.setdefault(row["entity_id"], row["indicators"])
+    labelled = distinct_labels({t: topic_label_zh(ind, taxonomy) for t, ind in first.items()},
+                               first)
     for name in ("topics", "watchlist"):
         for row in data["lists"][name]:
             ind = row["indicators"]
