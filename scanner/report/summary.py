@@ -21,6 +21,11 @@ CANDIDATE_ITEMS = 20
 MIN_SUMMARY_ITEMS = 10
 
 
+def judged(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with enough items (MIN_SUMMARY_ITEMS) to be named in the summary."""
+    return [r for r in rows if items_judged(r) >= MIN_SUMMARY_ITEMS]
+
+
 def items_judged(row: dict[str, Any]) -> int:
     """Items over the base and active windows of the streams in a row's composite."""
     ind = row["indicators"]
@@ -56,8 +61,8 @@ def executive_summary(data: dict[str, Any]) -> list[dict[str, Any]]:
         out.append(_line("nothing_new", "本期没有新条目进入数据库：以下排名与上期数据相同。",
                          "Nothing new came in this night: the rankings below rest on the "
                          "same items as before.", "#coverage"))
-    judged = [r for r in fields if items_judged(r) >= MIN_SUMMARY_ITEMS]
-    rising = sorted((r for r in judged if share_direction(r["indicators"]) == "rising"),
+    enough = judged(fields)
+    rising = sorted((r for r in enough if share_direction(r["indicators"]) == "rising"),
                     key=lambda r: -r["score"])[:4]
     if rising:
         out.append(_line("rose", "上升：", "Rising:", "#fields", [
@@ -79,7 +84,7 @@ def executive_summary(data: dict[str, Any]) -> list[dict[str, Any]]:
         out.append(_line("new", "新出现：", "New:", "#topics",
                          [_entity(r, "fields", "") for r in new_fields[:3]] +
                          [_entity(r, "topics", f"{r['support']:.0f}") for r in born[:3]]))
-    falling = sorted((r for r in judged if share_direction(r["indicators"]) == "falling"),
+    falling = sorted((r for r in enough if share_direction(r["indicators"]) == "falling"),
                      key=lambda r: -r["support"])[:4]
     if falling:
         out.append(_line("fell", "下降：", "Falling:", "#fields", [
@@ -117,8 +122,8 @@ def _questions(data: dict[str, Any]) -> list[dict[str, Any]]:
         en = ", ".join(f"{n} to {suggestion_name(k, 'en')}" for k, n in asks)
         out.append(_line("questions", f"待专家组决定：{zh}。", f"For the panel to decide: {en}.",
                          "#suggestions"))
-    mismatched = [r for r in data["lists"]["fields"] if items_judged(r) >= MIN_SUMMARY_ITEMS
-                  and r["indicators"].get("stage_vs_tier") in ("ahead", "behind")][:3]
+    mismatched = [r for r in judged(data["lists"]["fields"])
+                  if r["indicators"].get("stage_vs_tier") in ("ahead", "behind")][:3]
     if mismatched:
         out.append(_line("tiers", "证据阶段与措施梯次不一致：", "Evidence stage and measures' "
                          "tier disagree:", "#fields",
