@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -103,18 +104,27 @@ def _venue_dump(tmp_path: Path) -> Path:
     return dump
 
 
+def _backtest_dump(tmp_path: Path, dump: Path, *options: str) -> Any:
+    """`scanner evaluate backtest` on the dump (its columns mapped, one cut-off, quarters),
+    the table written to bt.md."""
+    from click.testing import CliRunner
+
+    from scanner.cli import cli
+
+    return CliRunner().invoke(cli, [
+        "--db", str(tmp_path / "bt.db"), "evaluate", "backtest", "--corpus", str(dump),
+        "--map", "title=headline", "--map", "summary=abstract", "--map", "published=when",
+        "--kind", "paper", "--cutoffs", "2020-07-01", "--horizon-days", "365",
+        "--period", "3", *options, "--write", str(tmp_path / "bt.md")])
+
+
 def test_backtest_runs_on_any_dump_with_a_mapping(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
     from scanner.cli import cli
 
     dump = _venue_dump(tmp_path)
-    result = CliRunner().invoke(cli, [
-        "--db", str(tmp_path / "bt.db"), "evaluate", "backtest", "--corpus", str(dump),
-        "--map", "title=headline", "--map", "summary=abstract", "--map", "published=when",
-        "--kind", "paper", "--cutoffs", "2020-07-01", "--horizon-days", "365",
-        "--period", "3", "--sample", "5000", "--model", "hashing-test",
-        "--write", str(tmp_path / "bt.md")])
+    result = _backtest_dump(tmp_path, dump, "--sample", "5000", "--model", "hashing-test")
     assert result.exit_code == 0, result.output
     table = (tmp_path / "bt.md").read_text(encoding="utf-8")
     assert str(dump) in table and "| 2020-07-01 |" in table and "3 months" in table
@@ -127,18 +137,10 @@ def test_backtest_runs_on_any_dump_with_a_mapping(tmp_path: Path) -> None:
 
 
 def test_backtest_on_lsa_vectors_embeds_nothing_and_says_so(tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
-    from scanner.cli import cli
     from scanner.store import Store
 
-    dump = _venue_dump(tmp_path)
-    result = CliRunner().invoke(cli, [
-        "--db", str(tmp_path / "bt.db"), "evaluate", "backtest", "--corpus", str(dump),
-        "--map", "title=headline", "--map", "summary=abstract", "--map", "published=when",
-        "--kind", "paper", "--cutoffs", "2020-07-01", "--horizon-days", "365",
-        "--period", "3", "--sample", "0", "--vectors", "lsa",
-        "--write", str(tmp_path / "bt.md")])
+    result = _backtest_dump(tmp_path, _venue_dump(tmp_path), "--sample", "0",
+                            "--vectors", "lsa")
     assert result.exit_code == 0, result.output
     assert "LSA vectors: topics only" in result.output
     table = (tmp_path / "bt.md").read_text(encoding="utf-8")
