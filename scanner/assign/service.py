@@ -71,10 +71,11 @@ class AssignResult:
 
 def assign_items(store: Any, scorer: Scorer, calibrator: Calibrator, taxonomy_key: str,
                  chunk_size: int = 1000, limit: int | None = None,
-                 progress: Any = None) -> AssignResult:
+                 progress: Any = None, digest: str | None = None) -> AssignResult:
     """Score every embedded item without a current assignment; store scores and evidence.
     An item without the minimum content (scanner.assign.content) is stored with no field
-    and method "minimum-content", whatever the verdict models say."""
+    and method "minimum-content", whatever the verdict models say. `digest`: the
+    calibrator's digest when the caller has computed it (else computed here)."""
     import time
 
     started = time.monotonic()
@@ -85,7 +86,7 @@ def assign_items(store: Any, scorer: Scorer, calibrator: Calibrator, taxonomy_ke
     if verdicts:
         ids, matrix = store.item_embeddings(model_id, [v["item_id"] for v in verdicts])
         verdict_models.fit(verdicts, dict(zip(ids, matrix, strict=True)))
-    digest = calibrator.digest()
+    digest = digest or calibrator.digest()
     recalibrated = store.assignments_by_other_calibrators(taxonomy_key, model_id, digest)
     todo = store.count_items_needing_assignment(taxonomy_key, model_id, digest)
     todo = min(todo, limit) if limit is not None else todo

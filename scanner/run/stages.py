@@ -85,19 +85,19 @@ def assign_stage(ctx: RunContext, limit: int | None = None) -> dict[str, Any]:
     progress.report("assign", 0)
     key = ctx.taxonomy_key
     calibrator = Calibrator.load(shipped_calibrator_file(ctx))
-    if ctx.store.count_items_needing_assignment(key, ctx.stored_model,
-                                                calibrator.digest()) == 0:
+    digest = calibrator.digest()  # once: it serializes and hashes every parameter
+    if ctx.store.count_items_needing_assignment(key, ctx.stored_model, digest) == 0:
         return {"stage": "assign", "status": "ok", "taxonomy": key, "assigned": 0,
                 "with_fields": 0, "seconds": _seconds(started)}
     result = assign_items(ctx.store, Scorer(ctx.taxonomy, ctx.embedder()), calibrator, key,
-                          limit=limit,
+                          limit=limit, digest=digest,
                           progress=lambda done, total: progress.report("assign", done, total))
     summary = {"stage": "assign", "status": "ok", "taxonomy": key,
                "assigned": result.assigned, "with_fields": result.with_fields,
                "verdict_fields": result.verdict_fields, "seconds": _seconds(started)}
     if result.recalibrated:
         summary["note"] = (f"{result.recalibrated} items assigned again: their assignments "
-                           f"were made by another calibrator than {calibrator.digest()}")
+                           f"were made by another calibrator than {digest}")
     return summary
 
 
