@@ -78,6 +78,7 @@ def terms(ctx: click.Context, field_id: str | None, outside: bool, run_date: str
     """Emerging terms of a run, best first, with their support and fields."""
     if ctx.invoked_subcommand is not None:
         return
+    from scanner.report.labels import term_ratio
     from scanner.terms.service import ranked_terms
 
     with open_store(ctx) as store:
@@ -106,13 +107,11 @@ def terms(ctx: click.Context, field_id: str | None, outside: bool, run_date: str
                   "venues", "field (share)", "evidence",
                   title=f"Emerging terms, {rows[0]['run_date']}")
     for r in rows:
-        ratio = "new" if r["share_ratio"] is None else f"{r['share_ratio']:.1f}"
-        high = "∞" if r["ratio_high"] is None else f"{r['ratio_high']:.1f}"
         field = "outside taxonomy" if r.get("outside_taxonomy") else \
             f"{r['best_field']} ({r['best_field_share']:.0%})"
         evidence = r["evidence"][0]["title"][:50] if r.get("evidence") else ""
         table.add_row(r["stream"], str(r["rank"]), escape(r["term"]), f"{r['score']:.2f}",
-                      f"{ratio} ({r['ratio_low']:.1f}–{high})", str(r["active_items"]),
+                      term_ratio(r, "en", prefix=""), str(r["active_items"]),
                       str(r["venues"]), escape(field), escape(evidence))
     console.print(table)
 

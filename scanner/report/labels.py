@@ -237,6 +237,20 @@ def ratio_figure(ratio: float) -> str:
     return f"x{text}"
 
 
+def term_ratio(row: dict[str, Any], lang: str, prefix: str = "x") -> str:
+    """An emerging term's share ratio and 90% interval: "x2.5 (1.2–4.0)"; "new" when the
+    term was absent from the base (no finite ratio), an open bound as "≤4.0" or "3.2–∞"
+    (the report's terms table and `scanner terms` both write it so)."""
+    ratio = pick(("新出现", "new"), lang) if row.get("share_ratio") is None else \
+        f"{prefix}{row['share_ratio']:.1f}"
+    low, high = row.get("ratio_low"), row.get("ratio_high")
+    if low is None and high is None:
+        return ratio
+    if low is None:
+        return f"{ratio} (≤{high:.1f})"
+    return f"{ratio} ({low:.1f}–{'∞' if high is None else f'{high:.1f}'})"
+
+
 def period_name(period: str | None, lang: str) -> str:
     """A period length by name."""
     return pick(PERIODS.get(period or "", (period or "-", period or "-")), lang)

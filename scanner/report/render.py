@@ -57,6 +57,7 @@ def _environment() -> Any:
         share_chart=share_chart, overview_chart=overview_chart, figures=figures,
         left_out_text=left_out_text, terms_skip_text=terms_skip_text, warning_text=warning_text,
         rank_change=rank_change,
+        term_ratio=labels.term_ratio,
         shown={"topics": TOPICS_SHOWN, "evidence": EVIDENCE_SHOWN, "terms": TERMS_SHOWN})
     return env
 
