@@ -39,12 +39,18 @@ def load(model: str):
     return labelled, evidence
 
 
-def run_variant(name: str, labelled, evidence, seed: int, folds: int = 5) -> dict:
+def all_variants() -> dict:
+    """The variants of bench/assign_variants.py and bench/assign_variants_lexical.py."""
     from assign_variants import VARIANTS
+    from assign_variants_lexical import LEXICAL
 
+    return {**VARIANTS, **LEXICAL}
+
+
+def run_variant(name: str, labelled, evidence, seed: int, folds: int = 5) -> dict:
     from scanner.evaluation.assignment import _folds, figures
 
-    fit, rule = VARIANTS[name]
+    fit, rule = all_variants()[name]
     labels = labelled.labels
     langs = labelled.languages
     predicted = np.zeros_like(labels)
@@ -70,7 +76,7 @@ def main() -> None:
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from assign_variants import VARIANTS
+    VARIANTS = all_variants()
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="multilingual-e5-small")

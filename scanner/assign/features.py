@@ -101,6 +101,7 @@ class Evidence:
     body_lines: np.ndarray | None = None  # [items] non-empty lines of the body
     body_chars: np.ndarray | None = None  # [items]
     has_content: np.ndarray | None = None  # [items] bool: the minimum-content rule
+    texts: list[str] | None = None  # title and body of each item, for lexical learners
 
     def subset(self, index: Sequence[int]) -> Evidence:
         """The evidence of some items only."""
@@ -112,7 +113,8 @@ class Evidence:
                         else [self.headline_hits[i] for i in index],
                         None if self.mentions is None else [self.mentions[i] for i in index],
                         *(None if a is None else a[index]
-                          for a in (self.body_lines, self.body_chars, self.has_content)))
+                          for a in (self.body_lines, self.body_chars, self.has_content)),
+                        None if self.texts is None else [self.texts[i] for i in index])
 
 
 

@@ -106,6 +106,7 @@ class Scorer:
             body_chars=np.array([len(b) for b in bodies], dtype=np.int32),
             has_content=np.array([has_minimum_content(t, b) for t, b in
                                   zip(titles, bodies, strict=True)], dtype=bool),
+            texts=[f"{t}\n{b}" for t, b in zip(titles, bodies, strict=True)],
         )
 
     def pathway_scores(self, field_id: str, vectors: np.ndarray, texts: Sequence[str]
