@@ -1,0 +1,150 @@
+"""Emerging-terms settings on the arXiv 2010-2019 backtest, counted once and cached.
+
+    PYTHONPATH=$PWD .venv/bin/python bench/terms_settings.py [--variants default,...]
+        [--diagnose dev|heldout]
+
+Counts the corpus once (cached as a pickle under .cache/bench/), then scores the 20
+quarterly cut-offs for each settings variant and prints the summary figures of the dev
+list (../shared/data/known_emergences_dev.csv, tuned on) and of the project's held-out
+list (data/known_emergences_heldout.csv) with `--heldout` only. `--diagnose` prints, for each emerging term of
+a list and each cut-off before it was flagged, the best-ranked matching candidate and the
+gates it failed (why the term was not yet in the top 100).
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SHARED = ROOT.parent / "shared" / "data"
+CACHE = ROOT / ".cache" / "bench"
+LISTS = {"dev": SHARED / "known_emergences_dev.csv",
+         "heldout": ROOT / "data" / "known_emergences_heldout.csv"}
+
+VARIANTS = {
+    "default": {},
+    "persist3": {"min_active_periods": 3},
+    "persist2": {"min_active_periods": 2},
+    "df6": {"min_active_df": 6},
+    "persist3_df6": {"min_active_periods": 3, "min_active_df": 6},
+}
+
+
+def load():
+    """(counts, known rows by list, regex series by list, totals, months), cached."""
+    import pyarrow as pa
+
+    from scanner.evaluation.terms import read_known
+    from scanner.terms.corpus import read_corpus, regex_series
+    from scanner.terms.counts import count_corpus
+
+    path = CACHE / "terms-arxiv-counts.pkl"
+    if path.is_file():
+        return pickle.loads(path.read_bytes())
+    pa.set_memory_pool(pa.system_memory_pool())
+    corpus = read_corpus(SHARED / "corpus" / "arxiv_2010_2019.parquet")
+    counts = count_corpus(corpus.chunks(), corpus.stream, workers=2)
+    known = {name: read_known(p.read_text(encoding="utf-8")) for name, p in LISTS.items()}
+    patterns = {k["term"]: k["regex"] for rows in known.values() for k in rows}
+    months, series, totals = regex_series(corpus, patterns)
+    data = (counts, known, series, totals, months)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(data))
+    return data
+
+
+def run(settings, data):
+    from scanner.evaluation.terms import (evaluate_cutoff, known_term_figures, parse_cutoffs,
+                                          summary)
+    from scanner.terms.corpus import resolve_corpus
+
+    counts, known, series, totals, months = data
+    _, spec = resolve_corpus("arxiv", SHARED)
+    results = [evaluate_cutoff(counts, m, settings, settings.top) for m in parse_cutoffs(spec)]
+    out = {}
+    for name, rows in known.items():
+        figures = known_term_figures(results, rows, series, totals, months)
+        out[name] = (summary(results, figures), figures)
+    return results, out
+
+
+def diagnose(settings, data, which: str) -> None:
+    """Why each emerging term of a list was not flagged at the cut-offs before it was."""
+    import re
+
+    from scanner.evaluation.terms import parse_cutoffs
+    from scanner.terms.corpus import resolve_corpus
+    from scanner.terms.emergence import build_window, candidates, score_window
+
+    counts, known, *_ = data
+    _, spec = resolve_corpus("arxiv", SHARED)
+    loose = replace(settings, min_active_periods=0, min_venues=0, min_growth=-1e9,
+                    min_doublings=-1e9, novelty_ratio=1e9, novelty_fraction=1e9, top=100000)
+    for cutoff in parse_cutoffs(spec):
+        c = counts.month_index(cutoff)
+        window = build_window(counts, c, settings)
+        strict = [r["term"] for r in score_window(counts, window, settings)]
+        every = score_window(counts, window, loose)
+        pool = {counts.terms[int(window.terms[i])] for i in candidates(window, settings)}
+        for k in known[which]:
+            if k["role"] != "emerging":
+                continue
+            pat = re.compile(k["regex"], re.IGNORECASE)
+            rank = next((i + 1 for i, t in enumerate(strict) if pat.search(t)), None)
+            if rank is not None and rank <= settings.top:
+                continue
+            hits = [r for r in every if pat.search(r["term"])]
+            if not hits:
+                inpool = any(pat.search(t) for t in pool)
+                print(f"{cutoff} {k['term']:32s} no candidate (in pool: {inpool})")
+                continue
+            r = max(hits, key=lambda r: r["active_items"])
+            fails = [g for g, ok in (
+                ("persistence", r["active_periods"] >= settings.min_active_periods),
+                ("community", r["venues"] >= settings.min_venues),
+                ("growth-ratio", (r["ratio_low"] or 0) > settings.min_growth),
+                ("doubling", r["trend_low"] * settings.horizon_years
+                 >= settings.min_doublings * np.log(2)),
+                ("novelty", r["base_share"] <= settings.novelty_fraction
+                 * settings.emerged_share)) if not ok]
+            print(f"{cutoff} {k['term']:32s} {r['term'][:30]:30s} items {r['active_items']:4d} "
+                  f"periods {r['active_periods']} trend_low {r['trend_low']:.2f} "
+                  f"strict rank {rank} fails {','.join(fails) or '-'}")
+
+
+def main() -> None:
+    from scanner.config import TermSettings
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--variants", default="default")
+    ap.add_argument("--diagnose", choices=list(LISTS))
+    ap.add_argument("--heldout", action="store_true",
+                    help="also print the held-out list's figures (once, at the end of tuning)")
+    args = ap.parse_args()
+    data = load()
+    if args.diagnose:
+        diagnose(TermSettings(), data, args.diagnose)
+        return
+    for name in args.variants.split(","):
+        settings = replace(TermSettings(), **VARIANTS[name])
+        _, out = run(settings, data)
+        for which, (s, figures) in out.items():
+            if which == "heldout" and not args.heldout:
+                continue
+            leads = {f["term"]: f["lead_months"] for f in figures if f["role"] == "emerging"}
+            print(f"{name:16s} {which:8s} before {s['flagged_before_crossing']}/{s['emerging']} "
+                  f"median {s['median_lead_months']} controls {s['controls_flagged']}/"
+                  f"{s['controls']} wins {s['cutoffs_beating_every_baseline']}/"
+                  f"{s['cutoffs_judged']} p@100 {s['mean_precision'].get('ours')} "
+                  f"leads {leads}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
