@@ -110,6 +110,8 @@ class TermSettings:
     nested_overlap: float = 0.5  # fold a nested term holding this share of the other's items
     top: int = 100  # terms kept per stream and run
     outside_share: float = 0.2  # below this share of a term's items in every field: outside
+    fit_window: bool = True  # a stream younger than the windows: monthly ones over its
+    #   history (scanner.terms.windows)
 
 
 #: Runtimes an embedder can use: the same model converted for OpenVINO
@@ -184,7 +186,7 @@ _TERM_KEYS: dict[str, type] = {
     "min_active_periods": int, "min_venues": int, "max_venue_share": float,
     "min_growth": float, "confidence": float, "rank_by": str, "venue_slots": float,
     "nested_overlap": float, "top": int,
-    "outside_share": float,
+    "outside_share": float, "fit_window": bool,
 }
 #: Tables of the config file and the keys each one takes.
 _SECTIONS: dict[str, dict[str, type]] = {"fetch": _FETCH_KEYS, "topics": _TOPIC_KEYS,

@@ -111,6 +111,7 @@ def build_report(store: Any, taxonomy: Any, run_date: str | None = None,
     }
     data["terms"] = emerging_terms(store, run_date)
     data["terms_skipped"] = terms_skipped(run)
+    data["terms_windows"] = terms_windows(run)
     data["suggestions"] = suggestions(
         fields, lists["watchlist"], data["fields_without_evidence"], stats["items_by_kind"],
         sum(int(r["indicators"].get("size") or 0) for r in lists["topics"] + lists["watchlist"]),
@@ -162,11 +163,21 @@ def emerging_terms(store: Any, run_date: str) -> dict[str, list[dict[str, Any]]]
     return {k: sorted(v, key=lambda r: r["rank"]) for k, v in sorted(out.items())}
 
 
-def terms_skipped(run: dict[str, Any] | None) -> dict[str, str]:
-    """Streams the run's terms stage did not rank, with the reason (its newest stage)."""
+def _terms_stage(run: dict[str, Any] | None) -> dict[str, Any]:
+    """The run's newest terms stage summary ({} when it ran none)."""
     stages = ((run or {}).get("summary") or {}).get("stages") or []
-    return next((dict(st.get("skipped") or {}) for st in reversed(stages)
-                 if st.get("stage") == "terms"), {})
+    return next((st for st in reversed(stages) if st.get("stage") == "terms"), {})
+
+
+def terms_skipped(run: dict[str, Any] | None) -> dict[str, str]:
+    """Streams the run's terms stage did not rank, with the reason."""
+    return dict(_terms_stage(run).get("skipped") or {})
+
+
+def terms_windows(run: dict[str, Any] | None) -> dict[str, str]:
+    """Streams the run's terms stage ranked on windows fitted to a short history, with
+    the windows it used (scanner.terms.windows)."""
+    return dict(_terms_stage(run).get("windows") or {})
 
 
 def topics_with_terms(terms: dict[str, list[dict[str, Any]]]) -> set[str]:

@@ -9,7 +9,7 @@ from typing import Any
 from scanner.ingest.links import safe_href
 from scanner.report.build import EVIDENCE_SHOWN, TOPICS_SHOWN, rank_change
 from scanner.report.labels import label, pick, stream_name, suggestion_name
-from scanner.report.reasons import terms_skip_text
+from scanner.report.reasons import terms_note_text
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|>~-])")
 
@@ -101,12 +101,15 @@ def render_markdown(data: dict[str, Any], lang: str = "both") -> str:
                          f"{name}.csv"), lang)
             out.append(f"- {note}")
     out += ["", f"## {pick(('新兴术语', 'Emerging terms'), lang)}", ""]
+    windows = data.get("terms_windows") or {}
     for stream, rows in (data.get("terms") or {}).items():
-        out.append(f"- {md_escape(stream_name(stream, lang))}: " + "; ".join(
+        fitted = f" ({md_escape(terms_note_text(windows[stream], lang))})" \
+            if stream in windows else ""
+        out.append(f"- {md_escape(stream_name(stream, lang))}{fitted}: " + "; ".join(
             md_escape(str(t["term"])) for t in rows[:10]))
     for stream, why in (data.get("terms_skipped") or {}).items():
         out.append(f"- {md_escape(stream_name(stream, lang))}: "
-                   f"{md_escape(terms_skip_text(why, lang))}")
+                   f"{md_escape(terms_note_text(why, lang))}")
     if not data.get("terms") and not data.get("terms_skipped"):
         out.append(f"- {label('none', lang)}")
     out += ["", f"## {label('suggestions', lang)}", ""]

@@ -50,18 +50,29 @@ def left_out_text(reason: str, lang: str) -> str:
     return pick((_in_chinese(reason, _LEFT_OUT_ZH), reason), lang)
 
 
-_TERMS_SKIP_ZH = (
+_TERMS_ZH = (
     (re.compile(r"^no items since (\d{4}-\d{2}) \(none in the last (\d+) months before "
                 r"(\d{4}-\d{2})\): its terms would describe that time, not this run's$"),
      r"\1 之后没有条目（\3 之前的 \2 个月内为零），其术语只说明当时，不代表本期"),
     (re.compile(r"^cut-off (\S+) leaves no base period before the active window$"),
      r"数据历史太短：活跃窗口之前没有基期"),
+    (re.compile(r"^(\d+) months of history before the cut-off \(at least (\d+) needed\)$"),
+     r"截止前仅有 \1 个月的数据（至少需要 \2 个月）"),
+    (re.compile(r"^its base window holds (\d+) items; telling a share under ([\d.]+%) "
+                r"\(novelty's bound\) from none needs (\d+)$"),
+     r"基期仅有 \1 条：要分辨占比低于 \2（新颖性上限）与从未出现，至少需要 \3 条"),
+    (re.compile(r"^monthly windows: (\d+) active months after a (\d+)-month base, items in "
+                r"(\d+) of them \((\d+) months of history; the configured windows need "
+                r"(\d+)\)$"),
+     r"按月统计：\2 个月基期之后的 \1 个月为活跃期，须在其中 \3 个月出现"
+     r"（已有 \4 个月数据；配置的窗口需要 \5 个月）"),
 )
 
 
-def terms_skip_text(reason: str, lang: str) -> str:
-    """Why a stream's emerging terms are not listed, in the report's language."""
-    return pick((_in_chinese(reason, _TERMS_SKIP_ZH), reason), lang)
+def terms_note_text(note: str, lang: str) -> str:
+    """Why a stream's emerging terms are not listed, or how its windows were fitted to
+    its history, in the report's language."""
+    return pick((_in_chinese(note, _TERMS_ZH), note), lang)
 
 
 _WARNING_ZH = (

@@ -39,7 +39,7 @@ def _environment() -> Any:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     from scanner.report.charts import overview_chart, share_chart
-    from scanner.report.reasons import figures, left_out_text, terms_skip_text, warning_text
+    from scanner.report.reasons import figures, left_out_text, terms_note_text, warning_text
 
     env = Environment(loader=PackageLoader("scanner.report", "templates"),
                       autoescape=select_autoescape(["html", "j2", "css"], default=True),
@@ -55,7 +55,7 @@ def _environment() -> Any:
         verdict_name=labels.verdict_name, lineage_text=labels.lineage_text,
         glossary=labels.GLOSSARY, verdicts=VERDICTS,
         share_chart=share_chart, overview_chart=overview_chart, figures=figures,
-        left_out_text=left_out_text, terms_skip_text=terms_skip_text, warning_text=warning_text,
+        left_out_text=left_out_text, terms_note_text=terms_note_text, warning_text=warning_text,
         rank_change=rank_change,
         term_ratio=labels.term_ratio,
         shown={"topics": TOPICS_SHOWN, "evidence": EVIDENCE_SHOWN, "terms": TERMS_SHOWN})

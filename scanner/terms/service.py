@@ -19,6 +19,7 @@ from scanner.store import Store
 from scanner.terms.counts import Key, TermCounts, count_items, from_counter
 from scanner.terms.emergence import rank_terms
 from scanner.terms.extract import ChineseSegmenter, item_terms, month_of
+from scanner.terms.windows import fit_window, short_history_reason, thin_base_reason
 
 #: Evidence items kept per ranked term.
 EVIDENCE_ITEMS = 5
@@ -122,27 +123,64 @@ def terms_run(store: Store, settings: TermSettings, run_date: str, taxonomy: str
     cutoff = next_month(run_date)
     ranked: dict[str, int] = {}
     skipped: dict[str, str] = {}
+    windows: dict[str, str] = {}
     item_totals = store.term_item_totals()  # read once: every stream's months and totals
     newest = newest_months(item_totals, cutoff)
+    oldest = oldest_months(item_totals, cutoff)
     for stream in store.term_streams():
         stale = stale_stream_reason(newest.get(stream), cutoff, settings)
-        if stale:
-            skipped[stream] = stale
+        history = months_of_history(oldest.get(stream), cutoff)
+        fitted = fit_window(settings, history) if not stale else None
+        if fitted is None:
+            skipped[stream] = stale or short_history_reason(history, settings)
             store.save_term_ranking(run_date, stream, [])
             continue
-        counts = stored_counts(store, stream, settings, cutoff, item_totals)
+        thin = thin_base_reason(base_items(item_totals, stream, cutoff, fitted.settings),
+                                fitted.settings)
+        if thin:
+            skipped[stream] = thin
+            store.save_term_ranking(run_date, stream, [])
+            continue
+        if fitted.note:
+            windows[stream] = fitted.note
+        counts = stored_counts(store, stream, fitted.settings, cutoff, item_totals)
         try:
-            rows = rank_terms(counts, cutoff, settings)[:settings.top]
+            rows = rank_terms(counts, cutoff, fitted.settings)[:settings.top]
         except ValueError as exc:  # too short a history for a base period
             skipped[stream] = str(exc)
             store.save_term_ranking(run_date, stream, [])
             continue
-        described = describe_terms(store, rows, counts, cutoff, settings, taxonomy, model,
-                                   segmenter)
+        described = describe_terms(store, rows, counts, cutoff, fitted.settings, taxonomy,
+                                   model, segmenter)
         store.save_term_ranking(run_date, stream, described)
         ranked[stream] = len(described)
     return {"counted": counted, "rebuilt": rebuild, "ranked": ranked, "skipped": skipped,
-            "seconds": round(time.monotonic() - started, 2)}
+            "windows": windows, "seconds": round(time.monotonic() - started, 2)}
+
+
+def oldest_months(item_totals: Iterable[tuple[str, str, int]], cutoff: str) -> dict[str, str]:
+    """Each stream's oldest month with counted items before `cutoff` (YYYY-MM)."""
+    oldest: dict[str, str] = {}
+    for month, stream, _ in item_totals:
+        if month < cutoff:
+            oldest[stream] = min(oldest.get(stream, month), month)
+    return oldest
+
+
+def base_items(item_totals: Iterable[tuple[str, str, int]], stream: str, cutoff: str,
+               settings: TermSettings) -> int:
+    """Items of a stream in the base window of `settings` before `cutoff`."""
+    p = settings.period_months
+    start = add_months(cutoff, -(settings.active_periods + settings.base_periods) * p)
+    end = add_months(cutoff, -settings.active_periods * p)
+    return sum(n for month, s, n in item_totals if s == stream and start <= month < end)
+
+
+def months_of_history(oldest: str | None, cutoff: str) -> int:
+    """Months from a stream's oldest counted month up to the cut-off (0: none)."""
+    if oldest is None:
+        return 0
+    return (int(cutoff[:4]) - int(oldest[:4])) * 12 + int(cutoff[5:7]) - int(oldest[5:7])
 
 
 def newest_months(item_totals: Iterable[tuple[str, str, int]], cutoff: str) -> dict[str, str]:

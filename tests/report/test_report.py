@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner.config import load_config
+from scanner.config import TermSettings, load_config
 from scanner.report import build_report, write_report
 from scanner.report.render import csv_cell, md_escape
 from scanner.store import Store
@@ -135,6 +135,38 @@ def test_a_stream_skipped_by_the_terms_stage_says_why_in_both_languages(
     from scanner.report.render import render_markdown
 
     assert "之后没有条目" in render_markdown(data, "zh")
+
+
+def test_terms_on_fitted_windows_say_so_in_both_languages(report_store, tmp_path: Path) -> None:
+    """A young stream's terms ranked on monthly windows (scanner.terms.windows) carry the
+    windows' note in the report, translated, and a fitted stream without any term says
+    that it was ranked, not that terms are not counted."""
+    from scanner.report.build import terms_windows
+    from scanner.report.render import render_html, render_markdown
+    from scanner.terms.windows import fit_window
+
+    note = fit_window(TermSettings(), 7).note
+    run = {"summary": {"stages": [{"stage": "terms", "windows": {"paper": note}}]}}
+    assert terms_windows(run) == {"paper": note} and terms_windows(None) == {}
+    store = report_store(tmp_path / "s.db")
+    data = {**build_report(store, TAXONOMY), "terms_windows": terms_windows(run)}
+    store.close()
+    en, zh = render_html(data, "en"), render_html(data, "zh")
+    assert "no term meets the emergence criteria this run: monthly windows: 5 active " \
+        "months after a 2-month base, items in 3 of them (7 months of history; the " \
+        "configured windows need 27)" in en
+    assert "按月统计：2 个月基期之后的 5 个月为活跃期，须在其中 3 个月出现（已有 7 个月数据；" \
+        "配置的窗口需要 27 个月）" in zh
+    assert "monthly windows" not in zh and "数据不足" not in zh
+    row = {"rank": 1, "term": "agentic memory", "share_ratio": 3.0, "ratio_low": 1.2,
+           "ratio_high": 8.0, "active_items": 9, "outside_taxonomy": 1, "topics": [],
+           "evidence": []}
+    data["terms"] = {"paper": [row]}
+    listed = render_html(data, "en")
+    section = listed[listed.index('<section id="terms">'):]
+    section = section[:section.index("</section>")]
+    assert "monthly windows: 5 active months" in section and "no term meets" not in section
+    assert "按月统计" in render_markdown(data, "zh")
 
 
 def test_escaping_helpers() -> None:

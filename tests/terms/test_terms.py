@@ -203,7 +203,7 @@ def _write_corpus(path: Path) -> None:
         writer.writerow(["date", "headline", "body", "cat"])
         for k, m in enumerate(month_range("2014-01", "2019-12")):
             rising = max(0, (k - 24) // 2)
-            for j in range(150):
+            for j in range(200):
                 text = ". ".join(f"filler{rng.randrange(200)}" for _ in range(3))
                 if j < rising:
                     text += ". quantum sprocket"

@@ -1,0 +1,128 @@
+"""Term windows fitted to a young stream's history (scanner.terms.windows), through the
+terms stage and the report."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from dataclasses import replace
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from scanner.cli import cli
+from scanner.config import TermSettings
+from scanner.terms.counts import month_range
+from scanner.terms.service import months_of_history, oldest_months
+from scanner.terms.windows import fit_window, months_needed
+
+
+def test_the_configured_window_is_kept_when_the_history_fills_it() -> None:
+    settings = TermSettings()
+    assert months_needed(settings) == 27  # quarters: 8 active and one base period
+    fitted = fit_window(settings, 27)
+    assert fitted is not None and fitted.settings == settings and fitted.note == ""
+
+
+def test_a_young_stream_gets_monthly_windows_over_its_history() -> None:
+    fitted = fit_window(TermSettings(), 7)
+    assert fitted is not None
+    s = fitted.settings
+    # 30% of 7 months the base, the rest active; persistence keeps its fraction (4 of 8)
+    assert (s.period_months, s.base_periods, s.active_periods, s.min_active_periods) == \
+        (1, 2, 5, 3)
+    assert s.min_active_df == TermSettings().min_active_df  # other criteria as configured
+    assert fitted.note.startswith("monthly windows: 5 active months after a 2-month base")
+    long = fit_window(TermSettings(), 26).settings
+    assert long.active_periods + long.base_periods == 26 and long.period_months == 1
+
+
+def test_too_short_a_history_or_fitting_switched_off_gives_no_window() -> None:
+    from scanner.terms.windows import least_months
+
+    assert fit_window(TermSettings(), 5) is None  # 2 base + 3 active: under 4 active months
+    assert fit_window(TermSettings(), 6) is not None and least_months(TermSettings()) == 6
+    assert fit_window(replace(TermSettings(), fit_window=False), 20) is None
+
+
+def test_history_is_counted_from_the_streams_oldest_month_before_the_cut_off() -> None:
+    totals = [("2025-03", "paper", 10), ("2025-09", "paper", 5), ("2022-09", "news", 4),
+              ("2025-11", "paper", 9)]
+    oldest = oldest_months(totals, "2025-10")
+    assert oldest == {"paper": "2025-03", "news": "2022-09"}
+    assert months_of_history(oldest["paper"], "2025-10") == 7
+    assert months_of_history(None, "2025-10") == 0
+
+
+def _young_corpus(path: Path) -> None:
+    """Eight months of 1,000 items a month (a base of two months holds 2,000, the least
+    that can judge novelty); "quantum sprocket" from nothing to 12 a month."""
+    rng = random.Random(7)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["date", "headline", "body", "cat"])
+        for k, m in enumerate(month_range("2025-01", "2025-08")):
+            for j in range(1000):
+                text = ". ".join(f"filler{rng.randrange(300)}" for _ in range(3))
+                if k >= 2 and j < 2 * (k - 1):
+                    text += ". quantum sprocket"
+                writer.writerow([f"{m}-{1 + j % 28:02d}", f"Item {k} {j}", text,
+                                 f"cat{rng.randrange(5)}"])
+
+
+def test_a_young_store_lists_its_emerging_terms_and_says_on_which_windows(
+        tmp_path: Path) -> None:
+    """Before, a store with eight months of papers listed no term ("leaves no base
+    period") until it held 27 months; now it is ranked on monthly windows, which the
+    stage's summary names, and with fit_window off it is skipped with the reason."""
+    corpus = tmp_path / "young.csv"
+    _young_corpus(corpus)
+    db = tmp_path / "s.db"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--db", str(db), "import", str(corpus), "--map",
+                                 "title=headline", "--map", "summary=body", "--map",
+                                 "published=date", "--map", "primary_category=cat"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["--db", str(db), "terms", "update", "--date", "2025-08-31"])
+    assert result.exit_code == 0, result.output
+    assert "skipped" not in result.output, result.output
+    rows = json.loads(runner.invoke(cli, ["--db", str(db), "terms", "--json"]).output)
+    assert rows and rows[0]["term"] == "quantum sprocket"
+    from scanner.report.build import terms_windows
+    from scanner.store import Store
+
+    with Store(db) as store:
+        run = store.latest_run_for("2025-08-31")
+    assert "monthly windows: 6 active months after a 2-month base" in \
+        terms_windows(run)["paper"]
+
+    off = tmp_path / "off.toml"
+    off.write_text(f'db_path = "{db}"\n[terms]\nfit_window = false\n', encoding="utf-8")
+    result = runner.invoke(cli, ["--config", str(off), "terms", "update", "--date",
+                                 "2025-08-31"])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "skipped paper: 8 months of history before the cut-off (at least 27 needed)" in out
+
+
+def test_a_base_too_small_to_judge_novelty_is_not_ranked() -> None:
+    """Novelty asks for a base share under 0.05%; in a base of 832 items one item is
+    already 0.12%, so every word the base happens to lack would read as new (a 4,000-paper
+    store listed "lowering", "united" and "failed" as its top emerging terms)."""
+    from scanner.report.reasons import terms_note_text
+    from scanner.terms.service import base_items
+    from scanner.terms.windows import least_base_items, thin_base_reason
+
+    settings = TermSettings()
+    assert least_base_items(settings) == 2000
+    reason = thin_base_reason(832, settings)
+    assert reason == ("its base window holds 832 items; telling a share under 0.05% "
+                      "(novelty's bound) from none needs 2000")
+    assert thin_base_reason(2000, settings) == ""
+    assert terms_note_text(reason, "zh") == \
+        "基期仅有 832 条：要分辨占比低于 0.05%（新颖性上限）与从未出现，至少需要 2000 条"
+    fitted = fit_window(settings, 7).settings  # base: the first 2 of 7 months
+    totals = [("2025-03", "paper", 256), ("2025-04", "paper", 576), ("2025-05", "paper", 767),
+              ("2025-04", "news", 999)]
+    assert base_items(totals, "paper", "2025-10", fitted) == 832
