@@ -92,12 +92,32 @@ class _Deadline(Exception):
     """The whole download took longer than allowed."""
 
 
+class _BadRedirect(Exception):
+    """A redirect to somewhere that is not an http(s) URL (javascript:, mailto:, file:)."""
+
+
+def _check_redirect(response: httpx.Response) -> None:
+    """Refuse a redirect whose target is not http(s), before the client follows it (a
+    `javascript:` Location made httpx raise InvalidURL, which stopped the whole pull)."""
+    if not response.is_redirect:
+        return
+    location = response.headers.get("location", "")
+    try:
+        scheme = urlsplit(str(response.url.join(location))).scheme.lower()
+    except (httpx.InvalidURL, ValueError):
+        scheme = ""
+    if scheme not in ("http", "https"):
+        raise _BadRedirect(f"HTTP {response.status_code} redirect to {location[:200]!r}, "
+                           "which is not an http(s) URL: not followed")
+
+
 def make_client(settings: FetchSettings) -> httpx.Client:
     """An HTTP client with the project's timeout, redirects and User-Agent."""
     return httpx.Client(
         timeout=httpx.Timeout(settings.timeout_s),
         follow_redirects=True,
         max_redirects=settings.max_redirects,
+        event_hooks={"response": [_check_redirect]},
         headers={
             "User-Agent": settings.user_agent,
             "Accept": "application/atom+xml, application/rss+xml, application/feed+json, "
@@ -222,6 +242,12 @@ def fetch_url(
         except httpx.TooManyRedirects as exc:
             outcome.status, outcome.error_class, outcome.error_message = (
                 "http_error", "TooManyRedirects", str(exc))
+            break
+        except (_BadRedirect, httpx.InvalidURL) as exc:
+            # the same answer would come again: no retry
+            outcome.status, outcome.error_class = "http_error", "BadRedirect"
+            outcome.error_message = str(exc) if isinstance(exc, _BadRedirect) else (
+                f"the server sent a URL that cannot be requested: {exc}")
             break
         except httpx.TimeoutException as exc:
             outcome.status, outcome.error_class = "timeout", type(exc).__name__

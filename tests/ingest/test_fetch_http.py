@@ -129,6 +129,9 @@ def test_misbehaving_sources_each_get_a_row_and_the_run_goes_on(
         "empty": feed_server.route("/empty", body(b"", "application/rss+xml")),
         "garbage": feed_server.route("/garbage", body(b"\x00\xff\xfe binary", "text/xml")),
         "refused": "http://127.0.0.1:9/feed.xml",
+        # a redirect to a script URL made httpx raise InvalidURL, which stopped the pull
+        "js_redirect": feed_server.route("/js", redirect("javascript:alert(1)")),
+        "mail_redirect": feed_server.route("/mail", redirect("mailto:someone@example.org")),
     }
     sources = [_source(sid, url) for sid, url in routes.items()]
     summary = pull_sources(store, sources, SETTINGS)
@@ -144,6 +147,9 @@ def test_misbehaving_sources_each_get_a_row_and_the_run_goes_on(
     assert status["empty"].status == "not_a_feed"
     assert status["garbage"].status == "not_a_feed"
     assert status["refused"].status == "network_error"
+    for bad in ("js_redirect", "mail_redirect"):
+        assert status[bad].status == "http_error", status[bad]
+        assert "not an http(s) URL: not followed" in (status[bad].message or "")
     (item,) = [store.item(i["id"]) for i in store.db["items"].rows_where("source_id = 'gzip'")]
     assert item is not None
     assert item["title"] == "脑机接口新进展" and item["language"] == "zh"
@@ -153,7 +159,8 @@ def test_misbehaving_sources_each_get_a_row_and_the_run_goes_on(
     assert rows["huge"]["error_class"] == "ResponseTooLarge"
     assert rows["html"]["error_message"]
     assert store.db["sources"].get("good")["etag"] is None  # no validator sent, none kept
-    assert summary.ok == 3 and summary.failed == 7
+    assert rows["js_redirect"]["error_class"] == "BadRedirect"
+    assert summary.ok == 3 and summary.failed == 9
 
 
 def test_failed_fetch_keeps_what_was_stored(feed_server: FeedServer, store: Store,
