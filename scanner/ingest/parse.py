@@ -25,6 +25,7 @@ from typing import Any
 import feedparser
 import feedparser.mixin
 
+from scanner.ingest.encoding import repair_gb_bytes
 from scanner.ingest.normalize import clean_text, make_item
 
 _HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body")
@@ -205,6 +206,7 @@ def parse_feed(
             not_a_feed=f"response is an HTML page, not a feed (Content-Type {content_type!r})",
         )
 
+    body, lowered, repaired = repair_gb_bytes(body, lowered, language)
     parsed = feedparser.parse(io.BytesIO(body), response_headers=lowered)
     exc = parsed.get("bozo_exception")
     result = ParsedFeed(
@@ -216,6 +218,8 @@ def parse_feed(
         encoding=parsed.get("encoding"),
         entries_seen=len(parsed.entries),
     )
+    if repaired:
+        result.note(repaired)
     feed = parsed.get("feed", {})
     declared = feed.get("language") if isinstance(feed.get("language"), str) else None
     feed_language = (declared or language or "")[:2].lower()

@@ -178,3 +178,51 @@ def test_a_parse_past_its_deadline_is_a_timeout_row_and_the_run_goes_on(
     stuck_row = store.recent_fetches()[0]
     assert stuck_row["error_class"] == "ParseDeadline"
     assert "parse_timeout_s" in stuck_row["error_message"]
+
+
+def _rss(title: str, declaration: str) -> str:
+    return (f'<?xml version="1.0"{declaration}?><rss version="2.0"><channel><title>科技</title>'
+            f"<item><title>{title}</title><link>http://news.example.cn/1</link>"
+            "<description>上海发布未来产业集群行动方案，推进量子计算与脑机接口。</description>"
+            "<pubDate>Mon, 23 Nov 2026 01:00:00 GMT</pubDate></item></channel></rss>")
+
+
+@pytest.mark.parametrize(("declaration", "content_type"), [
+    (' encoding="utf-8"', "application/rss+xml"),           # labelled UTF-8 in the XML
+    ("", "application/rss+xml; charset=utf-8"),             # ... or in the header
+    ("", "application/rss+xml"),                            # not labelled at all
+])
+def test_chinese_bytes_labelled_utf8_are_read_as_chinese(declaration: str,
+                                                          content_type: str) -> None:
+    """GBK bytes under a UTF-8 label were stored as windows-1252 mojibake with status ok
+    ("量子计算" as "Á¿×Ó¼ÆËã"); they are read as GB18030 and the fetch row says so."""
+    data = _rss("量子计算取得新突破", declaration).encode("gbk")
+    parsed = parse_feed(data, {"Content-Type": content_type}, source_id="g",
+                        item_kind="news", fetched_at=datetime(2026, 11, 24, tzinfo=UTC),
+                        language="zh")
+    (item,) = parsed.items
+    assert item["title"] == "量子计算取得新突破"
+    assert "上海发布未来产业集群行动方案" in item["summary"]
+    assert "reads as Chinese in GB18030" in (parsed.notes_text() or "")
+
+
+def test_a_correct_label_and_latin_bytes_are_left_to_feedparser() -> None:
+    fetched = datetime(2026, 11, 24, tzinfo=UTC)
+    gbk = _rss("量子计算", ' encoding="gbk"').encode("gbk")
+    parsed = parse_feed(gbk, {"Content-Type": "application/rss+xml"}, source_id="g",
+                        item_kind="news", fetched_at=fetched)
+    assert parsed.items[0]["title"] == "量子计算" and not parsed.notes_text()
+    latin = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x'
+             "</title><item><title>Caf\u00e9 cr\u00e8me d\u00e9j\u00e0 vu</title>"
+             "<link>http://news.example.org/1</link></item></channel></rss>").encode("latin-1")
+    parsed = parse_feed(latin, {"Content-Type": "application/rss+xml"}, source_id="l",
+                        item_kind="news", fetched_at=fetched)
+    assert "GB18030" not in (parsed.notes_text() or "")  # not Chinese: feedparser's fallback
+    # Korean bytes also decode as GB18030 (into the wrong characters): only a source
+    # configured as Chinese is read so
+    korean = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x'
+              "</title><item><title>\ud55c\uad6d\uc5b4 \ub274\uc2a4</title>"
+              "<link>http://news.example.kr/1</link></item></channel></rss>").encode("euc-kr")
+    parsed = parse_feed(korean, {"Content-Type": "application/rss+xml"}, source_id="k",
+                        item_kind="news", fetched_at=fetched, language="ko")
+    assert "GB18030" not in (parsed.notes_text() or "")
