@@ -5,10 +5,10 @@
 
 Counts the corpus once (cached as a pickle under .cache/bench/), then scores the 20
 quarterly cut-offs for each settings variant and prints the summary figures of the dev
-list (../shared/data/known_emergences_dev.csv, tuned on) and of the project's held-out
-list (data/known_emergences_heldout.csv) with `--heldout` only. `--diagnose` prints, for each emerging term of
-a list and each cut-off before it was flagged, the best-ranked matching candidate and the
-gates it failed (why the term was not yet in the top 100).
+list (../shared/data/known_emergences_dev.csv, tuned on) and, with `--heldout` only, of
+the project's held-out list (data/known_emergences_heldout.csv). `--diagnose` prints,
+for each emerging term of a list and each cut-off before it was flagged, the best-ranked
+matching candidate and the gates it failed (why the term was not yet in the top 100).
 """
 
 from __future__ import annotations
@@ -61,8 +61,7 @@ def load():
 
 
 def run(settings, data):
-    from scanner.evaluation.terms import (evaluate_cutoff, known_term_figures, parse_cutoffs,
-                                          summary)
+    from scanner.evaluation.terms import evaluate_cutoff, known_term_figures, parse_cutoffs, summary
     from scanner.terms.corpus import resolve_corpus
 
     counts, known, series, totals, months = data

@@ -40,6 +40,10 @@ def test_precedence_file_env_override(tmp_path: Path) -> None:
     ('db_path = "a.db"\nmodle = "x"\n', r"line 2, key 'modle': unknown key"),
     ('[fetch]\ntimeout_s = "soon"\n', r"line 2, key 'timeout_s': expected a number"),
     ('[fetch]\nretries = -1\n', r"must not be negative"),
+    # TOML has nan and inf: a timeout of nan crashed the fetch, a host delay of inf the sleep
+    ('[fetch]\ntimeout_s = nan\n', r"line 2, key 'timeout_s': expected a finite number"),
+    ('[fetch]\ndefault_host_delay_s = inf\n', r"expected a finite number, got inf"),
+    ('[fetch.host_delay_s]\n"a.org" = -inf\n', r"expected a finite number"),
     ('db_path = \n', r"not valid TOML"),
     ('[topics]\nwindow_days = 30\nwindow = 5\n',
      r"line 3, key 'window': unknown key in \[topics\]"),
