@@ -51,6 +51,7 @@ class Store(RunTables, ItemTables, TopicTables, SignalTables, TermTables, Player
             conn = sqlite3.connect(str(self.path), timeout=30.0, check_same_thread=False)
             self.db = sqlite_utils.Database(conn)
             self.db.execute("PRAGMA schema_version").fetchone()
+            self._refuse_foreign_database()
             self.db.enable_wal()
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
@@ -68,6 +69,25 @@ class Store(RunTables, ItemTables, TopicTables, SignalTables, TermTables, Player
             return 0
         row = self.db.execute("SELECT max(version) FROM migrations").fetchone()
         return int(row[0] or 0)
+
+    def _refuse_foreign_database(self) -> None:
+        """Stop before touching an SQLite file that another program made (tables, but no
+        migrations table whose first migration is ours): a mistyped --db migrated such a
+        file in place, switched it to WAL and added the store's tables, even for
+        `db stats`."""
+        tables = [r[0] for r in self.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+        if not tables:
+            return  # a new store
+        first = None
+        if "migrations" in tables:
+            row = self.db.execute("SELECT name FROM migrations WHERE version = 1").fetchone()
+            first = row[0] if row else None
+        if first != MIGRATIONS[0][1]:
+            shown = ", ".join(sorted(tables)[:8]) + (" ..." if len(tables) > 8 else "")
+            raise StoreError(f"{self.path} is an SQLite database but not a horizon-scanner "
+                             f"store (its tables: {shown}); refused, the file is unchanged. "
+                             "Check --db or db_path")
 
     def _migrate_once(self) -> None:
         """Migrate a file the first time this process opens it; later opens of the same

@@ -82,6 +82,26 @@ def test_corrupted_file_gives_a_clear_error(tmp_path: Path) -> None:
         Store(path)
 
 
+def test_another_programs_sqlite_file_is_refused_unchanged(tmp_path: Path) -> None:
+    """A mistyped --db pointing at another program's database was migrated in place (WAL
+    on, the store's tables added), even by `db stats`."""
+    import sqlite3
+
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE notes (x)")
+        conn.execute("CREATE TABLE migrations (version, name)")  # a common table name
+        conn.execute("INSERT INTO migrations VALUES (1, 'create notes')")
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match=r"not a horizon-scanner store \(its tables: "
+                                         r"migrations, notes\); refused, the file is unchanged"):
+        Store(path)
+    assert path.read_bytes() == before
+    assert not (tmp_path / "other.db-wal").exists()
+    Store(tmp_path / "new.db").close()  # an empty file is a new store
+    Store(tmp_path / "new.db").close()  # and, migrated, is ours on the next open
+
+
 def test_runs_are_recorded(store: Store) -> None:
     run_id = store.start_run("nightly", "2026-11-23", {"fetch": True})
     store.finish_run(run_id, "ok", {"stages": []})
