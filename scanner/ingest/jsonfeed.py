@@ -75,7 +75,8 @@ def _json_date(entry: Mapping[str, Any], result: ParsedFeed) -> tuple[datetime |
 
     JSON Feed asks for RFC 3339 text. A number is read as a Unix time in seconds (in
     milliseconds when above 10^11, i.e. past the year 5138 in seconds), the raw text
-    kept as the number's digits; anything else is no date.
+    kept as the number's digits (one beyond the calendar reads as future or
+    implausible); anything else is no date.
     """
     for name in ("date_published", "date_modified"):
         value = entry.get(name)
@@ -89,7 +90,10 @@ def _json_date(entry: Mapping[str, Any], result: ParsedFeed) -> tuple[datetime |
             try:
                 return datetime.fromtimestamp(seconds, tz=UTC), str(value)
             except (OverflowError, OSError, ValueError):
-                return None, str(value)
+                # beyond the calendar (1e20 s): a date, but never a real one; the extremes
+                # make it "future" or "implausible", not "missing"
+                extreme = datetime.max if seconds > 0 else datetime.min
+                return extreme.replace(tzinfo=UTC), str(value)
         result.note(f"{name} is {type(value).__name__}, not a date: ignored")
     return None, None
 

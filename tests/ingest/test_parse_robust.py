@@ -77,6 +77,17 @@ def test_one_bad_json_item_loses_nothing_else() -> None:
         assert field in notes, (field, notes)
 
 
+def test_a_json_date_beyond_the_calendar_is_flagged_not_missing() -> None:
+    """A Unix time of 1e20 overflowed datetime and was stored as a missing date."""
+    parsed = _parse(_json_feed(
+        {"id": "1", "title": "Far future", "date_published": 1e20, "url": "https://e.org/1"},
+        {"id": "2", "title": "Far past", "date_published": -1e20, "url": "https://e.org/2"}))
+    flags = {i["url"]: (i["published_flag"], i["published_raw"]) for i in parsed.items}
+    assert flags == {"https://e.org/1": ("future", "1e+20"),
+                     "https://e.org/2": ("implausible", "-1e+20")}
+    assert all(i["published"] == NOW.isoformat() for i in parsed.items)  # the fetch time
+
+
 def test_a_failing_entry_is_skipped_and_counted_on_the_fetch_row(
         monkeypatch: pytest.MonkeyPatch, store: Store, feed_server: FeedServer) -> None:
     real = parse_module.make_item
