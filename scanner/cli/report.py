@@ -56,6 +56,13 @@ def review() -> None:
     """The panel's verdicts: import the filled review sheet, add one, export all."""
 
 
+def _field_ids(ctx: click.Context) -> list[str]:
+    """Every field id of the configured taxonomy (retired ones too: old verdicts name them)."""
+    from scanner.taxonomy import load_taxonomy
+
+    return list(load_taxonomy(config_of(ctx).taxonomy_file).fields)
+
+
 @review.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--report-date", help="The report the sheet answers.")
@@ -65,7 +72,7 @@ def review_import(ctx: click.Context, path: Path, report_date: str | None) -> No
     from scanner.report.review import import_sheet
 
     with open_store(ctx) as store:
-        result = import_sheet(store, path, report_date)
+        result = import_sheet(store, path, report_date, _field_ids(ctx))
     if result.encoding != "utf-8":
         console.print(f"{path} read as {result.encoding.upper()} (a GBK sheet, as Excel on "
                       "Chinese Windows saves it), not UTF-8.")
@@ -87,7 +94,7 @@ def review_add(ctx: click.Context, kind: str, entity_id: str, item_id: str, verd
                reviewer: str, note: str) -> None:
     """Add one verdict."""
     from scanner.errors import ConfigError
-    from scanner.report.review import add_verdict, check_verdict
+    from scanner.report.review import add_verdict, check_known, check_verdict
 
     row = {"kind": kind, "entity_id": entity_id, "item_id": item_id, "verdict": verdict,
            "reviewer": reviewer, "note": note}
@@ -95,6 +102,9 @@ def review_add(ctx: click.Context, kind: str, entity_id: str, item_id: str, verd
     if problem:
         raise ConfigError(problem)
     with open_store(ctx) as store:
+        problem = check_known(store, row, "verdict", _field_ids(ctx))
+        if problem:
+            raise ConfigError(problem)
         outcome = add_verdict(store, row)
     console.print(f"verdict {outcome}.")
 

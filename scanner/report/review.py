@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,20 @@ def check_verdict(row: dict[str, str], where: str) -> str | None:
     return None
 
 
+def check_known(store: Any, row: dict[str, str], where: str,
+                field_ids: Sequence[str]) -> str | None:
+    """The problem with a valid verdict row's ids: an item, topic or field the store and
+    taxonomy do not know (a typo would store a verdict that no report can show)."""
+    kind, entity = row.get("kind", "").strip(), row.get("entity_id", "").strip()
+    if kind in ("item-field", "field-priority") and entity not in field_ids:
+        return f"{where}: no field {entity!r} in the taxonomy"
+    if kind == "item-field" and store.item(row.get("item_id", "").strip()) is None:
+        return f"{where}: no item {row.get('item_id', '').strip()!r} in the store"
+    if kind == "topic-new-field" and store.topic(entity) is None:
+        return f"{where}: no topic {entity!r} in the store"
+    return None
+
+
 def add_verdict(store: Any, row: dict[str, str], report_date: str | None = None) -> str:
     """Store one verdict; returns 'added', 'changed' or 'duplicate'."""
     kind, entity = row["kind"].strip(), row["entity_id"].strip()
@@ -94,10 +108,12 @@ def add_verdict(store: Any, row: dict[str, str], report_date: str | None = None)
     return "changed" if previous else "added"
 
 
-def import_sheet(store: Any, path: Path, report_date: str | None = None) -> ImportResult:
+def import_sheet(store: Any, path: Path, report_date: str | None = None,
+                 field_ids: Sequence[str] | None = None) -> ImportResult:
     """Import a filled-in review.csv; rows without a verdict are skipped as blank.
 
-    Every row is checked before any is stored: one bad row stores nothing.
+    Every row is checked before any is stored (with `field_ids`, also that its item,
+    topic and field exist): one bad row stores nothing.
     """
     text, encoding = read_sheet_text(path)
     rows = list(csv.DictReader(io.StringIO(text)))
@@ -110,7 +126,10 @@ def import_sheet(store: Any, path: Path, report_date: str | None = None) -> Impo
         if not (row.get("verdict") or "").strip():
             result.blank += 1
             continue
-        problem = check_verdict(row, f"{path}, line {number}")
+        where = f"{path}, line {number}"
+        problem = check_verdict(row, where)
+        if problem is None and field_ids is not None:
+            problem = check_known(store, row, where, field_ids)
         if problem:
             result.errors.append(problem)
         filled.append(row)

@@ -70,6 +70,51 @@ def test_review_sheet_round_trip_changes_the_next_run(report_store, tmp_path: Pa
     store.close()
 
 
+def test_a_verdict_on_an_unknown_item_topic_or_field_stores_nothing(report_store,
+                                                                    tmp_path: Path) -> None:
+    """`review import` stored a verdict for an item the store does not hold (a typo in the
+    sheet), which no report can show; every id is now checked before any row is stored,
+    through the CLI as through the library."""
+    from click.testing import CliRunner
+
+    from scanner.cli import cli
+    from scanner.report.review import import_sheet
+
+    db = tmp_path / "s.db"
+    store = report_store(db)
+    item_id = next(iter(store.db["items"].rows))["id"]
+    topic_id = next(iter(store.db["topics"].rows))["id"]
+    field_ids = list(TAXONOMY.fields)
+    header = "entry_id,kind,entity_id,item_id,title,verdict,reviewer,note\n"
+    good = f"a,item-field,{field_ids[0]},{item_id},,irrelevant,panel-a,\n"
+    for bad_row, message in (
+            (f"b,item-field,{field_ids[0]},no-such-item,,relevant,panel-a,\n",
+             "line 3: no item 'no-such-item' in the store"),
+            (f"b,item-field,not-a-field,{item_id},,relevant,panel-a,\n",
+             "line 3: no field 'not-a-field' in the taxonomy"),
+            ("b,topic-new-field,T999999,,,accept,panel-a,\n",
+             "line 3: no topic 'T999999' in the store"),
+            ("b,field-priority,quantum-stuff,,,promote,panel-a,\n",
+             "line 3: no field 'quantum-stuff' in the taxonomy")):
+        sheet = tmp_path / "sheet.csv"
+        sheet.write_text(header + good + bad_row, encoding="utf-8")
+        with pytest.raises(Exception, match=message):
+            import_sheet(store, sheet, field_ids=field_ids)
+        assert store.panel_verdicts() == []  # the good row was not stored either
+    store.close()
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--db", str(db), "review", "import", str(sheet)])
+    assert result.exit_code != 0 and "no field 'quantum-stuff'" in result.output
+    result = runner.invoke(cli, ["--db", str(db), "review", "add", "--kind", "topic-new-field",
+                                 "--entity", "T999999", "--verdict", "accept",
+                                 "--reviewer", "panel-a"])
+    assert result.exit_code != 0 and "no topic 'T999999' in the store" in result.output
+    result = runner.invoke(cli, ["--db", str(db), "review", "add", "--kind", "topic-new-field",
+                                 "--entity", topic_id, "--verdict", "accept",
+                                 "--reviewer", "panel-a"])
+    assert result.exit_code == 0 and "verdict added" in result.output, result.output
+
+
 def test_rejected_topics_leave_the_watchlist_and_accepted_ones_make_a_draft(
         report_store,         tmp_path: Path) -> None:
     from scanner.report.review import add_verdict, draft_taxonomy
