@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from scanner.cli._common import (
+    config_of,
     console,
     open_store,
 )
@@ -49,7 +50,26 @@ def db_stats(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def db_check(ctx: click.Context, as_json: bool) -> None:
     """Integrity check, schema version and row counts; exit 1 when something is wrong."""
-    with open_store(ctx) as store:
+    from scanner.errors import StoreError
+    from scanner.store import check_unopenable
+
+    try:
+        store = open_store(ctx)
+    except StoreError as exc:  # damaged: the store refuses it, so look at the file as is
+        path = config_of(ctx).db_path
+        found = check_unopenable(path)
+        if found == ["ok"]:  # sound SQLite, refused for another reason (not our store)
+            raise click.ClickException(str(exc)) from exc
+        if as_json:
+            click.echo(json.dumps({"path": str(path), "integrity": found, "healthy": False,
+                                   "error": str(exc)}, indent=1))
+        else:
+            console.print(f"{path}: cannot be opened as a store; SQLite's integrity check "
+                          f"(read-only) says: {escape('; '.join(found[:5]))}")
+        raise click.ClickException("the store is damaged: restore the newest backup (see "
+                                   "README, Storage) or move the file away to start an "
+                                   "empty store") from exc
+    with store:
         report = store.check()
     healthy = report["integrity"] == ["ok"] and report["foreign_key_problems"] == 0 and \
         report["schema_version"] == report["schema_expected"]

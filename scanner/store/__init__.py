@@ -12,6 +12,7 @@ that was committed before it. browse.py serves the file read-only through Datase
 from scanner.store.base import (
     ITEM_FIELDS,
     UpsertCounts,
+    check_unopenable,
     explain_sqlite_error,
     new_run_id,
     utcnow,
@@ -19,5 +20,6 @@ from scanner.store.base import (
 from scanner.store.database import Store
 from scanner.store.migrations import MIGRATIONS
 
-__all__ = ["ITEM_FIELDS", "MIGRATIONS", "Store", "UpsertCounts", "explain_sqlite_error",
+__all__ = ["ITEM_FIELDS", "MIGRATIONS", "Store", "UpsertCounts", "check_unopenable",
+           "explain_sqlite_error",
            "new_run_id", "utcnow"]

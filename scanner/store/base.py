@@ -76,3 +76,23 @@ def _item_row(item: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(value, str):
             row[key] = json.dumps(list(value or []), ensure_ascii=False)
     return row
+
+
+def check_unopenable(path: Path | str) -> list[str]:
+    """What SQLite's integrity check says of a store that cannot be opened, read-only and
+    without migrating (`scanner db check` on a damaged file, which the store refuses);
+    the error itself when not even that opens."""
+    import sqlite3
+
+    target = Path(path).resolve()
+    if not target.is_file():
+        return [f"no file at {target}"]
+    try:
+        conn = sqlite3.connect(f"{target.as_uri()}?mode=ro", uri=True)
+        try:
+            return [r[0] for r in conn.execute("PRAGMA integrity_check(20)")]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return [f"{exc} (the file's header is not SQLite's: nothing in it can be read)"]
+

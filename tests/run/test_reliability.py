@@ -98,9 +98,18 @@ def test_a_corrupted_store_gives_a_clear_error_and_check_fails(tmp_path: Path) -
     raw = bytearray(db.read_bytes())
     raw[100:4096] = os.urandom(3996)  # the header survives, the schema page does not
     db.write_bytes(bytes(raw))
+    before = db.read_bytes()
     result = CliRunner().invoke(cli, ["--db", str(db), "db", "check"])
+    out = " ".join(result.output.split())
     assert result.exit_code == 1
-    assert "is damaged" in result.output or "not healthy" in result.output
+    # it says what SQLite found and the way out, not "`scanner db check` tells what is
+    # wrong" (which it was already running)
+    assert "cannot be opened as a store; SQLite's integrity check (read-only) says:" in out
+    assert "the store is damaged: restore the newest backup" in out
+    assert "db check` tells" not in out and db.read_bytes() == before
+    db.write_bytes(os.urandom(8192))  # no header at all
+    out = " ".join(CliRunner().invoke(cli, ["--db", str(db), "db", "check"]).output.split())
+    assert "the file's header is not SQLite's" in out
 
 
 def _news_dump(tmp_path: Path, name: str, start: int, n: int) -> Path:
