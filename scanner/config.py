@@ -343,6 +343,9 @@ def load_config(
                           f"month, quarter, half or year and periods 0 (from the data) or at "
                           f"least 5 (got {signals.period!r}, {signals.periods})")
     terms = replace(TermSettings(), **sections["terms"])
+    if terms.emerged_share <= 0:
+        raise ConfigError(f"{config_file or 'configuration'}, [terms]: emerged_share must be "
+                          f"above 0 (got {terms.emerged_share})")
     if terms.active_periods < 4 or terms.period_months < 1 or not 0 < terms.confidence < 1:
         raise ConfigError(f"{config_file or 'configuration'}, [terms]: active_periods must be "
                           f"at least 4, period_months at least 1 and confidence between 0 "

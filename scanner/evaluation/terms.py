@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from scanner.config import TermSettings
-from scanner.terms.counts import TermCounts, month_range
+from scanner.terms.counts import TermCounts, month_range, months_between
 from scanner.terms.emergence import build_window, candidates, score_window
 
 HORIZON_MONTHS = 24
@@ -137,11 +137,6 @@ def crossing_month(series: np.ndarray, totals: np.ndarray, months: Sequence[str]
             tsum[end] - tsum[end - TRAILING_MONTHS], 1.0)
         crossed = (crossed if crossed is not None else end - 1) if value >= share else None
     return months[crossed] if crossed is not None else None
-
-
-def months_between(first: str, second: str) -> int:
-    """second - first in months (YYYY-MM)."""
-    return (int(second[:4]) - int(first[:4])) * 12 + int(second[5:7]) - int(first[5:7])
 
 
 def known_term_figures(results: Sequence[CutoffResult], known: Sequence[Mapping[str, str]],

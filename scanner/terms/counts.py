@@ -80,6 +80,11 @@ class TermCounts:
                            minlength=len(self.months)).astype(float)
 
 
+def months_between(first: str, second: str) -> int:
+    """second - first in months (YYYY-MM)."""
+    return (int(second[:4]) - int(first[:4])) * 12 + int(second[5:7]) - int(first[5:7])
+
+
 def month_range(first: str, last: str) -> list[str]:
     """Every YYYY-MM from first to last inclusive."""
     year, month = int(first[:4]), int(first[5:7])

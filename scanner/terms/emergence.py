@@ -46,6 +46,7 @@ import numpy as np
 
 from scanner.config import TermSettings
 from scanner.terms.counts import TermCounts
+from scanner.terms.windows import base_periods_in
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -72,7 +73,7 @@ def build_window(counts: TermCounts, cutoff: int, settings: TermSettings) -> Win
     active_start = cutoff - settings.active_periods * p
     if active_start < p:
         raise ValueError(f"cut-off {cutoff} leaves no base period before the active window")
-    base = min(settings.base_periods, active_start // p)
+    base = base_periods_in(settings, active_start)
     start = active_start - base * p
     n_periods = base + settings.active_periods
     mask = (counts.month >= start) & (counts.month < cutoff)

@@ -14,12 +14,19 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+
 from scanner.config import TermSettings
 from scanner.store import Store
-from scanner.terms.counts import Key, TermCounts, count_items, from_counter
+from scanner.terms.counts import Key, TermCounts, count_items, from_counter, months_between
 from scanner.terms.emergence import rank_terms
 from scanner.terms.extract import ChineseSegmenter, item_terms, month_of
-from scanner.terms.windows import fit_window, short_history_reason, thin_base_reason
+from scanner.terms.windows import (
+    base_periods_in,
+    fit_window,
+    short_history_reason,
+    thin_base_reason,
+)
 
 #: Evidence items kept per ranked term.
 EVIDENCE_ITEMS = 5
@@ -129,14 +136,14 @@ def terms_run(store: Store, settings: TermSettings, run_date: str, taxonomy: str
     oldest = oldest_months(item_totals, cutoff)
     for stream in store.term_streams():
         stale = stale_stream_reason(newest.get(stream), cutoff, settings)
-        history = months_of_history(oldest.get(stream), cutoff)
+        history = months_between(oldest[stream], cutoff) if stream in oldest else 0
         fitted = fit_window(settings, history) if not stale else None
         if fitted is None:
             skipped[stream] = stale or short_history_reason(history, settings)
             store.save_term_ranking(run_date, stream, [])
             continue
-        thin = thin_base_reason(base_items(item_totals, stream, cutoff, fitted.settings),
-                                fitted.settings)
+        thin = thin_base_reason(base_items(item_totals, stream, cutoff, fitted.settings,
+                                           history), fitted.settings)
         if thin:
             skipped[stream] = thin
             store.save_term_ranking(run_date, stream, [])
@@ -144,12 +151,7 @@ def terms_run(store: Store, settings: TermSettings, run_date: str, taxonomy: str
         if fitted.note:
             windows[stream] = fitted.note
         counts = stored_counts(store, stream, fitted.settings, cutoff, item_totals)
-        try:
-            rows = rank_terms(counts, cutoff, fitted.settings)[:settings.top]
-        except ValueError as exc:  # too short a history for a base period
-            skipped[stream] = str(exc)
-            store.save_term_ranking(run_date, stream, [])
-            continue
+        rows = rank_terms(counts, cutoff, fitted.settings)[:settings.top]
         described = describe_terms(store, rows, counts, cutoff, fitted.settings, taxonomy,
                                    model, segmenter)
         store.save_term_ranking(run_date, stream, described)
@@ -158,29 +160,35 @@ def terms_run(store: Store, settings: TermSettings, run_date: str, taxonomy: str
             "windows": windows, "seconds": round(time.monotonic() - started, 2)}
 
 
+#: A stream's history starts at its first month with at least this share of its median
+#: month's items: one stray old item (a 2021 paper in a 2025 backfill) does not make
+#: four years of history of mostly empty months.
+HISTORY_START_SHARE = 0.1
+
+
 def oldest_months(item_totals: Iterable[tuple[str, str, int]], cutoff: str) -> dict[str, str]:
-    """Each stream's oldest month with counted items before `cutoff` (YYYY-MM)."""
-    oldest: dict[str, str] = {}
-    for month, stream, _ in item_totals:
+    """Each stream's first month before `cutoff` (YYYY-MM) whose items reach
+    HISTORY_START_SHARE of the stream's median month there."""
+    months: dict[str, dict[str, int]] = {}
+    for month, stream, n in item_totals:
         if month < cutoff:
-            oldest[stream] = min(oldest.get(stream, month), month)
-    return oldest
+            months.setdefault(stream, {})[month] = months.get(stream, {}).get(month, 0) + n
+    out = {}
+    for stream, per_month in months.items():
+        floor = HISTORY_START_SHARE * float(np.median(list(per_month.values())))
+        out[stream] = min(m for m, n in per_month.items() if n >= floor)
+    return out
 
 
 def base_items(item_totals: Iterable[tuple[str, str, int]], stream: str, cutoff: str,
-               settings: TermSettings) -> int:
-    """Items of a stream in the base window of `settings` before `cutoff`."""
+               settings: TermSettings, history: int) -> int:
+    """Items of a stream in the base window that build_window makes of `history` months
+    before `cutoff` (whole periods only, as many as the history holds)."""
     p = settings.period_months
-    start = add_months(cutoff, -(settings.active_periods + settings.base_periods) * p)
+    base = base_periods_in(settings, history - settings.active_periods * p)
     end = add_months(cutoff, -settings.active_periods * p)
+    start = add_months(end, -base * p)
     return sum(n for month, s, n in item_totals if s == stream and start <= month < end)
-
-
-def months_of_history(oldest: str | None, cutoff: str) -> int:
-    """Months from a stream's oldest counted month up to the cut-off (0: none)."""
-    if oldest is None:
-        return 0
-    return (int(cutoff[:4]) - int(oldest[:4])) * 12 + int(cutoff[5:7]) - int(oldest[5:7])
 
 
 def newest_months(item_totals: Iterable[tuple[str, str, int]], cutoff: str) -> dict[str, str]:

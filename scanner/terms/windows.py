@@ -1,14 +1,16 @@
 """Term windows fitted to a young stream's history (pure).
 
 The configured windows (quarters: two years active after up to a year of base) need
-27 months of a stream before the cut-off; a store started by a nightly deployment, or
-backfilled with a few months, would list no emerging term for two years. With
-`fit_window` on (the default), such a stream is scored on monthly periods over the
+36 months of a stream before the cut-off to be whole; a store started by a nightly
+deployment, or backfilled with a few months, listed no emerging term for 27 months and
+then ranked on a base of a single quarter. With `fit_window` on (the default), a stream
+with less history than the whole configured span is scored on monthly periods over the
 history it has: the first 30% of its months the base (at least one), the rest the active
 window (at least 4), persistence asking for the same fraction of active periods as the
 configured rule (4 of 8: half). Every other criterion stays as configured; a short
 window's trend has a wide interval, so few terms pass the growth criteria, which is what
-a few months can support.
+a few months can support. A base too small to judge novelty at all is skipped
+(`thin_base_reason`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import math
 from dataclasses import dataclass, replace
 
 from scanner.config import TermSettings
+from scanner.signals.indicators import thirds
 
 #: Fewest active months of a fitted window (the configuration's own minimum).
 MIN_ACTIVE_MONTHS = 4
@@ -36,18 +39,30 @@ def months_needed(settings: TermSettings) -> int:
     return settings.period_months * (settings.active_periods + 1)
 
 
+def full_span(settings: TermSettings) -> int:
+    """Months of the configured windows with their whole base."""
+    return settings.period_months * (settings.active_periods + settings.base_periods)
+
+
+def base_periods_in(settings: TermSettings, months_before_active: int) -> int:
+    """Base periods of a window whose active part starts `months_before_active` months
+    into the stream: the configured number, or the whole periods there are (the one rule
+    build_window and the thin-base check share)."""
+    return min(settings.base_periods, months_before_active // settings.period_months)
+
+
 def fit_window(settings: TermSettings, history_months: int) -> FittedWindow | None:
     """The window for a stream with `history_months` months before the cut-off: the
-    configured one when it fits, else (with `fit_window`) a monthly one over the
-    history; None when not even that fits (the caller skips the stream with a reason)."""
-    need = months_needed(settings)
-    if history_months >= need:
+    configured one when its whole span fits (or fitting is off and one base period
+    fits), else a monthly one over the history; None when neither fits (the caller skips
+    the stream with a reason)."""
+    if history_months >= full_span(settings) or (
+            not settings.fit_window and history_months >= months_needed(settings)):
         return FittedWindow(settings)
     if not settings.fit_window:
         return None
-    span = min(history_months, (settings.active_periods + settings.base_periods)
-               * settings.period_months)
-    base, active = _split(span)
+    base_slice, active_slice = thirds(history_months)
+    base, active = base_slice.stop, active_slice.stop - active_slice.start
     if active < MIN_ACTIVE_MONTHS:
         return None
     persistence = max(1, math.ceil(active * settings.min_active_periods
@@ -57,36 +72,30 @@ def fit_window(settings: TermSettings, history_months: int) -> FittedWindow | No
     return FittedWindow(fitted, (
         f"monthly windows: {active} active months after a {base}-month base, items in "
         f"{persistence} of them ({history_months} months of history; the configured "
-        f"windows need {need})"))
-
-
-def _split(months: int) -> tuple[int, int]:
-    """(base, active) months of a fitted window: the first 30% (at least one) the base,
-    as the signals' windows are split (scanner.signals.indicators.thirds)."""
-    base = max(1, round(0.3 * months))
-    return base, months - base
+        f"windows need {full_span(settings)})"))
 
 
 def least_months(settings: TermSettings) -> int:
     """The shortest history any window fits."""
     if not settings.fit_window:
         return months_needed(settings)
-    return next(n for n in range(2, months_needed(settings) + 1)
-                if _split(n)[1] >= MIN_ACTIVE_MONTHS)
+    return next((n for n in range(2, full_span(settings) + 1)
+                 if fit_window(settings, n) is not None), full_span(settings))
 
 
 def short_history_reason(history_months: int, settings: TermSettings) -> str:
     """Why a stream too young for any window is not ranked."""
-    least = least_months(settings)
-    return (f"{history_months} months of history before the cut-off (at least {least} "
-            "needed)")
+    return (f"{history_months} months of history before the cut-off (at least "
+            f"{least_months(settings)} needed)")
 
 
 def least_base_items(settings: TermSettings) -> int:
     """Items the base window needs before novelty can be judged: novelty asks for a base
     share under novelty_fraction x emerged_share (0.05%), which a base of fewer items
-    cannot tell from never occurring (one item in 832 is already 0.12%)."""
-    return math.ceil(1.0 / (settings.novelty_fraction * settings.emerged_share))
+    cannot tell from never occurring (one item in 832 is already 0.12%). A bound of 0
+    asks for absence, which any base can show."""
+    bound = settings.novelty_fraction * settings.emerged_share
+    return math.ceil(1.0 / bound) if bound > 0 else 0
 
 
 def thin_base_reason(base_items: int, settings: TermSettings) -> str:

@@ -44,6 +44,7 @@ def test_precedence_file_env_override(tmp_path: Path) -> None:
     ('[fetch]\ntimeout_s = nan\n', r"line 2, key 'timeout_s': expected a finite number"),
     ('[fetch]\ndefault_host_delay_s = inf\n', r"expected a finite number, got inf"),
     ('[fetch.host_delay_s]\n"a.org" = -inf\n', r"expected a finite number"),
+    ('[terms]\nemerged_share = 0\n', r"emerged_share must be above 0"),
     ('db_path = \n', r"not valid TOML"),
     ('[topics]\nwindow_days = 30\nwindow = 5\n',
      r"line 3, key 'window': unknown key in \[topics\]"),

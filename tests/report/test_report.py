@@ -154,9 +154,9 @@ def test_terms_on_fitted_windows_say_so_in_both_languages(report_store, tmp_path
     en, zh = render_html(data, "en"), render_html(data, "zh")
     assert "no term meets the emergence criteria this run: monthly windows: 5 active " \
         "months after a 2-month base, items in 3 of them (7 months of history; the " \
-        "configured windows need 27)" in en
+        "configured windows need 36)" in en
     assert "按月统计：2 个月基期之后的 5 个月为活跃期，须在其中 3 个月出现（已有 7 个月数据；" \
-        "配置的窗口需要 27 个月）" in zh
+        "配置的窗口需要 36 个月）" in zh
     assert "monthly windows" not in zh and "数据不足" not in zh
     row = {"rank": 1, "term": "agentic memory", "share_ratio": 3.0, "ratio_low": 1.2,
            "ratio_high": 8.0, "active_items": 9, "outside_taxonomy": 1, "topics": [],
