@@ -127,6 +127,8 @@ def main() -> None:
     ap.add_argument("--heldout", action="store_true",
                     help="also print the held-out list's figures (once, at the end of tuning)")
     args = ap.parse_args()
+    if args.diagnose == "heldout" and not args.heldout:
+        sys.exit("--diagnose heldout looks at the held-out list: add --heldout to mean it")
     data = load()
     if args.diagnose:
         diagnose(TermSettings(), data, args.diagnose)

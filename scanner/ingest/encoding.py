@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 _XML_DECLARATION = re.compile(rb"^(\s*<\?xml[^>]*?encoding\s*=\s*[\"'])([A-Za-z0-9._-]+)([\"'])",
                               re.IGNORECASE)
-_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._-]+)", re.IGNORECASE)
+_CHARSET = re.compile(r"charset\s*=\s*([\"']?)([A-Za-z0-9._-]+)\1", re.IGNORECASE)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 _UTF8 = {"utf-8", "utf8"}
 #: Of the decoded text's non-ASCII characters, at least this share must be Chinese
@@ -30,7 +30,7 @@ def declared_encodings(body: bytes, headers: Mapping[str, str]) -> set[str]:
     out = set()
     match = _CHARSET.search(headers.get("content-type", "") or "")
     if match:
-        out.add(match.group(1).lower())
+        out.add(match.group(2).lower())
     decl = _XML_DECLARATION.match(body[:200])
     if decl:
         out.add(decl.group(2).decode("ascii").lower())

@@ -99,7 +99,7 @@ class _BadRedirect(Exception):
 def _check_redirect(response: httpx.Response) -> None:
     """Refuse a redirect whose target is not http(s), before the client follows it (a
     `javascript:` Location made httpx raise InvalidURL, which stopped the whole pull)."""
-    if not response.is_redirect:
+    if not response.has_redirect_location:  # a 304's Location is not followed
         return
     location = response.headers.get("location", "")
     try:
@@ -243,11 +243,16 @@ def fetch_url(
             outcome.status, outcome.error_class, outcome.error_message = (
                 "http_error", "TooManyRedirects", str(exc))
             break
-        except (_BadRedirect, httpx.InvalidURL) as exc:
-            # the same answer would come again: no retry
-            outcome.status, outcome.error_class = "http_error", "BadRedirect"
-            outcome.error_message = str(exc) if isinstance(exc, _BadRedirect) else (
-                f"the server sent a URL that cannot be requested: {exc}")
+        except _BadRedirect as exc:  # the same answer would come again: no retry
+            outcome.status, outcome.error_class, outcome.error_message = (
+                "http_error", "BadRedirect", str(exc))
+            break
+        except (httpx.InvalidURL, UnicodeError) as exc:
+            # the source's URL or a redirect's names no host that can be asked (a bad
+            # IDNA label raises UnicodeError): permanent, no retry
+            outcome.status, outcome.error_class = "http_error", "BadURL"
+            outcome.error_message = (f"a URL of the request (the source's, or a redirect's "
+                                     f"Location) cannot be requested: {exc}")
             break
         except httpx.TimeoutException as exc:
             outcome.status, outcome.error_class = "timeout", type(exc).__name__

@@ -107,10 +107,15 @@ def render_markdown(data: dict[str, Any], lang: str = "both") -> str:
             if stream in windows else ""
         out.append(f"- {md_escape(stream_name(stream, lang))}{fitted}: " + "; ".join(
             md_escape(str(t["term"])) for t in rows[:10]))
+    for stream, note in windows.items():
+        if stream not in (data.get("terms") or {}):
+            out.append(f"- {md_escape(stream_name(stream, lang))}: "
+                       f"{pick(('本期没有术语达到新兴标准', 'no term meets the criteria'), lang)}"
+                       f" ({md_escape(terms_note_text(note, lang))})")
     for stream, why in (data.get("terms_skipped") or {}).items():
         out.append(f"- {md_escape(stream_name(stream, lang))}: "
                    f"{md_escape(terms_note_text(why, lang))}")
-    if not data.get("terms") and not data.get("terms_skipped"):
+    if not data.get("terms") and not data.get("terms_skipped") and not windows:
         out.append(f"- {label('none', lang)}")
     out += ["", f"## {label('suggestions', lang)}", ""]
     for s in data["suggestions"]:

@@ -94,5 +94,7 @@ def check_unopenable(path: Path | str) -> list[str]:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
-        return [f"{exc} (the file's header is not SQLite's: nothing in it can be read)"]
+        if "not a database" in str(exc):
+            return [f"{exc} (the file's header is not SQLite's: nothing in it can be read)"]
+        return [str(exc)]
 

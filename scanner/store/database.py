@@ -79,6 +79,9 @@ class Store(RunTables, ItemTables, TopicTables, SignalTables, TermTables, Player
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
         if not tables:
             return  # a new store
+        if tables == ["migrations"] and not self.db.execute(
+                "SELECT count(*) FROM migrations").fetchone()[0]:
+            return  # ours, its first migration interrupted (or another process creating it)
         first = None
         if "migrations" in tables:
             row = self.db.execute("SELECT name FROM migrations WHERE version = 1").fetchone()

@@ -96,6 +96,15 @@ def test_gzip_and_redirect(feed_server: FeedServer, recorded_feed: bytes) -> Non
     assert outcome.final_url and outcome.final_url.endswith("/gz")
 
 
+def test_a_304_with_a_location_header_is_not_modified(feed_server: FeedServer) -> None:
+    """Only a redirect's Location is checked: a 304 may carry one and is not followed."""
+    url = feed_server.route("/nm", body(b"", status=304,
+                                        headers={"Location": "javascript:alert(1)"}))
+    with make_client(SETTINGS) as client:
+        outcome = fetch_url(client, url, SETTINGS)
+    assert outcome.status == "not_modified", outcome
+
+
 def test_host_throttle_spaces_requests() -> None:
     now = [0.0]
     slept: list[float] = []
@@ -132,6 +141,8 @@ def test_misbehaving_sources_each_get_a_row_and_the_run_goes_on(
         # a redirect to a script URL made httpx raise InvalidURL, which stopped the pull
         "js_redirect": feed_server.route("/js", redirect("javascript:alert(1)")),
         "mail_redirect": feed_server.route("/mail", redirect("mailto:someone@example.org")),
+        # an http URL whose host is no valid IDNA name: httpx raises an idna error
+        "idna_redirect": feed_server.route("/idna", redirect("http://xn--a.com/feed")),
     }
     sources = [_source(sid, url) for sid, url in routes.items()]
     summary = pull_sources(store, sources, SETTINGS)
@@ -160,7 +171,9 @@ def test_misbehaving_sources_each_get_a_row_and_the_run_goes_on(
     assert rows["html"]["error_message"]
     assert store.db["sources"].get("good")["etag"] is None  # no validator sent, none kept
     assert rows["js_redirect"]["error_class"] == "BadRedirect"
-    assert summary.ok == 3 and summary.failed == 9
+    assert status["idna_redirect"].status == "http_error"
+    assert rows["idna_redirect"]["error_class"] == "BadURL"
+    assert summary.ok == 3 and summary.failed == 10
 
 
 def test_failed_fetch_keeps_what_was_stored(feed_server: FeedServer, store: Store,

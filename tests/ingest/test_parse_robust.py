@@ -201,6 +201,7 @@ def _rss(title: str, declaration: str) -> str:
 @pytest.mark.parametrize(("declaration", "content_type"), [
     (' encoding="utf-8"', "application/rss+xml"),           # labelled UTF-8 in the XML
     ("", "application/rss+xml; charset=utf-8"),             # ... or in the header
+    ("", 'application/rss+xml; charset="UTF-8"'),           # ... quoted
     ("", "application/rss+xml"),                            # not labelled at all
 ])
 def test_chinese_bytes_labelled_utf8_are_read_as_chinese(declaration: str,
@@ -215,19 +216,24 @@ def test_chinese_bytes_labelled_utf8_are_read_as_chinese(declaration: str,
     assert item["title"] == "量子计算取得新突破"
     assert "上海发布未来产业集群行动方案" in item["summary"]
     assert "reads as Chinese in GB18030" in (parsed.notes_text() or "")
+    from scanner.ingest.encoding import repair_gb_bytes
+
+    _, headers, _ = repair_gb_bytes(data, {"content-type": content_type}, "zh")
+    assert headers["content-type"] == "application/rss+xml" or \
+        headers["content-type"].endswith("; charset=utf-8"), headers  # no stray quote
 
 
 def test_a_correct_label_and_latin_bytes_are_left_to_feedparser() -> None:
     fetched = datetime(2026, 11, 24, tzinfo=UTC)
     gbk = _rss("量子计算", ' encoding="gbk"').encode("gbk")
     parsed = parse_feed(gbk, {"Content-Type": "application/rss+xml"}, source_id="g",
-                        item_kind="news", fetched_at=fetched)
+                        item_kind="news", fetched_at=fetched, language="zh")
     assert parsed.items[0]["title"] == "量子计算" and not parsed.notes_text()
     latin = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x'
              "</title><item><title>Caf\u00e9 cr\u00e8me d\u00e9j\u00e0 vu</title>"
              "<link>http://news.example.org/1</link></item></channel></rss>").encode("latin-1")
     parsed = parse_feed(latin, {"Content-Type": "application/rss+xml"}, source_id="l",
-                        item_kind="news", fetched_at=fetched)
+                        item_kind="news", fetched_at=fetched, language="zh")
     assert "GB18030" not in (parsed.notes_text() or "")  # not Chinese: feedparser's fallback
     # Korean bytes also decode as GB18030 (into the wrong characters): only a source
     # configured as Chinese is read so

@@ -158,6 +158,8 @@ def test_terms_on_fitted_windows_say_so_in_both_languages(report_store, tmp_path
     assert "按月统计：2 个月基期之后的 5 个月为活跃期，须在其中 3 个月出现（已有 7 个月数据；" \
         "配置的窗口需要 36 个月）" in zh
     assert "monthly windows" not in zh and "数据不足" not in zh
+    md = render_markdown(data, "en")
+    assert "no term meets the criteria (monthly windows: 5 active months" in md
     row = {"rank": 1, "term": "agentic memory", "share_ratio": 3.0, "ratio_low": 1.2,
            "ratio_high": 8.0, "active_items": 9, "outside_taxonomy": 1, "topics": [],
            "evidence": []}

@@ -107,6 +107,7 @@ def test_a_corrupted_store_gives_a_clear_error_and_check_fails(tmp_path: Path) -
     assert "cannot be opened as a store; SQLite's integrity check (read-only) says:" in out
     assert "the store is damaged: restore the newest backup" in out
     assert "db check` tells" not in out and db.read_bytes() == before
+    assert "header is not SQLite's" not in out  # the header survived
     db.write_bytes(os.urandom(8192))  # no header at all
     out = " ".join(CliRunner().invoke(cli, ["--db", str(db), "db", "check"]).output.split())
     assert "the file's header is not SQLite's" in out

@@ -100,6 +100,12 @@ def test_another_programs_sqlite_file_is_refused_unchanged(tmp_path: Path) -> No
     assert not (tmp_path / "other.db-wal").exists()
     Store(tmp_path / "new.db").close()  # an empty file is a new store
     Store(tmp_path / "new.db").close()  # and, migrated, is ours on the next open
+    half = tmp_path / "half.db"  # migration 1 interrupted: an empty migrations table
+    with sqlite3.connect(half) as conn:
+        conn.execute("CREATE TABLE migrations (version INTEGER PRIMARY KEY, name TEXT, "
+                     "applied_at TEXT)")
+    with Store(half) as store:
+        assert store.schema_version() == store.check()["schema_expected"]
 
 
 def test_runs_are_recorded(store: Store) -> None:

@@ -14,8 +14,7 @@ from click.testing import CliRunner
 
 from scanner.cli import cli
 from scanner.config import TermSettings
-from scanner.terms.counts import month_range
-from scanner.terms.counts import months_between
+from scanner.terms.counts import month_range, months_between
 from scanner.terms.service import oldest_months
 from scanner.terms.windows import fit_window, full_span, least_months, months_needed
 
