@@ -39,6 +39,19 @@ def load(model: str):
     return labelled, evidence
 
 
+def figures_line(g: dict) -> str:
+    """Macro-F1 overall / en / zh, micro-F1, "no field" items given a field and the
+    fields under 0.70, as one line."""
+    none = g["nofield"]["all"]
+    weak = sorted((r["f1"], r["field"]) for r in g["per_field"]
+                  if r["support"] and r["f1"] < 0.7)
+    return (f"macro {g['macro']['all']:.3f} en {g['macro']['en']:.3f} "
+            f"zh {g['macro']['zh']:.3f} micro {g['micro']['all']:.3f} no-field "
+            f"{none['given_a_field']}/{none['items']} "
+            f"({none['given_a_field'] / none['items']:.1%}) "
+            f"<0.70: {len(weak)} [{', '.join(f'{f} {v:.2f}' for v, f in weak[:5])}]")
+
+
 def all_variants() -> dict:
     """The variants of bench/assign_variants.py and bench/assign_variants_lexical.py."""
     from assign_variants import VARIANTS
@@ -91,15 +104,7 @@ def main() -> None:
             sys.exit(f"unknown variant {name}; known: {', '.join(VARIANTS)}")
         cpu = time.process_time()
         out = run_variant(name, labelled, evidence, args.seed)
-        g = out["figures"]
-        none = g["nofield"]["all"]
-        weak = sorted((r["f1"], r["field"]) for r in g["per_field"]
-                      if r["support"] and r["f1"] < 0.7)
-        print(f"{name:28s} macro {g['macro']['all']:.3f} en {g['macro']['en']:.3f} "
-              f"zh {g['macro']['zh']:.3f} micro {g['micro']['all']:.3f} no-field "
-              f"{none['given_a_field']}/{none['items']} "
-              f"({none['given_a_field'] / none['items']:.1%}) "
-              f"<0.70: {len(weak)} [{', '.join(f'{f} {v:.2f}' for v, f in weak[:5])}] "
+        print(f"{name:28s} {figures_line(out['figures'])} "
               f"cpu {time.process_time() - cpu:.0f}s params {out['params']}", flush=True)
 
 

@@ -99,6 +99,8 @@ def run(name, labelled, evidence, twin_set, twin_ev, owners, seed, use_twins, fo
 
 
 def main() -> None:
+    from assign_ablation import figures_line
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="multilingual-e5-small")
     ap.add_argument("--seed", type=int, default=0)
@@ -111,15 +113,8 @@ def main() -> None:
     for name in args.variants.split(","):
         for use in ((True,) if args.only_twins else (False, True)):
             cpu = time.process_time()
-            g = run(name, *data, args.seed, use)
-            none = g["nofield"]["all"]
-            weak = sorted((r["f1"], r["field"]) for r in g["per_field"]
-                          if r["support"] and r["f1"] < 0.7)
-            print(f"{name:16s} twins={use!s:5s} macro {g['macro']['all']:.3f} "
-                  f"en {g['macro']['en']:.3f} zh {g['macro']['zh']:.3f} "
-                  f"micro {g['micro']['all']:.3f} no-field {none['given_a_field']}/"
-                  f"{none['items']} <0.70: {len(weak)} "
-                  f"[{', '.join(f'{f} {v:.2f}' for v, f in weak[:6])}] "
+            figures = figures_line(run(name, *data, args.seed, use))
+            print(f"{name:16s} twins={use!s:5s} {figures} "
                   f"cpu {time.process_time() - cpu:.0f}s", flush=True)
 
 

@@ -20,6 +20,7 @@ from scanner.terms.counts import count_corpus, count_items, from_counter, item_t
 from scanner.terms.emergence import escore, poisson_trend, rank_terms, rate_ratio_interval
 from scanner.terms.extract import ChineseSegmenter, english_terms, fold_plural, item_terms
 from scanner.terms.service import count_new_items, stored_counts
+from tests.support.terms import import_corpus
 
 # -- extraction ---------------------------------------------------------------------------
 
@@ -246,9 +247,7 @@ def test_terms_cli_on_a_small_store(tmp_path: Path) -> None:
     _write_corpus(corpus)
     db = tmp_path / "s.db"
     runner = CliRunner()
-    result = runner.invoke(cli, ["--db", str(db), "import", str(corpus), "--map",
-                                 "title=headline", "--map", "summary=body", "--map",
-                                 "published=date", "--map", "primary_category=cat"])
+    result = import_corpus(runner, db, corpus)
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli, ["--db", str(db), "terms", "update", "--date", "2017-06-30"])
     assert result.exit_code == 0, result.output
@@ -285,9 +284,7 @@ def test_a_run_long_after_the_newest_item_still_ranks(tmp_path: Path) -> None:
     _write_corpus(corpus)
     db = tmp_path / "s.db"
     runner = CliRunner()
-    runner.invoke(cli, ["--db", str(db), "import", str(corpus), "--map", "title=headline",
-                        "--map", "summary=body", "--map", "published=date", "--map",
-                        "primary_category=cat"])
+    import_corpus(runner, db, corpus)
     # the corpus ends in 2019: a run in 2026 would rank 2019's words as emerging now; the
     # stream is skipped and the reason names its newest month
     result = runner.invoke(cli, ["--db", str(db), "terms", "update", "--date", "2026-11-23"])

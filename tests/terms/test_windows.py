@@ -17,6 +17,7 @@ from scanner.config import TermSettings
 from scanner.terms.counts import month_range, months_between
 from scanner.terms.service import oldest_months
 from scanner.terms.windows import fit_window, full_span, least_months, months_needed
+from tests.support.terms import import_corpus
 
 
 def test_the_configured_window_is_kept_when_the_history_fills_it() -> None:
@@ -90,9 +91,7 @@ def test_a_young_store_lists_its_emerging_terms_and_says_on_which_windows(
     _young_corpus(corpus)
     db = tmp_path / "s.db"
     runner = CliRunner()
-    result = runner.invoke(cli, ["--db", str(db), "import", str(corpus), "--map",
-                                 "title=headline", "--map", "summary=body", "--map",
-                                 "published=date", "--map", "primary_category=cat"])
+    result = import_corpus(runner, db, corpus)
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli, ["--db", str(db), "terms", "update", "--date", "2025-08-31"])
     assert result.exit_code == 0, result.output
