@@ -192,7 +192,12 @@ def fetch_url(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    host = urlsplit(url).hostname or ""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError as exc:  # a bad IPv6 literal: nothing to ask
+        outcome.status, outcome.error_class = "http_error", "BadURL"
+        outcome.error_message = f"the URL cannot be requested: {exc}"
+        return outcome
     for attempt in range(1, settings.retries + 2):
         outcome.attempts = attempt
         if throttle is not None:

@@ -151,8 +151,14 @@ def load_sources(path: Path | str, taxonomy_file: Path | str | None = None) -> l
             url = entry.get("url") or arxiv_query_url(query, max_results)
         else:
             url = need("url")
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise ConfigError(f"{where}: key 'url' must be an http(s) URL, got {url!r}")
+        try:
+            parts = urlsplit(url)
+            parts.hostname  # noqa: B018 - parses the host part: a bad IPv6 literal raises
+        except ValueError as exc:  # "http://[::1/feed" crashed the fetch, not the load
+            raise ConfigError(f"{where}: key 'url' is not a valid URL ({exc}): {url!r}") from exc
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"{where}: key 'url' must be an http(s) URL with a host, got "
+                              f"{url!r}")
         enabled = entry.get("enabled", True)
         if not isinstance(enabled, bool):
             raise ConfigError(f"{where}: key 'enabled' must be true or false")

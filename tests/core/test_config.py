@@ -93,6 +93,11 @@ def test_project_sources_file_is_valid() -> None:
      'item_kind = "news"\n', "key 'language' is 'fr'"),
     ('[[source]]\nid = "aa"\nkind = "feed"\nurl = "ftp://x"\nlanguage = "en"\n'
      'item_kind = "news"\n', "http"),
+    # a bad IPv6 literal passed the load and crashed the fetch with a traceback
+    ('[[source]]\nid = "aa"\nkind = "feed"\nurl = "http://[::1/feed"\nlanguage = "en"\n'
+     'item_kind = "news"\n', r"key 'url' is not a valid URL \(Invalid IPv6 URL\)"),
+    ('[[source]]\nid = "aa"\nkind = "feed"\nurl = "http:///feed"\nlanguage = "en"\n'
+     'item_kind = "news"\n', "an http\\(s\\) URL with a host"),
     ('[[source]]\nid = "aa"\nkind = "feed"\nurl = "https://x"\nlanguage = "en"\n'
      'item_kind = "news"\ncolour = 1\n', "unknown key 'colour'"),
     ('[[source]]\nid = "aa"\nkind = "feed"\nurl = "https://x"\nlanguage = "en"\n'

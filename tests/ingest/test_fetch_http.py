@@ -96,6 +96,13 @@ def test_gzip_and_redirect(feed_server: FeedServer, recorded_feed: bytes) -> Non
     assert outcome.final_url and outcome.final_url.endswith("/gz")
 
 
+def test_a_url_that_cannot_be_parsed_is_a_row_not_a_crash() -> None:
+    with make_client(SETTINGS) as client:
+        for url in ("http://[::1/feed", "http://xn--a.com/feed"):
+            outcome = fetch_url(client, url, SETTINGS)
+            assert (outcome.status, outcome.error_class) == ("http_error", "BadURL"), url
+
+
 def test_a_304_with_a_location_header_is_not_modified(feed_server: FeedServer) -> None:
     """Only a redirect's Location is checked: a 304 may carry one and is not followed."""
     url = feed_server.route("/nm", body(b"", status=304,
