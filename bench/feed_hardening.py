@@ -7,7 +7,9 @@
    fragments without guids, two sources sharing links), a JSON Feed of wrongly typed
    items, unsafe and relative links, bidi controls, dates that cannot exist, 60,000
    and 100,000 categories in one entry, a body past the element cap, a 503 with
-   Retry-After: 86400, a gzip body that is not gzip, RSS served as JSON. Each feed's
+   Retry-After: 86400, a gzip body that is not gzip, RSS served as JSON, redirects to
+   javascript: and to an invalid IDNA host, a Chinese source's GBK bytes labelled
+   UTF-8. Each feed's
    generator knows the titles it wrote: a title not stored is an item lost.
 2. The shared feed corpus (../shared/data/feeds) plus tests/test_hostile.py's bodies,
    each as its own source through the ingest path (parse, then the fetch row and items
@@ -145,6 +147,14 @@ def hostile_feeds() -> dict[str, dict[str, Any]]:
         "Content-Encoding": "gzip"}, expect="decode_error")
     add("RSS served as application/json", _rss([_item("rss as json", guid="rj")]),
         ["rss as json"], "application/json")
+    add("302 to javascript: (the night stopped here)", b"", [], status=302,
+        headers={"Location": "javascript:alert(1)"}, expect="http_error")
+    add("302 to an invalid IDNA host", b"", [], status=302,
+        headers={"Location": "http://xn--a.com/feed"}, expect="http_error")
+    t = ["量子计算取得新突破", "脑机接口临床试验启动"]
+    add("GBK bytes labelled UTF-8, Chinese source",
+        _rss([_item(x, guid=f"g{i}") for i, x in enumerate(t)]).decode("utf-8").encode("gbk"),
+        t, language="zh")
     return feeds
 
 
@@ -172,7 +182,7 @@ def pulled_feeds() -> dict[str, Any]:
 
         url = server.route(f"/f{n}", handler)
         sources.append(Source(id=f"h{n:02d}", name=name, kind="feed", url=url,
-                              language="en", item_kind="news"))
+                              language=feed.get("language", "en"), item_kind="news"))
     settings = FetchSettings(timeout_s=5.0, retries=2, backoff_s=0.2,
                              default_host_delay_s=0.0, host_delay_s={})
     seconds: dict[str, float] = {}
