@@ -44,7 +44,14 @@ def build_report(store: Any, taxonomy: Any, run_date: str | None = None,
     lists = {name: store.ranked(name, run_date, limit=500) for name in LISTS}
     fields = lists["fields"]
     moved = [r for r in fields if r["previous_rank"] is not None]
-    run = store.latest_run_for(run_date)
+    # the night's figures come from the newest run that computed signals, its terms from
+    # the newest that ranked terms: a later ad-hoc command of the same date (`terms
+    # update`, `assign`) is newest but holds no signals stage, and the report lost the
+    # streams' coverage and warnings ("news stays out of the composites")
+    newest = store.latest_run_for(run_date)
+    own_run = bool(current and newest and newest.get("id") == current.get("id"))
+    run = newest if own_run else store.latest_run_for(run_date, "signals") or newest
+    terms_run = run if own_run else store.latest_run_for(run_date, "terms") or run
     for row in lists["topics"] + lists["watchlist"]:
         history = store.topic_history(row["entity_id"])
         row["lineage"] = [f"{e['run_date']} {e['kind']}" + (f" {e['other_id']}" if e["other_id"]
@@ -57,10 +64,9 @@ def build_report(store: Any, taxonomy: Any, run_date: str | None = None,
         row["panel_verdict"] = panel["field_priority"].get(row["entity_id"])
     for row in lists["topics"] + lists["watchlist"]:
         row["panel_verdict"] = panel["topics"].get(row["entity_id"])
-    own_run = bool(current and run and run.get("id") == current.get("id"))
-    if own_run:
-        run = {**run, "summary": {**(run.get("summary") or {}),
-                                  "stages": list(current.get("stages") or [])}}
+    if own_run and run is not None and current is not None:
+        run = terms_run = {**run, "summary": {**(run.get("summary") or {}),
+                                              "stages": list(current.get("stages") or [])}}
     signals_meta = _signals_meta(run)
     by_direction: dict[str, list[dict[str, Any]]] = {}
     for row in fields:
@@ -110,8 +116,8 @@ def build_report(store: Any, taxonomy: Any, run_date: str | None = None,
         "lists": lists,
     }
     data["terms"] = emerging_terms(store, run_date)
-    data["terms_skipped"] = terms_skipped(run)
-    data["terms_windows"] = terms_windows(run)
+    data["terms_skipped"] = terms_skipped(terms_run)
+    data["terms_windows"] = terms_windows(terms_run)
     data["suggestions"] = suggestions(
         fields, lists["watchlist"], data["fields_without_evidence"], stats["items_by_kind"],
         sum(int(r["indicators"].get("size") or 0) for r in lists["topics"] + lists["watchlist"]),

@@ -67,13 +67,21 @@ class RunTables:
                 },
             )
 
-    def latest_run_for(self, run_date: str) -> dict[str, Any] | None:
-        """The newest run of a date, with sources ok/failed from its pull stage."""
-        rows = list(self.db["runs"].rows_where("run_date = ?", [run_date],
-                                               order_by="started_at DESC", limit=1))
-        if not rows:
+    def latest_run_for(self, run_date: str, stage: str | None = None
+                       ) -> dict[str, Any] | None:
+        """The newest run of a date (with `stage`, the newest whose summary holds that
+        stage: an ad-hoc `terms update` after the night has no signals stage), with
+        sources ok/failed from its pull stage."""
+        run = None
+        for row in self.db["runs"].rows_where("run_date = ?", [run_date],
+                                              order_by="started_at DESC, rowid DESC"):
+            candidate = self.get_run(row["id"])
+            stages = candidate["summary"].get("stages", [])
+            if stage is None or any(s.get("stage") == stage for s in stages):
+                run = candidate
+                break
+        if run is None:
             return None
-        run = self.get_run(rows[0]["id"])
         pull = next((s for s in run["summary"].get("stages", []) if s.get("stage") == "pull"),
                     {})
         run["sources_ok"], run["sources_failed"] = pull.get("sources_ok"), \

@@ -165,6 +165,32 @@ def test_a_report_inside_its_run_shows_that_run_and_its_stages(report_store,
     assert "Nothing new came in this night" in html
 
 
+def test_a_later_ad_hoc_command_of_the_same_date_keeps_the_nights_coverage(
+        report_store, tmp_path_factory) -> None:
+    """`scanner terms update --date D` after the night made the terms run the newest of D,
+    and the report of D lost the signals stage's stream coverage and warnings ("news
+    stays out of the composites"): each part now comes from the newest run holding it."""
+    import time
+
+    store = report_store(tmp_path_factory.mktemp("adhoc") / "s.db")
+    night = store.start_run("nightly", "2025-12-31", {})
+    warning = "news stays out of the composites: no items in the run's periods"
+    store.finish_run(night, "ok", {"stages": [
+        {"stage": "pull", "status": "ok", "sources_ok": 3, "sources_failed": 1},
+        {"stage": "signals", "status": "ok", "period": "quarter", "periods": [],
+         "period_reason": "test", "streams": {}, "warnings": [warning]},
+        {"stage": "terms", "status": "ok", "skipped": {"news": "old reason"}}]})
+    time.sleep(1.1)  # started_at has whole seconds
+    later = store.start_run("terms", "2025-12-31", {})
+    store.finish_run(later, "ok", {"stages": [
+        {"stage": "terms", "status": "ok", "skipped": {"news": "new reason"}}]})
+    out = build_report(store, TAXONOMY, "2025-12-31")
+    store.close()
+    assert out["coverage"]["run"]["id"] == night and out["coverage"]["warnings"] == [warning]
+    assert (out["coverage"]["sources_ok"], out["coverage"]["sources_failed"]) == (3, 1)
+    assert out["terms_skipped"] == {"news": "new reason"}  # the newest terms ranking's
+
+
 def test_topics_carrying_emerging_terms() -> None:
     from scanner.report.build import topics_with_terms
 
