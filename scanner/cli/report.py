@@ -118,8 +118,8 @@ def review_export(ctx: click.Context, out: Path | None) -> None:
 
     with open_store(ctx) as store:
         text = export_sheet(store)
-    if out:
-        out.write_text(text, encoding="utf-8")
+    if out:  # with a BOM, as the report's CSVs: Excel reads it as UTF-8
+        out.write_text(text, encoding="utf-8-sig")
         console.print(f"written to {out}")
     else:
         click.echo(text, nl=False)

@@ -63,6 +63,7 @@ def read_sheet_text(path: Path) -> tuple[str, str]:
 
 def check_verdict(row: dict[str, str], where: str) -> str | None:
     """The problem with one verdict row, naming `where` it is; None when it is valid."""
+    row = {k: (v or "") for k, v in row.items() if k is not None}  # short rows: None cells
     kind, verdict = row.get("kind", "").strip(), row.get("verdict", "").strip().lower()
     if kind not in VERDICTS:
         return f"{where}: unknown kind {kind!r}; known: {', '.join(VERDICTS)}"
@@ -79,6 +80,7 @@ def check_known(store: Any, row: dict[str, str], where: str,
                 field_ids: Sequence[str]) -> str | None:
     """The problem with a valid verdict row's ids: an item, topic or field the store and
     taxonomy do not know (a typo would store a verdict that no report can show)."""
+    row = {k: (v or "") for k, v in row.items() if k is not None}
     kind, entity = row.get("kind", "").strip(), row.get("entity_id", "").strip()
     if kind in ("item-field", "field-priority") and entity not in field_ids:
         return f"{where}: no field {entity!r} in the taxonomy"
@@ -91,12 +93,14 @@ def check_known(store: Any, row: dict[str, str], where: str,
 
 def add_verdict(store: Any, row: dict[str, str], report_date: str | None = None) -> str:
     """Store one verdict; returns 'added', 'changed' or 'duplicate'."""
+    row = {k: (v or "") for k, v in row.items() if k is not None}
     kind, entity = row["kind"].strip(), row["entity_id"].strip()
     verdict, reviewer = row["verdict"].strip().lower(), row["reviewer"].strip()
-    entity_key = f"{row['item_id'].strip()}:{entity}" if kind == "item-field" else entity
-    previous = store.panel_verdicts(kind, entity_key, reviewer)
-    if previous and previous[-1]["verdict"] == verdict and \
-            (previous[-1]["note"] or "") == (row.get("note") or "").strip():
+    entity_key = f"{row.get('item_id', '').strip()}:{entity}" if kind == "item-field" \
+        else entity
+    previous = store.newest_panel_verdict(kind, entity_key, reviewer)
+    if previous and previous["verdict"] == verdict and \
+            (previous["note"] or "") == (row.get("note") or "").strip():
         return "duplicate"
     store.add_panel_verdict({"entry_id": row.get("entry_id") or f"{kind}:{entity_key}",
                              "kind": kind, "entity_id": entity_key, "verdict": verdict,
@@ -135,26 +139,29 @@ def import_sheet(store: Any, path: Path, report_date: str | None = None,
         filled.append(row)
     if result.errors:
         raise ConfigError("review sheet not imported:\n" + "\n".join(result.errors[:20]))
-    for row in filled:
-        outcome = add_verdict(store, row, report_date)
-        if outcome == "added":
-            result.added += 1
-        elif outcome == "changed":
-            result.changed += 1
-        else:
-            result.duplicates += 1
+    with store.transaction():  # the whole sheet, or nothing of it
+        for row in filled:
+            outcome = add_verdict(store, row, report_date)
+            if outcome == "added":
+                result.added += 1
+            elif outcome == "changed":
+                result.changed += 1
+            else:
+                result.duplicates += 1
     return result
 
 
 def export_sheet(store: Any) -> str:
     """Every panel verdict as CSV, oldest first."""
+    from scanner.report.sheets import csv_cell  # sheets imports this module's VERDICTS
+
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     columns = ["id", "created_at", "report_date", "entry_id", "kind", "entity_id", "verdict",
                "reviewer", "note"]
     writer.writerow(columns)
-    for v in store.panel_verdicts():
-        writer.writerow([v[c] for c in columns])
+    for v in store.panel_verdicts():  # reviewers' notes are typed text: no formulas
+        writer.writerow([csv_cell(v[c]) for c in columns])
     return buffer.getvalue()
 
 

@@ -12,6 +12,8 @@ interrupted run loses nothing that was committed before it.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
@@ -120,6 +122,13 @@ class Store(RunTables, ItemTables, TopicTables, SignalTables, TermTables, Player
                 )
             applied.append(version)
         return applied
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """One transaction around several writes (nested ones become savepoints): all of
+        them are stored, or none (a killed `review import` left half a sheet)."""
+        with self.db.atomic():
+            yield self
 
     def close(self) -> None:
         """Close the connection."""

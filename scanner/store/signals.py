@@ -139,6 +139,15 @@ class SignalTables:
             return int(self.db["panel_verdicts"].insert(
                 {**row, "created_at": row.get("created_at") or utcnow()}).last_pk)
 
+    def newest_panel_verdict(self, kind: str, entity_id: str, reviewer: str
+                             ) -> dict[str, Any] | None:
+        """A reviewer's newest verdict on one entity (None before the first): one row
+        read, where panel_verdicts() read them all for every row of a sheet."""
+        rows = list(self.db["panel_verdicts"].rows_where(
+            "kind = ? AND entity_id = ? AND reviewer = ?", [kind, entity_id, reviewer],
+            order_by="id DESC", limit=1))
+        return rows[0] if rows else None
+
     def panel_verdicts(self, kind: str | None = None, entity_id: str | None = None,
                        reviewer: str | None = None) -> list[dict[str, Any]]:
         """Panel verdicts, oldest first; optionally of one kind, entity and reviewer."""

@@ -115,6 +115,45 @@ def test_a_verdict_on_an_unknown_item_topic_or_field_stores_nothing(report_store
     assert result.exit_code == 0 and "verdict added" in result.output, result.output
 
 
+def test_a_sheet_is_stored_whole_or_not_at_all_and_short_rows_are_named(
+        report_store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A killed `review import` left half a sheet (each row its own commit), and the rerun
+    skipped the half-stored row's panel verdict as a duplicate, so its training verdict was
+    never written; a short row crashed with AttributeError."""
+    from scanner.report.review import export_sheet, import_sheet
+
+    store = report_store(tmp_path / "s.db")
+    items = [r["id"] for r in store.db["items"].rows][:3]
+    field = list(TAXONOMY.fields)[0]
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("entry_id,kind,entity_id,item_id,title,verdict,reviewer,note\n" + "".join(
+        f"e{i},item-field,{field},{item},,relevant,panel-a,=HYPERLINK(\"x\")\n"
+        for i, item in enumerate(items)), encoding="utf-8")
+    calls = []
+    real = store.add_verdict
+
+    def dies_on_the_third(*args, **kwargs):  # stands in for the process being killed
+        calls.append(args)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "add_verdict", dies_on_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        import_sheet(store, sheet)
+    assert store.panel_verdicts() == [] and store.latest_verdicts() == []
+    monkeypatch.undo()
+    assert import_sheet(store, sheet).added == 3
+    assert len(store.panel_verdicts()) == 3 and len(store.latest_verdicts()) == 3
+    assert "'=HYPERLINK" in export_sheet(store) and ",=HYPERLINK" not in export_sheet(store)
+    short = tmp_path / "short.csv"
+    short.write_text("entry_id,kind,entity_id,item_id,title,verdict,reviewer,note\n"
+                     f"x,item-field,{field},{items[0]},,relevant\n", encoding="utf-8")
+    with pytest.raises(Exception, match="a verdict needs a reviewer name"):
+        import_sheet(store, short)
+    store.close()
+
+
 def test_rejected_topics_leave_the_watchlist_and_accepted_ones_make_a_draft(
         report_store,         tmp_path: Path) -> None:
     from scanner.report.review import add_verdict, draft_taxonomy
