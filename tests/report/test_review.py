@@ -124,7 +124,7 @@ def test_a_sheet_is_stored_whole_or_not_at_all_and_short_rows_are_named(
 
     store = report_store(tmp_path / "s.db")
     items = [r["id"] for r in store.db["items"].rows][:3]
-    field = list(TAXONOMY.fields)[0]
+    field = next(iter(TAXONOMY.fields))
     sheet = tmp_path / "sheet.csv"
     sheet.write_text("entry_id,kind,entity_id,item_id,title,verdict,reviewer,note\n" + "".join(
         f"e{i},item-field,{field},{item},,relevant,panel-a,=HYPERLINK(\"x\")\n"
