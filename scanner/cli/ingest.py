@@ -167,6 +167,9 @@ def import_(ctx: click.Context, path: Path, fmt: str | None, maps: tuple[str, ..
         console.print(f"{path} was already imported ({result.rows_skipped_resume} rows); "
                       "use --restart to read it again.")
         return
+    if result.encoding == "gb18030":
+        console.print(f"{path} read as GB18030 (a GBK dump, as Excel on Chinese Windows "
+                      "saves it), not UTF-8.")
     resumed = (f", resumed after {result.rows_skipped_resume} rows"
                if result.rows_skipped_resume else "")
     kept = ""

@@ -9,11 +9,9 @@ resumes where the last committed batch ended and never stores a row twice.
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
-import io
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from scanner.errors import DumpError
+from scanner.ingest.dumpfiles import detect_format, dump_columns, dump_rows, text_encoding
 from scanner.ingest.normalize import ITEM_KINDS, make_item, parse_date_text, restore_arxiv_zeros
 from scanner.store import Store, UpsertCounts
 
@@ -90,69 +89,12 @@ class ImportResult:
     counts: UpsertCounts
     seconds: float
     rows_filtered: int = 0  # left out by --since/--until or the sample
+    encoding: str = ""  # how a text dump was read: utf-8 (a BOM allowed) or gb18030
 
     @property
     def rate(self) -> float:
         """Rows read per second."""
         return self.rows_read / self.seconds if self.seconds else 0.0
-
-
-def detect_format(path: Path) -> str:
-    """'parquet', 'csv' or 'jsonl' from the file name."""
-    name = path.name.lower().removesuffix(".gz")
-    if name.endswith(".parquet"):
-        return "parquet"
-    if name.endswith((".csv", ".tsv")):
-        return "csv"
-    if name.endswith((".jsonl", ".ndjson", ".json")):
-        return "jsonl"
-    raise DumpError(f"{path}: cannot tell the format from the name; use --format")
-
-
-def _open_text(path: Path) -> io.TextIOBase:
-    raw = gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")  # noqa: SIM115
-    return io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
-
-
-def _columns(path: Path, fmt: str) -> list[str]:
-    if fmt == "parquet":
-        return list(pq.ParquetFile(path).schema_arrow.names)
-    with _open_text(path) as handle:
-        if fmt == "csv":
-            dialect = "excel-tab" if path.name.lower().removesuffix(".gz").endswith(".tsv") \
-                else "excel"
-            return next(csv.reader(handle, dialect=dialect), [])
-        for line in handle:
-            if line.strip():
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise DumpError(f"{path}: first line is not JSON: {exc}") from exc
-                return list(row) if isinstance(row, dict) else []
-    return []
-
-
-def _iter_rows(path: Path, fmt: str, batch_size: int) -> Iterator[list[dict[str, Any] | None]]:
-    """Batches of rows; an unreadable row is None so that row numbers stay exact."""
-    if fmt == "parquet":
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size):
-            yield batch.to_pylist()
-        return
-    with _open_text(path) as handle:
-        if fmt == "csv":
-            dialect = "excel-tab" if path.name.lower().removesuffix(".gz").endswith(".tsv") \
-                else "excel"
-            rows: Iterator[dict[str, Any] | None] = iter(csv.DictReader(handle, dialect=dialect))
-        else:
-            rows = (_json_line(line) for line in handle if line.strip())
-        batch: list[dict[str, Any] | None] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= batch_size:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
 
 
 def read_dump_items(path: Path | str, mapping: Mapping[str, str] | None = None,
@@ -161,19 +103,11 @@ def read_dump_items(path: Path | str, mapping: Mapping[str, str] | None = None,
     """Every valid item of a dump, as `scanner import` would build them (no store)."""
     path = Path(path)
     fmt = detect_format(path)
-    preset = choose_preset(_columns(path, fmt), mapping, kind)
+    preset = choose_preset(dump_columns(path, fmt), mapping, kind)
     now = datetime.now(UTC)
-    items = [item for batch in _iter_rows(path, fmt, 5000) for row in batch if row
+    items = [item for batch in dump_rows(path, fmt, 5000) for row in batch if row
              for item in [row_to_item(row, preset, source_id or preset.name, now)] if item]
     return preset, items
-
-
-def _json_line(line: str) -> dict[str, Any] | None:
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError:
-        return None
-    return row if isinstance(row, dict) else None
 
 
 def choose_preset(columns: list[str], mapping: Mapping[str, str] | None,
@@ -245,8 +179,9 @@ def row_to_item(row: Mapping[str, Any], preset: Preset, source_id: str,
         return row.get(column) if column else None
 
     title = get("title")
-    if not title or not str(title).strip():
-        return None
+    if not title or isinstance(title, bool) or not isinstance(title, str | int | float) \
+            or not str(title).strip():
+        return None  # no title, or one that is an object or a flag (stored as "" before)
     published = get("published")
     categories = _split_list(get("categories"), preset.category_separator)
     # a dump may have held ids as numbers: 1801.0485 is 1801.04850 (its link would be dead)
@@ -323,11 +258,11 @@ def import_dump(
         raise DumpError(f"{path}: no such file")
     fmt = fmt or detect_format(path)
     try:
-        columns = _columns(path, fmt)
+        columns = dump_columns(path, fmt)
         preset = choose_preset(columns, mapping, kind)
         total = pq.ParquetFile(path).metadata.num_rows if fmt == "parquet" else None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise DumpError(f"{path}: cannot read as {fmt}: {exc}") from exc
+    except (OSError, UnicodeDecodeError, ValueError, EOFError, csv.Error) as exc:
+        raise DumpError(f"{path}: cannot read as {fmt}: {_short(exc)}") from exc
     if total is not None and limit is not None:
         total = min(total, limit)
     source = source_id or f"import:{preset.name}"
@@ -354,7 +289,7 @@ def import_dump(
     done = invalid = read_now = filtered = 0
     stopped = False
     try:
-        for batch in _iter_rows(path, fmt, batch_size):
+        for batch in dump_rows(path, fmt, batch_size):
             if limit is not None and done >= limit:
                 break
             if limit is not None:
@@ -388,13 +323,23 @@ def import_dump(
                 break
         if not stopped:
             store.import_batch(key, str(path), fmt, [], done, total if total else done, True)
-    except (OSError, ValueError) as exc:
-        raise DumpError(f"{path}: read failed after {done} rows: {exc}; rerun to resume") from exc
+    except (OSError, ValueError, EOFError, csv.Error) as exc:
+        # EOFError: a truncated .gz (click printed only "Aborted!")
+        raise DumpError(f"{path}: read failed after {done} rows: {_short(exc)}; what was read "
+                        "before is stored; rerun to resume") from exc
     return ImportResult(
         key=key, preset=preset.name, rows_total=total, rows_read=done - skip,
         rows_skipped_resume=skip, rows_invalid=invalid, counts=counts,
         seconds=round(time.monotonic() - started, 3), rows_filtered=filtered,
+        encoding="" if fmt == "parquet" else text_encoding(path).removesuffix("-sig"),
     )
+
+
+def _short(exc: BaseException) -> str:
+    """An error's text, without the binary a misnamed file puts into it."""
+    text = f"{type(exc).__name__}: {exc}" if isinstance(exc, EOFError) else str(exc)
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return text if len(text) <= 300 else text[:300] + "..."
 
 
 def _sample_rows(path: Path, fmt: str, batch_size: int, limit: int | None, sample: int,
@@ -405,7 +350,7 @@ def _sample_rows(path: Path, fmt: str, batch_size: int, limit: int | None, sampl
 
     candidates: list[int] = []
     index = 0
-    for batch in _iter_rows(path, fmt, batch_size):
+    for batch in dump_rows(path, fmt, batch_size):
         for row in batch:
             if limit is not None and index >= limit:
                 break

@@ -255,3 +255,73 @@ def test_an_old_store_migrates_and_an_import_fills_its_summaries(tmp_path: Path)
     assert store.db["items"].count == old_items + 2
     assert list(store.item_summaries(["arxiv:2503.00001"], "zh")) == ["arxiv:2503.00001"]
     store.close()
+
+
+NEWS_MAP = {"title": "title", "summary": "summary", "published": "published", "url": "url"}
+
+
+def _csv(path: Path, rows: list[list[str]], encoding: str) -> Path:
+    import csv
+
+    with path.open("w", encoding=encoding, newline="") as handle:
+        csv.writer(handle).writerows([["title", "summary", "published", "url"], *rows])
+    return path
+
+
+def test_chinese_and_excel_csvs_are_read_as_written(store: Store, tmp_path: Path) -> None:
+    """A GBK dump was stored as U+FFFD with '3 new' and the text lost; Excel's "CSV UTF-8"
+    (a BOM) was refused as an unknown layout ('\\ufeffurl')."""
+    rows = [["量子计算取得新突破", "上海发布未来产业集群行动方案", "2025-06-01", "https://e.org/1"]]
+    for name, encoding in (("gbk.csv", "gbk"), ("bom.csv", "utf-8-sig")):
+        result = import_dump(store, _csv(tmp_path / name, rows, encoding), kind="news",
+                             mapping=NEWS_MAP, restart=True)
+        assert result.encoding == ("gb18030" if encoding == "gbk" else "utf-8")
+    (item,) = store.db["items"].rows
+    assert item["title"] == "量子计算取得新突破" and "上海发布" in item["summary"]
+    bom = tmp_path / "bom.jsonl"
+    bom.write_text(json.dumps({"title": "a BOM line", "published": "2025-06-02"}) + "\n",
+                   encoding="utf-8-sig")
+    assert import_dump(store, bom, kind="news", mapping={
+        "title": "title", "published": "published"}).counts.new == 1
+
+
+def test_a_huge_cell_a_deep_line_and_object_titles_lose_nothing_else(store: Store,
+                                                                     tmp_path: Path) -> None:
+    """A 300 KB CSV cell (Python's limit is 128 KB) and a 200,000-deep JSON line stopped the
+    import on every rerun; an object or boolean title was stored as an empty title."""
+    big = _csv(tmp_path / "big.csv", [["big body", "x" * 300_000, "2025-06-01",
+                                       "https://e.org/b"],
+                                      ["after it", "y", "2025-06-02", "https://e.org/c"]],
+               "utf-8")
+    assert import_dump(store, big, kind="news", mapping=NEWS_MAP).counts.new == 2
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text("\n".join([
+        json.dumps({"title": "before", "published": "2025-06-01"}),
+        '{"title": ' + "[" * 200_000 + "]" * 200_000 + "}",
+        json.dumps({"title": {"an": "object"}, "published": "2025-06-01"}),
+        json.dumps({"title": True, "published": "2025-06-01"}),
+        json.dumps({"title": "after", "published": "2025-06-01"})]) + "\n", encoding="utf-8")
+    result = import_dump(store, deep, kind="news", mapping={"title": "title",
+                                                            "published": "published"})
+    assert (result.counts.new, result.rows_invalid) == (2, 3)
+    titles = {r["title"] for r in store.db["items"].rows}
+    assert {"before", "after", "big body", "after it"} <= titles and "" not in titles
+    assert "True" not in titles
+
+
+def test_a_truncated_gzip_dump_keeps_what_was_read_and_says_why(store: Store,
+                                                                tmp_path: Path) -> None:
+    """click printed only "Aborted!" for the EOFError of a truncated .jsonl.gz."""
+    import gzip
+
+    lines = "".join(json.dumps({"title": f"story {i} " + "z" * (i % 97),
+                                "published": "2025-06-01"}) + "\n" for i in range(20_000))
+    packed = gzip.compress(lines.encode())
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(packed[: len(packed) // 2])
+    with pytest.raises(DumpError, match=r"EOFError: Compressed file ended .*what was read "
+                                         r"before is stored; rerun to resume"):
+        import_dump(store, path, kind="news", mapping={"title": "title",
+                                                       "published": "published"},
+                    batch_size=1_000)
+    assert store.db["items"].count >= 1_000  # the batches before the cut are stored
