@@ -180,8 +180,9 @@ def import_(ctx: click.Context, path: Path, fmt: str | None, maps: tuple[str, ..
     console.print(
         f"{result.rows_read} rows read as '{result.preset}'{resumed} in {result.seconds:.1f} s "
         f"({result.rate:,.0f} rows/s): {result.counts.new} new, {result.counts.changed} "
-        f"changed, {result.counts.unchanged} unchanged, {result.rows_invalid} without a "
-        f"title{kept}."
+        f"changed, {result.counts.unchanged} unchanged, {result.counts.duplicates} "
+        f"duplicates, {result.counts.elsewhere} already stored by another source, "
+        f"{result.rows_invalid} unreadable or without a title{kept}."
     )
 
 

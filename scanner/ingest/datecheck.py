@@ -1,4 +1,5 @@
-"""Dates that cannot exist: checked on the raw text, before any parser normalizes them.
+"""Dates: read from the layouts feeds and dumps use, and those that cannot exist caught
+on the raw text, before any parser normalizes them (`parse_date_text`, `date_problem`).
 
 Parsers are forgiving in the wrong way: feedparser turns month 13 of 2003 into
 January 2004, a negative year into 2000 and the truncated `--01-01` into this year,
@@ -12,7 +13,11 @@ gets no verdict (None): the parsers decide, as before.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import re
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
 
 #: Real UTC offsets run from -12:00 to +14:00; ±14 h is the widest accepted.
 MAX_OFFSET_MINUTES = 14 * 60
@@ -88,4 +93,58 @@ def date_problem(raw: object) -> str | None:
         return _fields_problem(year, month, int(rfc.group("day")), rfc.group("hour"),
                                rfc.group("minute"), rfc.group("second")) or \
             _offset_problem(rfc.group("zone"))
+    return None
+
+
+#: Dates as dumps write them besides ISO 8601 and RFC 822: 2025/06/10, 2025.06.10,
+#: 2025年6月10日, 20250610.
+_NUMERIC_DATE = re.compile(r"^(\d{4})(?:[/.](\d{1,2})[/.](\d{1,2})|年(\d{1,2})月(\d{1,2})日"
+                           r"|(\d{2})(\d{2}))$")
+_WORDED_DATES = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%b. %d, %Y")
+
+
+def parse_date_text(value: Any) -> datetime | None:
+    """A UTC datetime from ISO 8601, RFC 822 or date-only text ("2025/06/10",
+    "2025年6月10日", "June 10, 2025" too), a number (20150101 as a date, else a Unix time
+    in seconds, milliseconds above 10^11), a date or a datetime."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, int) and 10_000_101 <= value <= 99_991_231:
+        return _loose_date(str(value))  # 20150101: a date written as a number
+    if isinstance(value, int | float):
+        try:
+            return datetime.fromtimestamp(value / 1000 if abs(value) > 1e11 else value, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    text = str(value).strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return _loose_date(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _loose_date(text: str) -> datetime | None:
+    """A date-only text in one of the dump formats above (None when none fits or the date
+    cannot exist: month 13 is no date, the raw text is kept by the caller)."""
+    match = _NUMERIC_DATE.match(text)
+    try:
+        if match:
+            year = int(match.group(1))
+            month, day = next((int(a), int(b)) for a, b in
+                              ((match.group(2), match.group(3)), (match.group(4), match.group(5)),
+                               (match.group(6), match.group(7))) if a)
+            return datetime(year, month, day, tzinfo=UTC)
+        for layout in _WORDED_DATES:
+            with contextlib.suppress(ValueError):
+                return datetime.strptime(text, layout).replace(tzinfo=UTC)
+    except ValueError:
+        return None
     return None

@@ -20,8 +20,9 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from scanner.errors import DumpError
+from scanner.ingest.datecheck import parse_date_text
 from scanner.ingest.dumpfiles import detect_format, dump_columns, dump_rows, text_encoding
-from scanner.ingest.normalize import ITEM_KINDS, make_item, parse_date_text, restore_arxiv_zeros
+from scanner.ingest.normalize import ITEM_KINDS, make_item, restore_arxiv_zeros
 from scanner.store import Store, UpsertCounts
 
 #: Item fields a dump column can be mapped onto.

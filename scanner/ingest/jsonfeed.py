@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from scanner.ingest.normalize import clean_text, make_item, parse_date_text
+from scanner.ingest.datecheck import parse_date_text
+from scanner.ingest.normalize import clean_text, make_item
 from scanner.ingest.parse import ParsedFeed
 
 

@@ -11,8 +11,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from html.parser import HTMLParser
 from typing import Any, ClassVar
@@ -217,25 +216,6 @@ def stable_id(
     if guid:
         return f"guid:{_digest(source_id, guid)}"
     return f"hash:{_digest(source_id, title, published_raw or '')}"
-
-
-def parse_date_text(value: Any) -> datetime | None:
-    """A UTC datetime from ISO 8601, RFC 822 or date-only text, a date or a datetime."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    text = str(value).strip()
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def resolve_published(

@@ -325,3 +325,21 @@ def test_a_truncated_gzip_dump_keeps_what_was_read_and_says_why(store: Store,
                                                        "published": "published"},
                     batch_size=1_000)
     assert store.db["items"].count >= 1_000  # the batches before the cut are stored
+
+
+def test_the_import_line_counts_every_row(tmp_path: Path) -> None:
+    """The summary left out duplicates and rows stored by another source, so '200 rows
+    read: 0 new, 0 changed, 0 unchanged' accounted for nothing."""
+    from click.testing import CliRunner
+
+    from scanner.cli import cli
+
+    row = ["same story", "text", "2025-06-01", "https://e.org/same"]
+    path = _csv(tmp_path / "dup.csv", [row, row, ["other", "t", "2025-06-02", ""]], "utf-8")
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "s.db"), "import", str(path),
+                                      "--kind", "news", *[f"--map={k}={v}" for k, v in
+                                                          NEWS_MAP.items()]])
+    out = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    assert "3 rows read" in out and "2 new, 0 changed, 0 unchanged, 1 duplicates, 0 already " \
+        "stored by another source, 0 unreadable or without a title" in out, out

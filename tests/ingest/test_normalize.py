@@ -187,3 +187,23 @@ def test_real_dates_stay_ok(kind: str, raw: str) -> None:
     (item,) = parse_feed(_dated_feed(kind, raw), {}, source_id="s", item_kind="news",
                          fetched_at=NOW).items
     assert item["published_flag"] == "ok", raw
+
+
+@pytest.mark.parametrize(("raw", "day"), [
+    ("2025/06/10", "2025-06-10"), ("2025.6.1", "2025-06-01"), ("2025年6月10日", "2025-06-10"),
+    ("June 10, 2025", "2025-06-10"), ("10 Jun 2025", "2025-06-10"), (20150101, "2015-01-01"),
+    (1749513600, "2025-06-10"), (1749513600000, "2025-06-10"),
+])
+def test_dump_date_layouts_are_read(raw: object, day: str) -> None:
+    """Dumps write dates these ways too; all of them were stored as "missing"."""
+    from scanner.ingest.datecheck import parse_date_text
+
+    parsed = parse_date_text(raw)
+    assert parsed is not None and parsed.date().isoformat() == day
+
+
+@pytest.mark.parametrize("raw", ["2025/13/45", "2025年2月30日", "abc", "12345678", True])
+def test_a_date_that_cannot_exist_in_those_layouts_is_none(raw: object) -> None:
+    from scanner.ingest.datecheck import parse_date_text
+
+    assert parse_date_text(raw) is None
