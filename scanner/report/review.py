@@ -120,8 +120,9 @@ def import_sheet(store: Any, path: Path, report_date: str | None = None,
     topic and field exist): one bad row stores nothing.
     """
     text, encoding = read_sheet_text(path)
-    rows = list(csv.DictReader(io.StringIO(text)))
-    missing = {"kind", "entity_id", "verdict", "reviewer"} - set(rows[0] if rows else {})
+    reader = csv.DictReader(io.StringIO(text))
+    rows = list(reader)
+    missing = {"kind", "entity_id", "verdict", "reviewer"} - set(reader.fieldnames or ())
     if missing:
         raise ConfigError(f"review sheet {path}: missing columns {sorted(missing)}")
     result = ImportResult(encoding=encoding)

@@ -151,6 +151,9 @@ def test_a_sheet_is_stored_whole_or_not_at_all_and_short_rows_are_named(
                      f"x,item-field,{field},{items[0]},,relevant\n", encoding="utf-8")
     with pytest.raises(Exception, match="a verdict needs a reviewer name"):
         import_sheet(store, short)
+    header_only = tmp_path / "empty.csv"  # was "missing columns"
+    header_only.write_text("entry_id,kind,entity_id,item_id,title,verdict,reviewer,note\n")
+    assert import_sheet(store, header_only).added == 0
     store.close()
 
 
