@@ -109,7 +109,10 @@ class AdminTables:
 
 
 def _process_alive(pid: int) -> bool:
+    """Whether a lock holder's process still runs: a zombie (killed, not yet reaped by
+    its parent, as right after `timeout -s KILL`) holds nothing and is not alive."""
     import os
+    from pathlib import Path
 
     try:
         os.kill(pid, 0)
@@ -117,6 +120,10 @@ def _process_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:  # Linux: the state follows the parenthesised command name in /proc/PID/stat
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
 
 

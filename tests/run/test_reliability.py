@@ -60,6 +60,30 @@ def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path: Path) -> None:
     store.close()
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_a_killed_holder_not_yet_reaped_holds_no_lock(tmp_path: Path) -> None:
+    """Right after `timeout -s KILL` the killed process is a zombie until its parent reaps
+    it; the rerun was refused because a zombie's pid still answers kill(pid, 0)."""
+    db = tmp_path / "s.db"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; sys.path.insert(0, sys.argv[2]);"
+         "from scanner.store import Store; s = Store(sys.argv[1]);"
+         "s.acquire_lock('pipeline', 'run-zombie'); print('held', flush=True); time.sleep(60)",
+         str(db), str(REPO)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    os.kill(holder.pid, signal.SIGKILL)  # not waited for: a zombie
+    stat = Path(f"/proc/{holder.pid}/stat")
+    deadline = time.monotonic() + 10
+    while stat.read_text().rsplit(")", 1)[1].split()[0] != "Z" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    store = Store(db)
+    note = store.acquire_lock(RUN_LOCK, "run-next")
+    assert note is not None and "stale lock" in note
+    store.close()
+    holder.wait()
+
+
 def test_a_lock_not_renewed_for_too_long_is_stale(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
     store.acquire_lock(RUN_LOCK, "run-a")
