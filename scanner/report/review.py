@@ -63,7 +63,6 @@ def read_sheet_text(path: Path) -> tuple[str, str]:
 
 def check_verdict(row: dict[str, str], where: str) -> str | None:
     """The problem with one verdict row, naming `where` it is; None when it is valid."""
-    row = {k: (v or "") for k, v in row.items() if k is not None}  # short rows: None cells
     kind, verdict = row.get("kind", "").strip(), row.get("verdict", "").strip().lower()
     if kind not in VERDICTS:
         return f"{where}: unknown kind {kind!r}; known: {', '.join(VERDICTS)}"
@@ -80,7 +79,6 @@ def check_known(store: Any, row: dict[str, str], where: str,
                 field_ids: Sequence[str]) -> str | None:
     """The problem with a valid verdict row's ids: an item, topic or field the store and
     taxonomy do not know (a typo would store a verdict that no report can show)."""
-    row = {k: (v or "") for k, v in row.items() if k is not None}
     kind, entity = row.get("kind", "").strip(), row.get("entity_id", "").strip()
     if kind in ("item-field", "field-priority") and entity not in field_ids:
         return f"{where}: no field {entity!r} in the taxonomy"
@@ -93,7 +91,6 @@ def check_known(store: Any, row: dict[str, str], where: str,
 
 def add_verdict(store: Any, row: dict[str, str], report_date: str | None = None) -> str:
     """Store one verdict; returns 'added', 'changed' or 'duplicate'."""
-    row = {k: (v or "") for k, v in row.items() if k is not None}
     kind, entity = row["kind"].strip(), row["entity_id"].strip()
     verdict, reviewer = row["verdict"].strip().lower(), row["reviewer"].strip()
     entity_key = f"{row.get('item_id', '').strip()}:{entity}" if kind == "item-field" \
@@ -121,7 +118,8 @@ def import_sheet(store: Any, path: Path, report_date: str | None = None,
     """
     text, encoding = read_sheet_text(path)
     reader = csv.DictReader(io.StringIO(text))
-    rows = list(reader)
+    # a short row's missing cells are None, an overlong row's extra cells sit under None
+    rows = [{k: v or "" for k, v in row.items() if k is not None} for row in reader]
     missing = {"kind", "entity_id", "verdict", "reviewer"} - set(reader.fieldnames or ())
     if missing:
         raise ConfigError(f"review sheet {path}: missing columns {sorted(missing)}")
