@@ -71,14 +71,18 @@ def _open_text(path: Path, encoding: str | None = None) -> io.TextIOBase:
                             errors="replace", newline="")
 
 
-def dump_columns(path: Path, fmt: str) -> list[str]:
+def _dialect(path: Path) -> str:
+    """The csv dialect of a CSV or TSV dump (by its name)."""
+    return "excel-tab" if path.name.lower().removesuffix(".gz").endswith(".tsv") else "excel"
+
+
+def dump_columns(path: Path, fmt: str, encoding: str | None = None) -> list[str]:
+    """The column names of a dump (`encoding`: text_encoding's answer, when known)."""
     if fmt == "parquet":
         return list(pq.ParquetFile(path).schema_arrow.names)
-    with _open_text(path) as handle:
+    with _open_text(path, encoding) as handle:
         if fmt == "csv":
-            dialect = "excel-tab" if path.name.lower().removesuffix(".gz").endswith(".tsv") \
-                else "excel"
-            return next(csv.reader(handle, dialect=dialect), [])
+            return next(csv.reader(handle, dialect=_dialect(path)), [])
         for line in handle:
             if line.strip():
                 try:
@@ -89,17 +93,17 @@ def dump_columns(path: Path, fmt: str) -> list[str]:
     return []
 
 
-def dump_rows(path: Path, fmt: str, batch_size: int) -> Iterator[list[dict[str, Any] | None]]:
+def dump_rows(path: Path, fmt: str, batch_size: int, encoding: str | None = None
+              ) -> Iterator[list[dict[str, Any] | None]]:
     """Batches of rows; an unreadable row is None so that row numbers stay exact."""
     if fmt == "parquet":
         for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size):
             yield batch.to_pylist()
         return
-    with _open_text(path) as handle:
+    with _open_text(path, encoding) as handle:
         if fmt == "csv":
-            dialect = "excel-tab" if path.name.lower().removesuffix(".gz").endswith(".tsv") \
-                else "excel"
-            rows: Iterator[dict[str, Any] | None] = iter(csv.DictReader(handle, dialect=dialect))
+            rows: Iterator[dict[str, Any] | None] = iter(
+                csv.DictReader(handle, dialect=_dialect(path)))
         else:
             rows = (_json_line(line) for line in handle if line.strip())
         batch: list[dict[str, Any] | None] = []

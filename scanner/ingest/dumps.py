@@ -258,8 +258,9 @@ def import_dump(
     if not path.is_file():
         raise DumpError(f"{path}: no such file")
     fmt = fmt or detect_format(path)
-    try:
-        columns = dump_columns(path, fmt)
+    try:  # the encoding is told once, from the file's start, for every read below
+        encoding = None if fmt == "parquet" else text_encoding(path)
+        columns = dump_columns(path, fmt, encoding)
         preset = choose_preset(columns, mapping, kind)
         total = pq.ParquetFile(path).metadata.num_rows if fmt == "parquet" else None
     except (OSError, UnicodeDecodeError, ValueError, EOFError, csv.Error) as exc:
@@ -284,13 +285,13 @@ def import_dump(
         return bool(day) and (not since or day >= since) and (not until or day <= until)
 
     chosen = _sample_rows(path, fmt, batch_size, limit, sample, seed,
-                          lambda row: row_to_item(row, preset, source, imported_at), in_range) \
-        if sample else None
+                          lambda row: row_to_item(row, preset, source, imported_at), in_range,
+                          encoding) if sample else None
     counts = UpsertCounts()
     done = invalid = read_now = filtered = 0
     stopped = False
     try:
-        for batch in dump_rows(path, fmt, batch_size):
+        for batch in dump_rows(path, fmt, batch_size, encoding):
             if limit is not None and done >= limit:
                 break
             if limit is not None:
@@ -332,7 +333,7 @@ def import_dump(
         key=key, preset=preset.name, rows_total=total, rows_read=done - skip,
         rows_skipped_resume=skip, rows_invalid=invalid, counts=counts,
         seconds=round(time.monotonic() - started, 3), rows_filtered=filtered,
-        encoding="" if fmt == "parquet" else text_encoding(path).removesuffix("-sig"),
+        encoding=(encoding or "").removesuffix("-sig"),
     )
 
 
@@ -345,13 +346,14 @@ def _short(exc: BaseException) -> str:
 
 def _sample_rows(path: Path, fmt: str, batch_size: int, limit: int | None, sample: int,
                  seed: int, to_item: Callable[[Mapping[str, Any]], dict[str, Any] | None],
-                 in_range: Callable[[dict[str, Any]], bool]) -> set[int]:
+                 in_range: Callable[[dict[str, Any]], bool], encoding: str | None
+                 ) -> set[int]:
     """Row numbers of a random sample of `sample` rows among those with an item in range."""
     import random
 
     candidates: list[int] = []
     index = 0
-    for batch in dump_rows(path, fmt, batch_size):
+    for batch in dump_rows(path, fmt, batch_size, encoding):
         for row in batch:
             if limit is not None and index >= limit:
                 break
