@@ -116,10 +116,7 @@ def parse_date_text(value: Any) -> datetime | None:
     if isinstance(value, int) and 10_000_101 <= value <= 99_991_231:
         return _loose_date(str(value))  # 20150101: a date written as a number
     if isinstance(value, int | float):
-        try:
-            return datetime.fromtimestamp(value / 1000 if abs(value) > 1e11 else value, tz=UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
+        return unix_time(value)
     text = str(value).strip()
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -129,6 +126,15 @@ def parse_date_text(value: Any) -> datetime | None:
         except (TypeError, ValueError, IndexError):
             return _loose_date(text)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def unix_time(value: float) -> datetime | None:
+    """A Unix time in seconds, or in milliseconds when above 10^11 (past the year 5138 in
+    seconds); None beyond the calendar (1e20)."""
+    try:
+        return datetime.fromtimestamp(value / 1000 if abs(value) > 1e11 else value, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _loose_date(text: str) -> datetime | None:

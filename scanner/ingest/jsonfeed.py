@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from scanner.ingest.datecheck import parse_date_text
+from scanner.ingest.datecheck import parse_date_text, unix_time
 from scanner.ingest.normalize import clean_text, make_item
 from scanner.ingest.parse import ParsedFeed
 
@@ -86,15 +86,11 @@ def _json_date(entry: Mapping[str, Any], result: ParsedFeed) -> tuple[datetime |
         if isinstance(value, str):
             return parse_date_text(value), value
         if isinstance(value, int | float) and not isinstance(value, bool):
-            seconds = value / 1000 if abs(value) > 1e11 else value
             result.note(f"{name} is a number: read as a Unix time")
-            try:
-                return datetime.fromtimestamp(seconds, tz=UTC), str(value)
-            except (OverflowError, OSError, ValueError):
-                # beyond the calendar (1e20 s): a date, but never a real one; the extremes
-                # make it "future" or "implausible", not "missing"
-                extreme = datetime.max if seconds > 0 else datetime.min
-                return extreme.replace(tzinfo=UTC), str(value)
+            # beyond the calendar (1e20 s): a date, but never a real one; the extremes
+            # make it "future" or "implausible", not "missing"
+            extreme = (datetime.max if value > 0 else datetime.min).replace(tzinfo=UTC)
+            return unix_time(value) or extreme, str(value)
         result.note(f"{name} is {type(value).__name__}, not a date: ignored")
     return None, None
 
