@@ -174,7 +174,8 @@ def backtest_cutoff(corpus: Corpus, cutoff: str, horizon_days: int, period_month
     series = {str(c): {k: counts_by[k][c] for k in streams} for c in range(n_topics)}
     novelty = topic_novelty(topics, series, round(0.3 * periods))
     entities = [Entity("topics", str(c), None, series[str(c)],
-                       _venue_evidence(corpus, active[active_labels == c]), novelty[str(c)])
+                       _venue_evidence(corpus, active[active_labels == c]), novelty[str(c)],
+                       position=clusterer.centroids_[c])
                 for c in range(n_topics)]
     ours = _scores(entities, totals_by, signal_settings)
 

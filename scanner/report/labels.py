@@ -188,11 +188,12 @@ GLOSSARY: tuple[tuple[str, tuple[str, str], tuple[str, str]], ...] = (
                "share trend's forecast, impact, and coherence where it varies; novelty is "
                "shown, not scored), times confidence; used for ranking only.")),
     ("forecast", ("趋势预测", "对每个数据流的占比拟合稳健的泊松对数线性趋势（单期异常值不计入），"
-                           "并向同一列表的平均趋势收缩；预测值为趋势所推算的后几期占比除以最近"
-                           "几期的实际占比。得分中的“增长”即按此排序。"),
+                           "并向相邻主题（主题列表，按质心相似度）或同一列表的平均趋势收缩；"
+                           "预测值为趋势所推算的后几期占比除以最近几期的实际占比。得分中的“增长”即按此排序。"),
      ("forecast", "a robust Poisson log-linear trend fitted to each stream's share (a single "
-                  "period far off the line is left out) and shrunk toward the list's typical "
-                  "trend; the forecast is the share it projects for the next periods over the "
+                  "period far off the line is left out) and shrunk toward the typical trend of "
+                  "its nearest topics (topic lists, by centroid similarity) or of its list; "
+                  "the forecast is the share it projects for the next periods over the "
                   "share of the last ones. The score's growth ranks by it.")),
     ("confidence", ("置信度", "活跃期条目数 ÷（条目数 + support_k，默认 10）：条目越少，"
                              "得分越被压低。"),

@@ -182,14 +182,17 @@ def reason(row: dict[str, Any], data: dict[str, Any], lang: str) -> str:
 
 def _forecast_clause(ind: dict[str, Any], used: list[dict[str, Any]], lang: str) -> str:
     """The figure the growth sub-score ranks by: the share the entity's trend (shrunk toward
-    its list's) projects ahead, over its recent share; and a period left out of the trend."""
+    its nearest topics' or its list's) projects ahead, over its recent share; and a period
+    left out of the trend."""
     n, f = int(ind["forecast_periods"]), float(ind.get("forecast") or 0)
     lo, hi = float(ind.get("forecast_low") or 0), float(ind.get("forecast_high") or 0)
-    zh = (f"按其趋势（向同列收缩）推算，未来 {n} 期占比约为最近 {n} 期的 {f:.2f} 倍"
-          f"（90%: {lo:.2f}–{hi:.2f}，排名所用的增长）")
-    en = (f"its trend (shrunk toward the list's) projects the share over the next {n} "
-          f"periods at {f:.2f}x the last {n} (90%: {lo:.2f}–{hi:.2f}; the growth the rank "
-          f"uses)")
+    near = ind.get("forecast_prior") == "neighbours"
+    toward = ("相邻主题", "its nearest topics'") if near else ("同列", "the list's")
+    zh = (f"按其趋势（向{toward[0]}收缩）推算，未来 {n} 期占比约为最近 {n} 期的 "
+          f"{f:.2f} 倍（90%: {lo:.2f}–{hi:.2f}，排名所用的增长）")
+    en = (f"its trend (shrunk toward {toward[1]}) "
+          f"projects the share over the next {n} periods at {f:.2f}x the last {n} (90%: "
+          f"{lo:.2f}–{hi:.2f}; the growth the rank uses)")
     if any(0 in (s.get("trend") or {}).get("weights", []) for s in used):
         zh += "；偏离趋势线过远的单期（一次性爆发或骤降）未计入趋势"
         en += "; a period far off the trend line (a one-off burst or drop) is left out of it"

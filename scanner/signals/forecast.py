@@ -1,13 +1,14 @@
 """Share forecast: an entity's expected share change over the next periods, from a Poisson
-trend of its share shrunk toward its list's typical trend (empirical Bayes).
+trend of its share shrunk toward its neighbours' trend (empirical Bayes).
 
 Why (docs/evaluation.md, issue #17): on the backtests, a topic's share over the last
 periods is partly counting noise and bursts, which regress; a ratio of two windows
 rewards both. The forecast fits log share = level + slope x period (Poisson, offset log
 of the stream's totals, robust to a single period far off the line) over all periods
-the stream covers, shrinks each slope toward
-the precision-weighted mean slope of the list by its own standard error (normal-normal
-empirical Bayes, the between-entity variance by DerSimonian and Laird's moments), and compares
+the stream covers, shrinks each slope toward the precision-weighted mean slope of its
+neighbours (a topic's nearest topics on the map; for lists without positions, the whole
+list) by its own standard error (normal-normal empirical Bayes, the between-entity
+variance by DerSimonian and Laird's moments), and compares
 the share this trend projects for the next `horizon` periods with the share observed
 over the last `horizon` periods: a one-period burst sits above its trend line and is
 expected to fall back; a steady rise is expected to go on.
@@ -92,23 +93,42 @@ def share_trend(counts: np.ndarray, totals: np.ndarray, horizon: int = 0,
                  tuple(totals.tolist()))
 
 
-def shrink_slopes(slopes: Sequence[float], ses: Sequence[float]
+def shrink_slopes(slopes: Sequence[float], ses: Sequence[float],
+                  neighbours: Sequence[np.ndarray] | None = None
                   ) -> tuple[np.ndarray, np.ndarray, float]:
     """(shrunk slopes, their posterior standard errors, the between-entity sd tau).
 
-    Each slope moves toward the precision-weighted mean slope by se^2 / (se^2 + tau^2),
-    tau^2 by DerSimonian and Laird's moment estimator (as in a random-effects
-    meta-analysis): a slope measured on few items is mostly the list's typical trend.
-    Under three entities nothing is shrunk."""
+    Each slope moves toward its prior mean by se^2 / (se^2 + tau^2): the precision-weighted
+    mean slope of the whole list, or with `neighbours` (per entity, the indices of its
+    nearest entities: nearest_neighbours) of its neighbours' slopes, so a topic measured on
+    few items takes the trend of the region of the map it sits in rather than of every
+    topic. tau^2 by DerSimonian and Laird's moment estimator (as in a random-effects
+    meta-analysis) on the deviations from those means. Under three entities nothing is
+    shrunk."""
     b, se = np.asarray(slopes, dtype=float), np.maximum(np.asarray(ses, dtype=float), 1e-9)
     if len(b) < 3:
         return b, se, math.inf
     w = 1 / se ** 2
-    mean = float((w * b).sum() / w.sum())
-    q = float((w * (b - mean) ** 2).sum())
+    if neighbours is None:
+        prior = np.full(len(b), float((w * b).sum() / w.sum()))
+    else:
+        prior = np.array([float((w[nb] * b[nb]).sum() / w[nb].sum()) for nb in neighbours])
+    q = float((w * (b - prior) ** 2).sum())
     tau2 = max((q - (len(b) - 1)) / float(w.sum() - (w ** 2).sum() / w.sum()), 1e-8)
     keep = tau2 / (tau2 + se ** 2)
-    return mean + keep * (b - mean), np.sqrt(keep) * se, math.sqrt(tau2)
+    return prior + keep * (b - prior), np.sqrt(keep) * se, math.sqrt(tau2)
+
+
+def nearest_neighbours(positions: np.ndarray, k: int = 0) -> list[np.ndarray]:
+    """Per row of `positions` (e.g. topic centroids), the indices of its k most
+    cosine-similar other rows; k 0: the square root of the number of rows (at least 3,
+    at most all the others), a k-nearest-neighbour rule of thumb, not a fitted figure."""
+    n = len(positions)
+    k = min(max(k or round(math.sqrt(n)), 3), n - 1)
+    unit = positions / np.maximum(np.linalg.norm(positions, axis=1, keepdims=True), 1e-12)
+    sims = unit @ unit.T
+    np.fill_diagonal(sims, -np.inf)
+    return list(np.argsort(-sims, axis=1, kind="stable")[:, :k])
 
 
 def forecast(trend: Trend, slope: float, slope_se: float) -> tuple[float, float]:
@@ -143,25 +163,34 @@ def trend_from_figures(figures: dict[str, Any]) -> Trend:
 
 
 def list_forecasts(facts: Sequence[dict[str, Any]], weights: dict[str, float] | None = None,
-                   z: float = 1.645) -> None:
+                   z: float = 1.645, positions: Sequence[np.ndarray] | None = None) -> None:
     """Add each entity's forecast to its facts (in place), per stream and combined.
 
     Per stream, the slopes of the entities whose composite that stream entered are shrunk
-    together; an entity's streams combine by inverse variance times the stream's weight
-    (as share growth does). Sets `forecast` (expected share ratio), `forecast_low` and
-    `forecast_high` (90%), `trend_slope` (shrunk, per period) and `forecast_periods`."""
+    together, each toward its nearest neighbours' among them when `positions` (one vector
+    per fact, e.g. a topic's centroid) are given, else toward the list's; an entity's
+    streams combine by inverse variance times the stream's weight (as share growth does).
+    Sets `forecast` (expected share ratio), `forecast_low` and `forecast_high` (90%),
+    `trend_slope` (shrunk, per period), `forecast_periods` and `forecast_prior`
+    ("neighbours" or "list")."""
     weights = weights or {}
     kinds = sorted({k for f in facts for k in f.get("streams", {})})
     for kind in kinds:
-        rows = [f for f in facts if kind in f.get("streams", {}) and "trend" in f["streams"][kind]]
+        at = [i for i, f in enumerate(facts)
+              if kind in f.get("streams", {}) and "trend" in f["streams"][kind]]
+        rows = [facts[i] for i in at]
         trends = [trend_from_figures(f["streams"][kind]["trend"]) for f in rows]
-        slopes, ses, _ = shrink_slopes([t.slope for t in trends], [t.slope_se for t in trends])
+        near = nearest_neighbours(np.stack([positions[i] for i in at])) \
+            if positions is not None and len(at) > 3 else None
+        slopes, ses, _ = shrink_slopes([t.slope for t in trends], [t.slope_se for t in trends],
+                                       near)
         for f, trend, slope, se in zip(rows, trends, slopes, ses, strict=True):
             change, change_se = forecast(trend, float(slope), float(se))
             f["streams"][kind].update(forecast=round(math.exp(change), 4),
                                       forecast_log=round(change, 5),
                                       forecast_se=round(change_se, 5),
-                                      trend_slope=round(float(slope), 5))
+                                      trend_slope=round(float(slope), 5),
+                                      forecast_prior="neighbours" if near else "list")
     for f in facts:
         used = [k for k in f.get("streams_used", []) if "forecast_log" in f["streams"][k]]
         info = {k: weights.get(k, 1.0) / max(f["streams"][k]["forecast_se"], 1e-6) ** 2
@@ -174,7 +203,9 @@ def list_forecasts(facts: Sequence[dict[str, Any]], weights: dict[str, float] | 
             se = 1 / math.sqrt(total)
             slope = sum(info[k] * f["streams"][k]["trend_slope"] for k in used) / total
             horizon = max(int(f["streams"][k]["trend"]["horizon"]) for k in used)
-        f.update(forecast=round(math.exp(change), 4),
+        prior = "neighbours" if any(f["streams"][k].get("forecast_prior") == "neighbours"
+                                    for k in used) else "list"
+        f.update(forecast_prior=prior, forecast=round(math.exp(change), 4),
                  forecast_low=round(math.exp(change - z * se), 4),
                  forecast_high=round(math.exp(change + z * se), 4),
                  forecast_log=round(change, 5), trend_slope=round(slope, 5),

@@ -82,6 +82,9 @@ class Entity:
     evidence: list[dict[str, Any]] = field(default_factory=list)
     novelty: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    # where it sits on the map (a topic's centroid): its growth is shrunk toward its
+    # nearest neighbours' (scanner.signals.forecast); None for fields and pathways
+    position: np.ndarray | None = None
 
 
 
@@ -151,9 +154,12 @@ def rank_entities(entities: Sequence[Entity], totals: dict[str, np.ndarray],
     horizon = settings.forecast_periods
     facts = [_copy(known[e.id]) if e.id in known
              else indicators(e, totals, weights, coverage, horizon) for e in entities]
-    # growth: the share the entity's trend, shrunk toward the list's, projects ahead over
-    # its recent share (scanner.signals.forecast; the backtests' reasons in the module)
-    list_forecasts(facts, weights)
+    # growth: the share the entity's trend, shrunk toward its neighbours' (or the list's),
+    # projects ahead over its recent share (scanner.signals.forecast; the backtests'
+    # reasons in the module)
+    positions = [e.position for e in entities if e.position is not None]
+    list_forecasts(facts, weights,
+                   positions=positions if len(positions) == len(entities) else None)
     growth = percentile_ranks([f["forecast_log"] for f in facts])
     novelty = percentile_ranks([e.novelty for e in entities])
     coherence = np.array([f["persistence"] for f in facts])

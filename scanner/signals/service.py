@@ -120,7 +120,8 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
                               "outside_taxonomy": t["outside_taxonomy"],
                               "born": t["born_run_date"], "size": t["size"],
                               "top_evidence": _evidence_items(topic_evidence[t["id"]],
-                                                              "similarity")})
+                                                              "similarity")},
+                             position=t.get("centroid"))
                       for t in topics]
     from scanner.report.review import rejected_topics
 
@@ -130,7 +131,8 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
                                     topic_coverage, settings.forecast_periods)
                    for e in topic_entities}
     rejected = rejected_topics(store)  # the panel said no: off the watchlist
-    watch = [Entity("watchlist", e.id, None, e.counts, e.evidence, e.novelty, e.extra)
+    watch = [Entity("watchlist", e.id, None, e.counts, e.evidence, e.novelty, e.extra,
+                    e.position)
              for e in topic_entities if e.extra["outside_taxonomy"] == 1 and e.id not in rejected
              and topic_facts[e.id]["technology_share"] >= WATCH_MIN_TECHNOLOGY]
 

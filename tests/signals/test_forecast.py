@@ -1,4 +1,5 @@
-"""The share forecast: a Poisson trend of the share, shrunk toward the list's, projected."""
+"""The share forecast: a Poisson trend of the share, shrunk toward its neighbours' or the
+list's, projected."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ import pytest
 
 from scanner.config import SignalSettings
 from scanner.signals import Entity, rank_entities
-from scanner.signals.forecast import forecast, share_trend, shrink_slopes
+from scanner.signals.forecast import (
+    forecast,
+    nearest_neighbours,
+    share_trend,
+    shrink_slopes,
+)
 
 TOTALS = np.full(8, 2000.0)
 
@@ -39,6 +45,60 @@ def test_slopes_measured_on_few_items_are_shrunk_most() -> None:
     # two entities are too few to learn a spread from: nothing is shrunk
     same, _, _ = shrink_slopes(slopes[:2], ses[:2])
     assert np.allclose(same, slopes[:2])
+
+
+def test_a_slope_measured_on_few_items_is_shrunk_toward_its_neighbours() -> None:
+    # two regions of the map: five precise rising slopes, five precise flat ones, and
+    # one imprecise slope of 0 in each region
+    slopes = np.array([0.3, 0.32, 0.28, 0.31, 0.29, 0.0, 0.01, -0.01, 0.0, 0.02, 0.0, 0.0])
+    ses = np.array([0.02] * 10 + [0.4, 0.4])
+    rising, flat = [0, 1, 2, 3, 4], [5, 6, 7, 8, 9]
+    neighbours = [np.array(rising[:i] + rising[i + 1:] + [10]) for i in range(5)] \
+        + [np.array(flat[:i] + flat[i + 1:] + [11]) for i in range(5)] \
+        + [np.array(rising), np.array(flat)]
+    near, _, _ = shrink_slopes(slopes, ses, neighbours)
+    assert near[10] == pytest.approx(0.3, abs=0.03)  # the rising region's trend
+    assert abs(near[11]) < 0.03  # the flat region's
+    # toward the list's mean, both imprecise slopes end up the same
+    pooled, _, _ = shrink_slopes(slopes, ses)
+    assert pooled[10] == pytest.approx(pooled[11])
+
+
+def test_nearest_neighbours_are_the_most_similar_other_positions() -> None:
+    positions = np.array([[1.0, 0.0], [0.9, 0.1], [0.8, 0.3], [0.0, 1.0], [0.1, 0.9],
+                          [0.2, 0.8], [-1.0, 0.1], [0.5, 0.5], [0.95, -0.05]])
+    near = nearest_neighbours(positions)  # k = sqrt(9) = 3
+    assert [len(n) for n in near] == [3] * 9
+    assert all(i not in n for i, n in enumerate(near))
+    assert set(near[0]) == {1, 8, 2}
+    assert set(near[3]) == {4, 5, 7}
+    assert len(nearest_neighbours(positions[:3])[0]) == 2  # never more than the others
+
+
+def test_a_small_topic_in_a_rising_region_is_forecast_above_its_twin_in_a_flat_one() -> None:
+    rng = np.random.default_rng(5)
+    up, flat = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
+    entities = []
+    for i in range(8):  # large topics: a rising region and a flat one
+        entities.append(Entity("topics", f"up{i}", counts={"paper": rng.poisson(
+            80 * 1.2 ** np.arange(8)).astype(float)}, position=up + rng.normal(0, .05, 3)))
+        entities.append(Entity("topics", f"flat{i}", counts={"paper": rng.poisson(
+            np.full(8, 80.0)).astype(float)}, position=flat + rng.normal(0, .05, 3)))
+    small = np.array([1, 0, 1, 1, 0, 1, 1, 1.0])  # the same few items in both regions
+    entities += [Entity("topics", "small-up", counts={"paper": small}, position=up),
+                 Entity("topics", "small-flat", counts={"paper": small}, position=flat)]
+    totals = {"paper": np.full(8, 4000.0)}
+    rows = {r["entity_id"]: r["indicators"]
+            for r in rank_entities(entities, totals, SignalSettings())}
+    assert rows["small-up"]["forecast"] > 1.2 * rows["small-flat"]["forecast"]
+    assert rows["small-up"]["forecast_prior"] == "neighbours"
+    # without positions both get the list's trend: the same forecast
+    for e in entities:
+        e.position = None
+    plain = {r["entity_id"]: r["indicators"]
+             for r in rank_entities(entities, totals, SignalSettings())}
+    assert plain["small-up"]["forecast"] == plain["small-flat"]["forecast"]
+    assert plain["small-up"]["forecast_prior"] == "list"
 
 
 def test_a_burst_is_forecast_to_fall_back_and_a_steady_rise_to_go_on() -> None:
