@@ -41,12 +41,13 @@ from scanner.evaluation.backtest import (  # noqa: E402
 )
 
 CACHE = REPO / ".cache" / "bench"
+TAXONOMY = REPO / "data" / "taxonomy" / "taxonomy-2025.1.toml"
 
 
 def corpus_at(corpus: str, sample: int, components: int) -> Any:
     """A function of a cut-off: the protocol corpus's rows (all, or a seeded sample), read
     by load_corpus, with LSA vectors fitted on the items before that cut-off (cached)."""
-    from scanner.evaluation.backtest import load_corpus
+    from scanner.evaluation.corpus import load_corpus
     from scanner.evaluation.lexical import at_cutoff
 
     preset_name, relative = PROTOCOLS[corpus][:2]
@@ -69,7 +70,35 @@ def corpus_at(corpus: str, sample: int, components: int) -> Any:
         np.save(cache, fitted.vectors)
         return fitted
 
+    at.rows = rows  # type: ignore[attr-defined]
     return at
+
+
+def term_marker(corpus: str, sample: int, rows: Any) -> Any:
+    """The corpus's term counts for the terms sub-score (topicterms.TermMarker), counted
+    once and cached under .cache/bench/ (the counts are per month: each cut-off ranks
+    the months before it only)."""
+    import pickle
+
+    from scanner.config import TermSettings
+    from scanner.evaluation.topicterms import TermMarker
+    from scanner.taxonomy import load_taxonomy
+    from scanner.terms.extract import ChineseSegmenter
+
+    segmenter = ChineseSegmenter(load_taxonomy(TAXONOMY).chinese_terms)
+    cache = CACHE / f"topicterms-{corpus}-{sample or 'all'}.pkl"
+    if cache.is_file():
+        marker = TermMarker.__new__(TermMarker)
+        marker.settings, marker.segmenter, marker.ranked = TermSettings(), segmenter, {}
+        marker.counts = pickle.loads(cache.read_bytes())
+        return marker
+    started = time.monotonic()
+    marker = TermMarker(rows, TermSettings(), segmenter)
+    print(f"terms of {len(rows.dates):,} items counted: {time.monotonic() - started:.0f} s",
+          flush=True)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    cache.write_bytes(pickle.dumps(marker.counts))
+    return marker
 
 
 def main() -> None:
@@ -81,6 +110,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--label", choices=("held-out", "in-sample"), default="held-out")
     parser.add_argument("--cutoffs", default="", help="default: the protocol's")
+    parser.add_argument("--no-terms", action="store_true", help="leave the terms "
+                        "sub-score out (topics carrying emerging terms), as before it")
     parser.add_argument("--variants", action="store_true", help="the ablation of "
                         "bench/signals_ablation.py (seed 0) instead of the full table")
     args = parser.parse_args()
@@ -88,6 +119,8 @@ def main() -> None:
     cutoffs = args.cutoffs or CUTOFFS.get(args.corpus, cutoffs)
     corpus_of = corpus_at(args.corpus, args.sample, args.components)
     topics = replace(TopicSettings(), n_clusters=args.n_clusters)
+    terms = None if args.no_terms else term_marker(args.corpus, args.sample,
+                                                   corpus_of.rows)  # type: ignore[attr-defined]
     print(f"{args.corpus}: LSA {args.components} fitted per cut-off, {args.label} "
           f"base, cut-offs {cutoffs}, {months}-month periods x 8, horizon {horizon} d, "
           f"topics {args.n_clusters or 'sqrt(n/2)'}", flush=True)
@@ -97,7 +130,8 @@ def main() -> None:
             corpus = corpus_of(cutoff)
             for name, settings in variants().items():
                 m = backtest_cutoff(corpus, cutoff, horizon, months, 8, topics, settings,
-                                    label=args.label)["methods"]["emergence score (ours)"]
+                                    label=args.label, terms=terms
+                                    )["methods"]["emergence score (ours)"]
                 print(f"| {cutoff} | {name} | {m['spearman']:.3f} | {m['threat_top']:.2f} |",
                       flush=True)
         return
@@ -106,8 +140,12 @@ def main() -> None:
         corpus = corpus_of(cutoff)
         started = time.monotonic()
         results.append(_mean([backtest_cutoff(corpus, cutoff, horizon, months, 8, topics,
-                                              SignalSettings(), seed=seed, label=args.label)
+                                              SignalSettings(), seed=seed, label=args.label,
+                                              terms=terms)
                               for seed in range(args.seeds)]))
+        if terms is not None:
+            ranked = {k: len(v) for k, v in terms.ranked.get(cutoff, {}).items()}
+            print(f"{cutoff}: emerging terms ranked per stream {ranked}", flush=True)
         print(f"{cutoff}: {time.monotonic() - started:.0f} s", flush=True)
     print_table(results, args.seeds)
 

@@ -26,8 +26,8 @@ from scanner.evaluation.backtest import (  # noqa: E402
     PROTOCOLS,
     backtest_cutoff,
     format_table,
-    load_corpus,
 )
+from scanner.evaluation.corpus import load_corpus  # noqa: E402
 from scanner.store import Store  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data"
@@ -82,6 +82,8 @@ def main() -> None:
     parser.add_argument("--table", action="store_true", help="the default's full table")
     parser.add_argument("--seeds", type=int, default=1, help="--table: mean over this many "
                         "seeds (clustering, held-out half, random order)")
+    parser.add_argument("--no-terms", action="store_true", help="leave the terms sub-score "
+                        "out (topics carrying emerging terms), as before it")
     args = parser.parse_args()
     preset, relative, cutoffs, horizon, months = PROTOCOLS[args.corpus]
     cutoffs = CUTOFFS.get(args.corpus, cutoffs)
@@ -93,11 +95,22 @@ def main() -> None:
     with Store(db) as store:
         corpus = load_corpus(store, path, preset, args.model, args.sample, 20100101,
                              lambda: load_embedder(args.model))
+    terms = None
+    if not args.no_terms:
+        from scanner.config import TermSettings
+        from scanner.evaluation.topicterms import TermMarker
+        from scanner.taxonomy import load_taxonomy
+        from scanner.terms.extract import ChineseSegmenter
+
+        taxonomy = load_taxonomy(REPO / "data" / "taxonomy" / "taxonomy-2025.1.toml")
+        terms = TermMarker(corpus, TermSettings(), ChineseSegmenter(taxonomy.chinese_terms))
     print(f"{args.corpus}: {len(corpus.dates)} items, model {args.model}, {args.label} base, "
-          f"cut-offs {cutoffs}, {months}-month periods x 8, horizon {horizon} d")
+          f"cut-offs {cutoffs}, {months}-month periods x 8, horizon {horizon} d, terms "
+          f"sub-score {'off' if terms is None else 'on'}")
     if args.table:
         results = [_mean([backtest_cutoff(corpus, c, horizon, months, 8, TopicSettings(),
-                                          SignalSettings(), seed=seed, label=args.label)
+                                          SignalSettings(), seed=seed, label=args.label,
+                                          terms=terms)
                           for seed in range(args.seeds)]) for c in cutoffs.split(",")]
         print_table(results, args.seeds)
         return
@@ -106,7 +119,7 @@ def main() -> None:
     for cutoff in cutoffs.split(","):
         for name, settings in variants().items():
             result = backtest_cutoff(corpus, cutoff, horizon, months, 8, TopicSettings(),
-                                     settings, label=args.label)
+                                     settings, label=args.label, terms=terms)
             m = result["methods"]["emergence score (ours)"]
             print(f"| {cutoff} | {name} | {m['spearman']:.3f} | {m['threat_top']:.2f} | "
                   f"{m['p@10']:.2f} |", flush=True)

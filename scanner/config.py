@@ -76,6 +76,7 @@ class SignalSettings:
     weight_growth: float = 2.0  # confidence factor support / (support + support_k)
     weight_coherence: float = 1.0
     weight_impact: float = 1.0
+    weight_terms: float = 1.0  # topics: the share of their items carrying an emerging term
     support_k: float = 10.0
     forecast_periods: int = 0  # periods the growth sub-score's trend forecasts (0: half
     # the series; scanner.signals.forecast)
@@ -175,7 +176,7 @@ _TOPIC_KEYS: dict[str, type] = {
 }
 _SIGNAL_KEYS: dict[str, type] = {
     "period": str, "periods": int, "weight_novelty": float, "weight_growth": float,
-    "weight_coherence": float, "weight_impact": float, "support_k": float,
+    "weight_coherence": float, "weight_impact": float, "weight_terms": float, "support_k": float,
     "forecast_periods": int, "convergence_share": float, "weight_paper": float,
     "weight_news": float, "weight_policy": float,
 }

@@ -134,13 +134,16 @@ def _sample(value: int) -> int:
 @click.option("--label", type=click.Choice(["held-out", "in-sample"]), default="held-out",
               show_default=True, help="Realised growth's base: a held-out half of the window "
               "before the cut-off, or all of it, clustered (the earlier, size-biased label).")
+@click.option("--terms/--no-terms", default=True, show_default=True,
+              help="Count and rank the corpus's terms at each cut-off, so topics get the "
+                   "nightly run's terms sub-score (off: it is left out).")
 @click.option("--write", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the table as Markdown to this file.")
 @click.pass_context
 def evaluate_backtest(ctx: click.Context, corpus_name: str, maps: tuple[str, ...],
                       kind: str | None, horizon_days: int | None, period_months: str | None,
                       shared: Path, sample: int, cutoffs: str | None, model: str | None,
-                      periods: int, seed: int, label: str, vectors: str,
+                      periods: int, seed: int, label: str, vectors: str, terms: bool,
                       write: Path | None) -> None:
     """Does the emergence ranking predict which topics grow? Against baselines."""
     from dataclasses import replace
@@ -156,7 +159,7 @@ def evaluate_backtest(ctx: click.Context, corpus_name: str, maps: tuple[str, ...
                                 periods, seed, say=console.print, mapping=mapping, kind=kind,
                                 horizon_days=horizon_days,
                                 period_months=int(period_months) if period_months else None,
-                                label=label, vectors=vectors)
+                                label=label, vectors=vectors, terms=terms)
     click.echo(f"\n{table}")
     if write:
         write.write_text(f"{table}\n", encoding="utf-8")

@@ -110,16 +110,16 @@ def rank_command(ctx: click.Context, list_name: str, run_date: str | None, limit
 
     # every column wraps rather than cutting: the reason is read whole
     table = Table("rank", "±", title=f"{list_name} on {rows[0]['run_date']}", expand=True,
-                  caption="g n c i f: the growth, novelty, coherence, impact and confidence "
-                          "sub-scores")
+                  caption="g n c i t f: the growth, novelty, coherence, impact, emerging "
+                          "terms and confidence sub-scores")
     table.add_column("id", ratio=2, overflow="fold")
-    table.add_column("score (g n c i f)", ratio=2, overflow="fold")
+    table.add_column("score (g n c i t f)", ratio=2, overflow="fold")
     table.add_column("why", ratio=5, overflow="fold")
     for r in rows:
         s = r["subscores"]
         label = r["indicators"].get("label") or r["indicators"].get("name_en") or ""
-        subs = " ".join(f"{s[k]:.2f}" for k in ("growth", "novelty", "coherence", "impact",
-                                                  "confidence"))
+        subs = " ".join(f"{s.get(k, 0.0):.2f}" for k in ("growth", "novelty", "coherence",
+                                                           "impact", "terms", "confidence"))
         table.add_row(str(r["rank"]), rank_change(r), escape(f"{r['entity_id']} {label}"),
                       f"{r['score']:.3f} ({subs})", escape(reason(r, {}, "en")))
     console.print(table)

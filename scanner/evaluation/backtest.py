@@ -32,13 +32,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
 
 from scanner.config import SignalSettings, TopicSettings
+from scanner.evaluation.corpus import Corpus
+from scanner.evaluation.topicterms import term_items
 from scanner.signals import Entity, rank_entities, topic_novelty, weighted_novelty
 from scanner.topics import Clusterer, attach
 
@@ -59,24 +60,6 @@ PROTOCOLS: dict[str, tuple[str, str, str, int, int]] = {
     "arxiv-cs": ("arxiv-cs-daily", "corpus/arxiv_cs_2025_2026.parquet",
                  "2025-10-01,2025-12-01", 180, 1),
 }
-
-
-@dataclass
-class Corpus:
-    """Items for a backtest: vectors, publication dates, and a venue per item."""
-
-    vectors: np.ndarray
-    dates: np.ndarray  # ISO date strings
-    venues: list[str | None]
-    kind: str = "paper"
-    fields: np.ndarray | None = None  # [items x fields] bool: the assigned fields
-    kinds: np.ndarray | None = None  # per item, when the corpus mixes streams
-
-    def item_kinds(self) -> np.ndarray:
-        """Each item's stream (kind)."""
-        return self.kinds if self.kinds is not None else np.full(len(self.dates), self.kind)
-    field_ids: Sequence[str] = ()
-    texts: list[str] | None = None  # kept for vectors fitted per cut-off (LSA)
 
 
 def _period_edges(cutoff: date, months: int, n: int) -> list[tuple[date, date]]:
@@ -128,10 +111,12 @@ def _metrics(scores: np.ndarray, realised: np.ndarray, grew: np.ndarray) -> dict
 def backtest_cutoff(corpus: Corpus, cutoff: str, horizon_days: int, period_months: int,
                     periods: int, topic_settings: TopicSettings,
                     signal_settings: SignalSettings, seed: int = 0,
-                    label: str = "held-out") -> dict[str, Any]:
+                    label: str = "held-out", terms: Any = None) -> dict[str, Any]:
     """All methods' figures at one cut-off; `label` "held-out" (the default, step 3 of the
     module's protocol) or "in-sample" (the base window's items were clustered: the label
-    of the earlier tables, which favours large topics)."""
+    of the earlier tables, which favours large topics). `terms` (a
+    topicterms.TermMarker) gives topics the terms sub-score, as the nightly run does;
+    without it the sub-score is left out."""
     cut = date.fromisoformat(cutoff)
     horizon_end = (cut + timedelta(days=horizon_days)).isoformat()
     recent_start = (cut - timedelta(days=horizon_days)).isoformat()
@@ -170,12 +155,14 @@ def backtest_cutoff(corpus: Corpus, cutoff: str, horizon_days: int, period_month
     # the active window of the series (Carley's last 70%): the items impact is judged on
     in_active = past_dates >= edges[round(0.3 * periods)][0].isoformat()
     active, active_labels = past[in_active], labels[in_active]
+    marks = terms.marks(corpus, cutoff, active) if terms is not None else None
     topics = [{"id": str(c), "centroid": clusterer.centroids_[c]} for c in range(n_topics)]
     series = {str(c): {k: counts_by[k][c] for k in streams} for c in range(n_topics)}
     novelty = topic_novelty(topics, series, round(0.3 * periods))
     entities = [Entity("topics", str(c), None, series[str(c)],
                        _venue_evidence(corpus, active[active_labels == c]), novelty[str(c)],
-                       position=clusterer.centroids_[c])
+                       position=clusterer.centroids_[c],
+                       term_items=term_items(marks, active[active_labels == c]))
                 for c in range(n_topics)]
     ours = _scores(entities, totals_by, signal_settings)
 
@@ -192,6 +179,8 @@ def backtest_cutoff(corpus: Corpus, cutoff: str, horizon_days: int, period_month
         "base_unattached": float((recent_labels == -1).mean()) if len(recent_labels) else 0.0,
         "future_unattached": float((future_labels == -1).mean()) if len(future) else 0.0,
         "methods": {"emergence score (ours)": _metrics(ours, realised, grew)},
+        "terms_ranked": {k: len(v) for k, v in terms.ranked.get(cutoff, {}).items()}
+        if terms is not None else None,
     }
     result["methods"].update(_baseline_metrics(counts, totals, realised, grew, seed))
     result["ceiling"] = noise_ceiling(before, after, seed=seed)
@@ -323,81 +312,3 @@ def format_table(results: Sequence[dict[str, Any]]) -> str:
                          f"{m['p@10']:.2f} | {m['p@20']:.2f} | {m['spearman']:.3f} | "
                          f"{m['threat']:.2f} | {m['threat_top']:.2f} |")
     return "\n".join(lines)
-
-
-def load_corpus(store: Any, path: Any, preset_name: str | None, model: str,
-                sample: int | None, seed: int, embedder_factory: Any, progress: Any = None,
-                assign: Any = None, mapping: Any = None, kind: str | None = None,
-                vectors: str = "model") -> Corpus:
-    """Rows of a dump as a Corpus, with embeddings from the store (missing ones are
-    computed once and stored, keyed by content hash and model), or with `vectors="lsa"`
-    the rows' texts for LSA fitted per cut-off (lexical.at_cutoff; nothing stored, no
-    fields). `assign(titles, bodies, vectors)` -> (field ids, [items x fields] bool).
-
-    `preset_name` None reads any dump `scanner import` reads (CSV, JSON lines, Parquet;
-    layout from its columns or `mapping`)."""
-    from datetime import UTC, datetime
-
-    import pyarrow.parquet as pq
-
-    from scanner.embed import item_text
-    from scanner.ingest.dumps import PRESETS, read_dump_items, row_to_item
-
-    if preset_name is None:  # one dump, or several joined by commas (a mixed corpus)
-        items = []
-        for part in str(path).split(","):  # PATH or PATH::KIND
-            file, _, part_kind = part.strip().partition("::")
-            preset, part_items = read_dump_items(file, mapping, part_kind or kind)
-            items += part_items
-        if sample and sample < len(items):
-            keep = np.sort(np.random.default_rng(seed).permutation(len(items))[:sample])
-            items = [items[i] for i in keep]
-    else:
-        preset = next((p for p in PRESETS if p.name == preset_name), None)
-        if preset is None:
-            from scanner.errors import ConfigError
-
-            raise ConfigError(f"unknown preset {preset_name!r}; known: "
-                              f"{', '.join(p.name for p in PRESETS)}")
-        table = pq.read_table(path)
-        if sample and sample < table.num_rows:
-            table = table.take(np.random.default_rng(seed).permutation(table.num_rows)
-                               [:sample])
-        now = datetime.now(UTC)
-        items = [it for it in (row_to_item(r, preset, preset.name, now)
-                               for r in table.to_pylist()) if it]
-    texts = None
-    if vectors == "lsa":  # fitted per cut-off on the past: scanner.evaluation.lexical
-        texts = [item_text(it) for it in items]
-        matrix = np.zeros((len(items), 0), dtype=np.float32)
-    else:
-        matrix = _stored_vectors(store, model, items, embedder_factory, progress)
-    corpus = Corpus(vectors=matrix, dates=np.array([it["published"][:10] for it in items]),
-                    venues=[it.get("primary_category") or it.get("source_id") for it in items],
-                    kind=preset.kind, kinds=np.array([it["kind"] for it in items]),
-                    texts=texts)
-    if assign is not None and vectors != "lsa":
-        corpus.field_ids, corpus.fields = assign(
-            [it["title"] or "" for it in items], [it["summary"] or "" for it in items],
-            corpus.vectors)
-    return corpus
-
-
-def _stored_vectors(store: Any, model: str, items: list[dict[str, Any]],
-                    embedder_factory: Any, progress: Any) -> np.ndarray:
-    """The items' vectors from the store; missing ones embedded once and stored."""
-    from scanner.embed import item_text
-
-    hashes = [it["content_hash"] for it in items]
-    found = store.embeddings_for_hashes(model, hashes)
-    missing = [it for it in items if it["content_hash"] not in found]
-    if missing:
-        embedder = embedder_factory()
-        for start in range(0, len(missing), 256):
-            chunk = missing[start:start + 256]
-            vectors = embedder.embed([item_text(it) for it in chunk])
-            store.save_embeddings(model, [it["content_hash"] for it in chunk], vectors)
-            found.update(zip((it["content_hash"] for it in chunk), vectors, strict=True))
-            if progress:
-                progress(start + len(chunk), len(missing))
-    return np.stack([found[h] for h in hashes]).astype(np.float32)

@@ -105,20 +105,22 @@ def backtest_run(ctx: RunContext, store: Store, corpus_name: str, shared: str, s
                  say: Callable[[str], None] | None = None, mapping: Any = None,
                  kind: str | None = None, horizon_days: int | None = None,
                  period_months: int | None = None, label: str = "held-out",
-                 vectors: str = "model") -> tuple[list[dict], str]:
+                 vectors: str = "model", terms: bool = True) -> tuple[list[dict], str]:
     """The emergence backtest of one protocol (scanner.evaluation.backtest.PROTOCOLS), or
     of any dump `scanner import` reads when `corpus_name` is a path (then `cutoffs` is
     required), in `store`; (results per cut-off, the table with its header). `vectors`
     "lsa": lexical vectors fitted at each cut-off on the items before it, instead of the
-    model's (minutes for a whole corpus; topics only)."""
+    model's (minutes for a whole corpus; topics only). `terms`: the corpus's terms are
+    counted and ranked at each cut-off, so topics get the nightly run's terms sub-score
+    (scanner.evaluation.topicterms); off, it is left out."""
     from scanner.assign import Calibrator, Scorer, assign_fields
     from scanner.evaluation.backtest import (
         PROTOCOLS,
         backtest_cutoff,
         format_field_table,
         format_table,
-        load_corpus,
     )
+    from scanner.evaluation.corpus import load_corpus
 
     config = ctx.config
     model = ctx.stored_model  # MODEL, or MODEL+int8
@@ -161,27 +163,42 @@ def backtest_run(ctx: RunContext, store: Store, corpus_name: str, shared: str, s
         if calibrator else None)
     from scanner.evaluation.lexical import at_cutoff
 
+    marker = None
+    if terms:
+        from scanner.evaluation.topicterms import TermMarker
+        from scanner.terms.extract import ChineseSegmenter
+
+        marker = TermMarker(corpus, config.terms, ChineseSegmenter(taxonomy.chinese_terms))
     results = []
     for cutoff in (cutoffs or default_cutoffs).split(","):
         if vectors == "lsa":
             corpus = at_cutoff(corpus, cutoff.strip())
         result = backtest_cutoff(corpus, cutoff.strip(), horizon, months, periods,
-                                 config.topics, config.signals, label=label)
+                                 config.topics, config.signals, label=label, terms=marker)
         results.append(result)
         if say:
             say(f"{cutoff}: {result['items_before']} items before, "
                 f"{result['items_after']} in the {horizon}-day horizon "
                 f"({result['future_unattached']:.1%} unattached), "
-                f"{result['topics']} topics, {result['grew_2x']} grew 2x")
+                f"{result['topics']} topics, {result['grew_2x']} grew 2x; emerging terms "
+                f"ranked {_ranked_text(result.get('terms_ranked'))}")
     drawn = f"sample seed {seed}" if sample and sample < len(corpus.dates) else "every row"
     header = (f"Backtest on {relative} ({len(corpus.dates)} items, {drawn}), "
               f"model {model}, periods of {months} months x {periods}, "
-              f"horizon {horizon} d, {label} base window.")
+              f"horizon {horizon} d, {label} base window; topics' terms sub-score "
+              f"{'from the terms ranked at each cut-off' if terms else 'left out'}.")
     fields = format_field_table(results)
     with_fields = int(corpus.fields.any(axis=1).sum()) if corpus.fields is not None else 0
     field_part = (f"\n\nFields ({with_fields} of the {len(corpus.dates)} items have one or "
                   f"more, assigned by the shipped calibrator):\n\n{fields}" if fields else "")
     return results, f"{header}\n\nTopics:\n\n{format_table(results)}{field_part}"
+
+
+def _ranked_text(ranked: dict[str, int] | None) -> str:
+    """'paper 100, news 0' (terms ranked per stream at a cut-off), or 'off'."""
+    if ranked is None:
+        return "off"
+    return ", ".join(f"{k} {v}" for k, v in sorted(ranked.items())) or "in no stream"
 
 
 def backtest_stage(ctx: RunContext, corpus_name: str, shared: str, sample: int,

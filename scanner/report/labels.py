@@ -182,14 +182,24 @@ GLOSSARY: tuple[tuple[str, tuple[str, str], tuple[str, str]], ...] = (
      ("stage estimate", "the stage read from maturity cues in the evidence; named in the reason "
                         "when it disagrees with the tier.")),
     ("score", ("得分", "各子指标按 [signals] 中的权重加权综合（默认：增长即占比趋势的预测、"
-                      "影响，以及在各条目间有差别时的连贯性；新颖度只列出、不计分），再乘以"
-                      "置信度，仅用于排序。"),
+                      "影响、主题的新兴术语占比，以及在各条目间有差别时的连贯性；新颖度只列出、"
+                      "不计分），再乘以置信度，仅用于排序。"),
      ("score", "the sub-scores weighted as set in [signals] (by default growth, i.e. the "
-               "share trend's forecast, impact, and coherence where it varies; novelty is "
-               "shown, not scored), times confidence; used for ranking only.")),
+               "share trend's forecast, impact, a topic's emerging terms, and coherence "
+               "where it varies; novelty is shown, not scored), times confidence; used for "
+               "ranking only.")),
+    ("terms_subscore", ("新兴术语（子指标）", "主题活跃期条目中含本期新兴术语（见“新兴术语”一节）"
+                                        "的比例在列表中的百分位；领域与路线不计此项，"
+                                        "本期未排出术语时也不计。"),
+     ("emerging terms (sub-score)", "the percentile, within the list, of the share of a "
+                                    "topic's active-window items that carry one of the run's "
+                                    "emerging terms (the emerging-terms section); not used "
+                                    "for fields and pathways, nor when the run ranked no "
+                                    "term.")),
     ("forecast", ("趋势预测", "对每个数据流的占比拟合稳健的泊松对数线性趋势（单期异常值不计入），"
                            "并向相邻主题（主题列表，按质心相似度）或同一列表的平均趋势收缩；"
-                           "预测值为趋势所推算的后几期占比除以最近几期的实际占比。得分中的“增长”即按此排序。"),
+                           "预测值为趋势所推算的后几期占比除以最近几期的实际占比。"
+                           "得分中的“增长”即按此排序。"),
      ("forecast", "a robust Poisson log-linear trend fitted to each stream's share (a single "
                   "period far off the line is left out) and shrunk toward the typical trend of "
                   "its nearest topics (topic lists, by centroid similarity) or of its list; "

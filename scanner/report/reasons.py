@@ -174,6 +174,10 @@ def reason(row: dict[str, Any], data: dict[str, Any], lang: str) -> str:
     if ind.get("forecast_periods"):
         parts.append(_forecast_clause(ind, [streams[k] for k in used], lang))
     parts.append(_support_clause(ind, lang))
+    if ind.get("term_judged"):
+        k, n = int(ind["term_items"]), int(ind["term_judged"])
+        parts.append(pick((f"{n} 条中 {k} 条含本期新兴术语",
+                           f"{k} of {n} items carry one of the run's emerging terms"), lang))
     extra = _qualifiers(ind, data, lang)
     sep = "；" if lang == "zh" else "; "
     text = sep.join(p for p in parts + extra if p)
@@ -242,6 +246,7 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
 SUBSCORES: dict[str, tuple[str, str]] = {
     "novelty": ("新颖度", "novelty"), "growth": ("增长", "growth"),
     "coherence": ("连贯性", "coherence"), "impact": ("影响", "impact"),
+    "terms": ("新兴术语", "emerging terms"),
     "confidence": ("置信度", "confidence"),
 }
 

@@ -85,6 +85,10 @@ class Entity:
     # where it sits on the map (a topic's centroid): its growth is shrunk toward its
     # nearest neighbours' (scanner.signals.forecast); None for fields and pathways
     position: np.ndarray | None = None
+    # of its evidence (the active window's items): (how many carry one of the run's
+    # emerging terms, how many are of a stream whose terms were ranked); None: not
+    # measured (fields, pathways, or a run without emerging terms)
+    term_items: tuple[int, int] | None = None
 
 
 
@@ -166,23 +170,25 @@ def rank_entities(entities: Sequence[Entity], totals: dict[str, np.ndarray],
     impact = (percentile_ranks([math.log1p(f["sources"]) + math.log1p(f["authors"])
                                 + math.log1p(f["venues"]) for f in facts])
               + np.array([min(len(f["evidence_mix"]), 3) / 3 for f in facts])) / 2
+    terms = percentile_ranks(term_shares(entities, facts))
     weights = np.array([settings.weight_novelty, settings.weight_growth,
-                        settings.weight_coherence, settings.weight_impact])
-    names = ("novelty", "growth", "coherence", "impact")
+                        settings.weight_coherence, settings.weight_impact,
+                        settings.weight_terms])
+    names = ("novelty", "growth", "coherence", "impact", "terms")
     spread = [np.ptp(part) if len(part) > 1 else 0.0
-              for part in (novelty, growth, coherence, impact)]
+              for part in (novelty, growth, coherence, impact, terms)]
     left_out = [n for n, sp in zip(names, spread, strict=True) if sp < 1e-9] \
         if len(entities) > 1 else []
+    configured = weights
     weights = np.where([n in left_out for n in names], 0.0, weights)
-    if weights.sum() == 0:
-        weights = np.ones(4)
+    if weights.sum() == 0:  # nothing weighted varies: the configured sub-scores, equally
+        weights = (configured > 0).astype(float) if configured.sum() > 0 else np.ones(len(names))
     rows = []
     for i, (entity, f) in enumerate(zip(entities, facts, strict=True)):
-        subs = np.array([novelty[i], growth[i], coherence[i], impact[i]])
+        subs = np.array([novelty[i], growth[i], coherence[i], impact[i], terms[i]])
         confidence = f["support"] / (f["support"] + settings.support_k)
         score = float(confidence * (subs @ weights) / weights.sum())
-        subscores = {"novelty": round(float(subs[0]), 3), "growth": round(float(subs[1]), 3),
-                     "coherence": round(float(subs[2]), 3), "impact": round(float(subs[3]), 3),
+        subscores = {**{n: round(float(v), 3) for n, v in zip(names, subs, strict=True)},
                      "confidence": round(confidence, 3), "left_out": left_out}
         # an entity whose share is falling (the whole interval below 1) is not emerging
         emerging = f["growth_high"] >= 1.0
@@ -201,6 +207,25 @@ def rank_entities(entities: Sequence[Entity], totals: dict[str, np.ndarray],
 
 
 
+def term_shares(entities: Sequence[Entity], facts: Sequence[dict[str, Any]]) -> list[float]:
+    """Per entity, the share of its judged evidence items that carry an emerging term
+    (smoothed by a half), recorded in its facts as `term_items`, `term_judged` and
+    `term_share`. An entity with nothing judged gets the list's median share (neutral);
+    with nothing judged anywhere every share is 0, and the sub-score is left out."""
+    shares: list[float | None] = []
+    for entity, f in zip(entities, facts, strict=True):
+        if entity.term_items is None or entity.term_items[1] == 0:
+            shares.append(None)
+            continue
+        carrying, judged = entity.term_items
+        share = (carrying + 0.5) / (judged + 1)
+        f.update(term_items=int(carrying), term_judged=int(judged), term_share=round(share, 4))
+        shares.append(share)
+    measured = [v for v in shares if v is not None]
+    neutral = float(np.median(measured)) if measured else 0.0
+    return [neutral if v is None else v for v in shares]
+
+
 def _copy(facts: dict[str, Any]) -> dict[str, Any]:
     """Facts another list also holds, copied so this list's forecast does not change them."""
     return {**facts, "streams": {k: dict(v) for k, v in facts.get("streams", {}).items()}}
@@ -215,6 +240,9 @@ def stream_weights(settings: SignalSettings) -> dict[str, float]:
 def explain(f: dict[str, Any], subs: dict[str, Any]) -> str:
     """One line a panel member can read: why this rank."""
     burst = ", bursting now" if f["bursting_now"] else ""
+    terms = (f"{f['term_items']} of {f['term_judged']} items carry an emerging term "
+             f"[terms {subs['terms']:.2f}]; " if f.get("term_judged") and "terms" in subs
+             else "")
     stage = f" Evidence suggests {f['stage']}." if f.get("stage") else ""
     ahead = (f"; its trend projects x{f['forecast']:.2f} over the next "
              f"{f['forecast_periods']} periods against the last {f['forecast_periods']}"
@@ -225,7 +253,7 @@ def explain(f: dict[str, Any], subs: dict[str, Any]) -> str:
             f"novelty {subs['novelty']:.2f}; active in {f['persistence']:.0%} of periods "
             f"[coherence {subs['coherence']:.2f}]; {f['sources']} sources, {f['authors']} "
             f"authors, {f['venues']} venues [impact {subs['impact']:.2f}]; "
-            f"{f['support']:.0f} items in the active window [confidence "
+            f"{terms}{f['support']:.0f} items in the active window [confidence "
             f"{subs['confidence']:.2f}].{stage}")
 
 

@@ -113,6 +113,7 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
         if (row["published"] or "")[:10] >= topic_active_since.get(row["kind"], topic_since):
             topic_evidence[row["topic_id"]].append(row)
 
+    judged = _term_judgement(store, taxonomy, run_date, topic_since)
     topic_entities = [Entity("topics", t["id"], None, topic_series.get(t["id"], {}),
                              topic_evidence[t["id"]], novelty.get(t["id"], 0.0),
                              {"label": t["label"], "keywords": t["keywords"],
@@ -121,7 +122,8 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
                               "born": t["born_run_date"], "size": t["size"],
                               "top_evidence": _evidence_items(topic_evidence[t["id"]],
                                                               "similarity")},
-                             position=t.get("centroid"))
+                             position=t.get("centroid"),
+                             term_items=judged(topic_evidence[t["id"]]))
                       for t in topics]
     from scanner.report.review import rejected_topics
 
@@ -132,7 +134,7 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
                    for e in topic_entities}
     rejected = rejected_topics(store)  # the panel said no: off the watchlist
     watch = [Entity("watchlist", e.id, None, e.counts, e.evidence, e.novelty, e.extra,
-                    e.position)
+                    e.position, e.term_items)
              for e in topic_entities if e.extra["outside_taxonomy"] == 1 and e.id not in rejected
              and topic_facts[e.id]["technology_share"] >= WATCH_MIN_TECHNOLOGY]
 
@@ -230,6 +232,24 @@ def period_meta(choice: PeriodChoice, periods: list[str],
                  for kind, s in streams.items() if not s["entered"]]
     return {"period": choice.period, "periods": periods, "period_chosen": choice.chosen,
             "period_reason": choice.reason, "streams": streams, "warnings": warnings}
+
+
+def _term_judgement(store: Any, taxonomy: Any, run_date: str, since: str) -> Any:
+    """A function of a topic's evidence rows: (rows carrying one of the run's emerging
+    terms, rows of a stream whose terms were ranked), or None when the run ranked none."""
+    from scanner.terms.extract import ChineseSegmenter
+    from scanner.terms.service import term_carriers
+
+    found = term_carriers(store, run_date, since, ChineseSegmenter(taxonomy.chinese_terms))
+
+    def judged(rows: Sequence[dict[str, Any]]) -> tuple[int, int] | None:
+        if found is None:
+            return None
+        carriers, streams = found
+        mine = [r for r in rows if r["kind"] in streams]
+        return sum(r["id"] in carriers for r in mine), len(mine)
+
+    return judged
 
 
 def _with_items(entities: Sequence[Entity]) -> list[Entity]:

@@ -140,5 +140,6 @@ class TermTables:
         rows = []
         for r in self.db.query(sql + " ORDER BY stream, rank", args):
             details = json.loads(r["details"])
-            rows.append({**details, "run_date": r["run_date"], "rank": r["rank"]})
+            rows.append({**details, "run_date": r["run_date"], "stream": r["stream"],
+                         "rank": r["rank"]})
         return rows

@@ -22,6 +22,7 @@ from scanner.terms.counts import Key, TermCounts, count_items, from_counter, mon
 from scanner.terms.emergence import rank_terms
 from scanner.terms.extract import ChineseSegmenter, item_terms, month_of
 from scanner.terms.windows import (
+    FittedWindow,
     base_periods_in,
     fit_window,
     short_history_reason,
@@ -132,20 +133,10 @@ def terms_run(store: Store, settings: TermSettings, run_date: str, taxonomy: str
     skipped: dict[str, str] = {}
     windows: dict[str, str] = {}
     item_totals = store.term_item_totals()  # read once: every stream's months and totals
-    newest = newest_months(item_totals, cutoff)
-    oldest = oldest_months(item_totals, cutoff)
     for stream in store.term_streams():
-        stale = stale_stream_reason(newest.get(stream), cutoff, settings)
-        history = months_between(oldest[stream], cutoff) if stream in oldest else 0
-        fitted = fit_window(settings, history) if not stale else None
+        fitted, why = stream_window(stream, item_totals, cutoff, settings)
         if fitted is None:
-            skipped[stream] = stale or short_history_reason(history, settings)
-            store.save_term_ranking(run_date, stream, [])
-            continue
-        thin = thin_base_reason(base_items(item_totals, stream, cutoff, fitted.settings,
-                                           history), fitted.settings)
-        if thin:
-            skipped[stream] = thin
+            skipped[stream] = why
             store.save_term_ranking(run_date, stream, [])
             continue
         if fitted.note:
@@ -158,6 +149,23 @@ def terms_run(store: Store, settings: TermSettings, run_date: str, taxonomy: str
         ranked[stream] = len(described)
     return {"counted": counted, "rebuilt": rebuild, "ranked": ranked, "skipped": skipped,
             "windows": windows, "seconds": round(time.monotonic() - started, 2)}
+
+
+def stream_window(stream: str, item_totals: Sequence[tuple[str, str, int]], cutoff: str,
+                  settings: TermSettings) -> tuple[FittedWindow | None, str]:
+    """(the window a stream is ranked on at the cut-off month, '') or (None, why it is
+    not ranked): stale, too short a history, or too thin a base (the nightly rule, which
+    the topic backtest's term marks follow too)."""
+    stale = stale_stream_reason(newest_months(item_totals, cutoff).get(stream), cutoff,
+                                settings)
+    oldest = oldest_months(item_totals, cutoff)
+    history = months_between(oldest[stream], cutoff) if stream in oldest else 0
+    fitted = fit_window(settings, history) if not stale else None
+    if fitted is None:
+        return None, stale or short_history_reason(history, settings)
+    thin = thin_base_reason(base_items(item_totals, stream, cutoff, fitted.settings, history),
+                            fitted.settings)
+    return (None, thin) if thin else (fitted, "")
 
 
 #: A stream's history starts at its first month with at least this share of its median
@@ -212,6 +220,32 @@ def stale_stream_reason(newest: str | None, cutoff: str, settings: TermSettings)
         return ""
     return (f"no items since {newest} (none in the last {settings.period_months} months "
             f"before {cutoff}): its terms would describe that time, not this run's")
+
+
+def term_carriers(store: Store, run_date: str, since: str, segmenter: ChineseSegmenter | None
+                  ) -> tuple[set[str], set[str]] | None:
+    """(ids of the items published from `since` to the run date that carry one of the
+    run's emerging terms of their stream, the streams whose terms were ranked); None when
+    the run ranked no term. The same extraction as the counts (item_terms on the whole
+    text), each candidate item read once: the link from terms to the topics that carry
+    them, which the signals' terms sub-score reads."""
+    rows = [r for r in store.term_ranking(run_date) if r.get("term")]
+    if not rows:
+        return None
+    from datetime import date, timedelta
+
+    until = (date.fromisoformat(run_date[:10]) + timedelta(days=1)).isoformat()
+    seen: dict[str, set[str]] = {}
+    carriers: set[str] = set()
+    for row in rows:
+        for item in store.term_candidate_items(row["term"], since, until, row["stream"],
+                                               limit=10 ** 9):
+            terms = seen.get(item["id"])
+            if terms is None:
+                terms = seen[item["id"]] = item_terms(item["title"], item["summary"], segmenter)
+            if row["term"] in terms:
+                carriers.add(item["id"])
+    return carriers, {r["stream"] for r in rows}
 
 
 def ranked_terms(store: Store, run_date: str | None = None, stream: str | None = None,

@@ -181,7 +181,8 @@ def test_a_mixed_stream_corpus_scores_each_stream_against_its_own_totals(tmp_pat
     import csv
 
     from scanner.config import SignalSettings, TopicSettings
-    from scanner.evaluation.backtest import backtest_cutoff, load_corpus
+    from scanner.evaluation.backtest import backtest_cutoff
+    from scanner.evaluation.corpus import load_corpus
     from scanner.store import Store
 
     rng = np.random.default_rng(5)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from scanner.config import SignalSettings, TopicSettings, load_config
-from scanner.ingest.normalize import make_item
+from scanner.config import SignalSettings
 from scanner.signals import Entity, fold_period, period_sequence, rank_entities
 from scanner.signals.indicators import (
     emergence_score,
@@ -22,9 +20,8 @@ from scanner.signals.indicators import (
     stage_estimate,
     stage_versus_tier,
 )
-from scanner.store import Store
-from scanner.taxonomy import load_taxonomy, taxonomy_key
-from scanner.topics import update_topics
+from scanner.taxonomy import taxonomy_key
+from tests.support.signals import TAXONOMY, store_with_history
 
 
 def test_share_growth_uses_shares_and_gives_a_wider_interval_for_few_items() -> None:
@@ -104,55 +101,10 @@ def test_a_handful_of_items_never_tops_the_ranking() -> None:
     assert "items in the active window" in tiny_row["explanation"]
 
 
-TAXONOMY = load_taxonomy(load_config(environ={}).taxonomy_file)
-
-
-def _store_with_history(path: str) -> Store:
-    """Two years of monthly items: 6g grows, deep-sea stays flat, with topics built."""
-    store = Store(path)
-    rng = np.random.default_rng(0)
-    centres = rng.normal(size=(3, 16))
-    rows, hashes, vectors = [], [], []
-    items = []
-    for month in range(24):
-        year, mon = 2024 + month // 12, month % 12 + 1
-        when = datetime(year, mon, 15, tzinfo=UTC)
-        plan = {"6g": 2 + month, "deep-sea": 8, None: 30}
-        for fid, n in plan.items():
-            for k in range(n):
-                text = {"6g": "terahertz 6G network", "deep-sea": "deep-sea submersible",
-                        None: "general computing"}[fid]
-                item = make_item(source_id="s", kind="paper", title=f"{text} {month}-{k}",
-                                 summary=(f"{text} prototype" if k % 3 == 0 else text)
-                                 + " with results measured in a new study",
-                                 fetched_at=when, guid=f"{fid}-{month}-{k}", published=when,
-                                 language="en")
-                items.append(item)
-                centre = centres[{"6g": 0, "deep-sea": 1, None: 2}[fid]]
-                vector = centre + 0.1 * rng.normal(size=16)
-                hashes.append(item["content_hash"])
-                vectors.append(vector / np.linalg.norm(vector))
-                rows.append((item, fid))
-    store.upsert_items(items)
-    store.save_embeddings("m", hashes, np.array(vectors, dtype=np.float32))
-    key = taxonomy_key(TAXONOMY)
-    field_ids = [f.id for f in TAXONOMY.active_fields]
-    store.save_assignments([
-        {"item_id": item["id"], "taxonomy": key, "model": "m",
-         "content_hash": item["content_hash"],
-         "scores": {f: (0.9 if f == fid else 0.01) for f in field_ids},
-         "fields": [fid] if fid else [], "evidence": {},
-         "pathways": {fid: {TAXONOMY.fields[fid].pathways[0].id: 0.8}} if fid else {},
-         "method": "zero-shot"} for item, fid in rows])
-    update_topics(store, TopicSettings(window_days=400, n_components=8, n_clusters=3,
-                                       min_topic_size=5), "m", key, "2025-12-31")
-    return store
-
-
 def test_signals_rank_fields_topics_and_store_rank_changes(tmp_path) -> None:
     from scanner.signals import compute_signals
 
-    store = _store_with_history(str(tmp_path / "s.db"))
+    store = store_with_history(str(tmp_path / "s.db"))
     key = taxonomy_key(TAXONOMY)
     settings = SignalSettings(period="quarter", periods=8)
     lists = compute_signals(store, TAXONOMY, key, "m", settings, "2025-12-31", 400)
@@ -187,7 +139,7 @@ def test_rank_and_signals_commands_show_reasons(tmp_path: Path) -> None:
     from scanner.signals import compute_signals
 
     db = tmp_path / "s.db"
-    store = _store_with_history(str(db))
+    store = store_with_history(str(db))
     compute_signals(store, TAXONOMY, taxonomy_key(TAXONOMY), "m",
                     SignalSettings(period="quarter", periods=8), "2025-12-31", 400)
     store.close()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import random
 from pathlib import Path
 
 from click.testing import CliRunner, Result
 
 from scanner.cli import cli
+from scanner.terms.counts import month_range
 
 #: How the terms tests' CSV corpora name the item fields (date, headline, body, cat).
 CORPUS_MAP = ("--map", "title=headline", "--map", "summary=body", "--map",
@@ -16,3 +19,22 @@ CORPUS_MAP = ("--map", "title=headline", "--map", "summary=body", "--map",
 def import_corpus(runner: CliRunner, db: Path, corpus: Path) -> Result:
     """`scanner import` of a terms-test CSV corpus into the store at `db`."""
     return runner.invoke(cli, ["--db", str(db), "import", str(corpus), *CORPUS_MAP])
+
+
+def write_corpus(path: Path) -> None:
+    """Six years of 200 items a month (2014-2019): "quantum sprocket" rising from 2016,
+    "steady widget" in one item a month, filler words, five venues."""
+    rng = random.Random(5)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["date", "headline", "body", "cat"])
+        for k, m in enumerate(month_range("2014-01", "2019-12")):
+            rising = max(0, (k - 24) // 2)
+            for j in range(200):
+                text = ". ".join(f"filler{rng.randrange(200)}" for _ in range(3))
+                if j < rising:
+                    text += ". quantum sprocket"
+                if j == 0:
+                    text += ". steady widget"
+                writer.writerow([f"{m}-{1 + j % 28:02d}", f"Item {k} {j}", text,
+                                 f"cat{rng.randrange(5)}"])

@@ -20,7 +20,7 @@ from scanner.terms.counts import count_corpus, count_items, from_counter, item_t
 from scanner.terms.emergence import escore, poisson_trend, rank_terms, rate_ratio_interval
 from scanner.terms.extract import ChineseSegmenter, english_terms, fold_plural, item_terms
 from scanner.terms.service import count_new_items, stored_counts
-from tests.support.terms import import_corpus
+from tests.support.terms import import_corpus, write_corpus
 
 # -- extraction ---------------------------------------------------------------------------
 
@@ -197,26 +197,9 @@ def test_crossing_month_needs_the_share_to_stay() -> None:
         parse_cutoffs("2013-01-15")
 
 
-def _write_corpus(path: Path) -> None:
-    rng = random.Random(5)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["date", "headline", "body", "cat"])
-        for k, m in enumerate(month_range("2014-01", "2019-12")):
-            rising = max(0, (k - 24) // 2)
-            for j in range(200):
-                text = ". ".join(f"filler{rng.randrange(200)}" for _ in range(3))
-                if j < rising:
-                    text += ". quantum sprocket"
-                if j == 0:
-                    text += ". steady widget"
-                writer.writerow([f"{m}-{1 + j % 28:02d}", f"Item {k} {j}", text,
-                                 f"cat{rng.randrange(5)}"])
-
-
 def test_backtest_on_a_tiny_corpus_through_the_cli(tmp_path: Path) -> None:
     corpus, known = tmp_path / "tiny.csv", tmp_path / "known.csv"
-    _write_corpus(corpus)
+    write_corpus(corpus)
     known.write_text("term,regex,role\nsprocket,quantum sprocket,emerging\n"
                      "widget,steady widget,control\n", encoding="utf-8")
     config = tmp_path / "scanner.toml"
@@ -244,7 +227,7 @@ def test_backtest_on_a_tiny_corpus_through_the_cli(tmp_path: Path) -> None:
 
 def test_terms_cli_on_a_small_store(tmp_path: Path) -> None:
     corpus = tmp_path / "tiny.csv"
-    _write_corpus(corpus)
+    write_corpus(corpus)
     db = tmp_path / "s.db"
     runner = CliRunner()
     result = import_corpus(runner, db, corpus)
@@ -281,7 +264,7 @@ def test_a_run_long_after_the_newest_item_still_ranks(tmp_path: Path) -> None:
 
     assert next_month("2026-12-05") == "2027-01" and add_months("2026-01", -24) == "2024-01"
     corpus = tmp_path / "tiny.csv"
-    _write_corpus(corpus)
+    write_corpus(corpus)
     db = tmp_path / "s.db"
     runner = CliRunner()
     import_corpus(runner, db, corpus)
