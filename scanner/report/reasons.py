@@ -176,8 +176,10 @@ def reason(row: dict[str, Any], data: dict[str, Any], lang: str) -> str:
     parts.append(_support_clause(ind, lang))
     if ind.get("term_judged"):
         k, n = int(ind["term_items"]), int(ind["term_judged"])
-        parts.append(pick((f"{n} 条中 {k} 条含本期新兴术语",
-                           f"{k} of {n} items carry one of the run's emerging terms"), lang))
+        named = ", ".join(ind.get("carried_terms") or [])
+        parts.append(pick((f"{n} 条中 {k} 条含本期新兴术语" + (f"（{named}）" if named else ""),
+                           f"{k} of {n} items carry one of the run's emerging terms"
+                           + (f" ({named})" if named else "")), lang))
     extra = _qualifiers(ind, data, lang)
     sep = "；" if lang == "zh" else "; "
     text = sep.join(p for p in parts + extra if p)

@@ -3,7 +3,7 @@ the ranked lists with their evidence."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -113,7 +113,8 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
         if (row["published"] or "")[:10] >= topic_active_since.get(row["kind"], topic_since):
             topic_evidence[row["topic_id"]].append(row)
 
-    judged = _term_judgement(store, taxonomy, run_date, topic_since)
+    judge = _term_judgement(store, taxonomy, run_date, topic_since)
+    judged = {t["id"]: judge(topic_evidence[t["id"]]) for t in topics}
     topic_entities = [Entity("topics", t["id"], None, topic_series.get(t["id"], {}),
                              topic_evidence[t["id"]], novelty.get(t["id"], 0.0),
                              {"label": t["label"], "keywords": t["keywords"],
@@ -121,9 +122,9 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
                               "outside_taxonomy": t["outside_taxonomy"],
                               "born": t["born_run_date"], "size": t["size"],
                               "top_evidence": _evidence_items(topic_evidence[t["id"]],
-                                                              "similarity")},
-                             position=t.get("centroid"),
-                             term_items=judged(topic_evidence[t["id"]]))
+                                                              "similarity"),
+                              "carried_terms": judged[t["id"]][1]},
+                             position=t.get("centroid"), term_items=judged[t["id"]][0])
                       for t in topics]
     from scanner.report.review import rejected_topics
 
@@ -234,20 +235,27 @@ def period_meta(choice: PeriodChoice, periods: list[str],
             "period_reason": choice.reason, "streams": streams, "warnings": warnings}
 
 
+#: The emerging terms named beside a topic: its most carried ones.
+TERMS_NAMED = 3
+
+
 def _term_judgement(store: Any, taxonomy: Any, run_date: str, since: str) -> Any:
-    """A function of a topic's evidence rows: (rows carrying one of the run's emerging
-    terms, rows of a stream whose terms were ranked), or None when the run ranked none."""
+    """A function of a topic's evidence rows: ((rows carrying one of the run's emerging
+    terms, rows of a stream whose terms were ranked), its most carried terms), or
+    (None, []) when the run ranked none."""
     from scanner.terms.extract import ChineseSegmenter
     from scanner.terms.service import term_carriers
 
     found = term_carriers(store, run_date, since, ChineseSegmenter(taxonomy.chinese_terms))
 
-    def judged(rows: Sequence[dict[str, Any]]) -> tuple[int, int] | None:
+    def judged(rows: Sequence[dict[str, Any]]) -> tuple[tuple[int, int] | None, list[str]]:
         if found is None:
-            return None
+            return None, []
         carriers, streams = found
         mine = [r for r in rows if r["kind"] in streams]
-        return sum(r["id"] in carriers for r in mine), len(mine)
+        carried = Counter(t for r in mine for t in carriers.get(r["id"], []))
+        return ((sum(r["id"] in carriers for r in mine), len(mine)),
+                [t for t, _ in carried.most_common(TERMS_NAMED)])
 
     return judged
 

@@ -223,28 +223,28 @@ def stale_stream_reason(newest: str | None, cutoff: str, settings: TermSettings)
 
 
 def term_carriers(store: Store, run_date: str, since: str, segmenter: ChineseSegmenter | None
-                  ) -> tuple[set[str], set[str]] | None:
-    """(ids of the items published from `since` to the run date that carry one of the
-    run's emerging terms of their stream, the streams whose terms were ranked); None when
-    the run ranked no term. The same extraction as the counts (item_terms on the whole
-    text), each candidate item read once: the link from terms to the topics that carry
-    them, which the signals' terms sub-score reads."""
+                  ) -> tuple[dict[str, list[str]], set[str]] | None:
+    """({id: the run's emerging terms it carries} for the items published from `since` to
+    the run date that carry one of their stream's, the streams whose terms were ranked);
+    None when the run ranked no term. The same extraction as the counts (item_terms on
+    the whole text), each candidate item read once: the link from terms to the topics
+    that carry them, which the signals' terms sub-score reads."""
+    from datetime import date, timedelta
+
     rows = [r for r in store.term_ranking(run_date) if r.get("term")]
     if not rows:
         return None
-    from datetime import date, timedelta
-
     until = (date.fromisoformat(run_date[:10]) + timedelta(days=1)).isoformat()
     seen: dict[str, set[str]] = {}
-    carriers: set[str] = set()
-    for row in rows:
+    carriers: dict[str, list[str]] = {}
+    for row in rows:  # best first: each item's terms in rank order
         for item in store.term_candidate_items(row["term"], since, until, row["stream"],
                                                limit=10 ** 9):
             terms = seen.get(item["id"])
             if terms is None:
                 terms = seen[item["id"]] = item_terms(item["title"], item["summary"], segmenter)
             if row["term"] in terms:
-                carriers.add(item["id"])
+                carriers.setdefault(item["id"], []).append(row["term"])
     return carriers, {r["stream"] for r in rows}
 
 

@@ -64,6 +64,10 @@ def test_the_nightly_lists_give_topics_the_items_carrying_the_run_s_terms(tmp_pa
     six_g = carrying[0]
     assert six_g["indicators"]["term_items"] == six_g["indicators"]["term_judged"] > 0
     assert six_g["indicators"]["best_field"] == "6g" and six_g["subscores"]["terms"] == 1.0
+    assert six_g["indicators"]["carried_terms"] == ["terahertz"]
+    from scanner.report.reasons import reason
+
+    assert "carry one of the run's emerging terms (terahertz)" in reason(six_g, {}, "en")
     assert "terms" not in six_g["subscores"]["left_out"]
     others = [r for r in lists["topics"] if r is not six_g]
     assert all(r["indicators"]["term_items"] == 0 < r["indicators"]["term_judged"]

@@ -30,13 +30,16 @@ def test_carriers_are_the_window_s_items_holding_a_ranked_term(tmp_path: Path) -
             "SELECT id, title, summary, published FROM items WHERE published >= '2017-01-01' "
             "AND published < '2017-07-01'")]
         sprockets = {r["id"] for r in window if "quantum sprocket" in r["summary"]}
-        assert sprockets and sprockets <= carriers  # every holder of the rising term
+        assert sprockets and sprockets <= set(carriers)  # every holder of the rising term
+        assert all("quantum sprocket" in carriers[i] for i in sprockets)
         by_id = {r["id"]: r for r in window}
-        assert carriers <= set(by_id)  # nothing outside the window
-        # and nothing that holds none of the ranked terms
+        assert set(carriers) <= set(by_id)  # nothing outside the window
+        # each item's terms are exactly the ranked ones it holds, in rank order
         from scanner.terms.extract import item_terms
 
-        assert all(item_terms(by_id[i]["title"], by_id[i]["summary"]) & ranked
-                   for i in carriers)
+        order = [r["term"] for r in store.term_ranking("2017-06-30")]
+        for i, terms in carriers.items():
+            held = item_terms(by_id[i]["title"], by_id[i]["summary"]) & ranked
+            assert terms == [t for t in order if t in held]
         # a run date whose terms were not ranked: nothing to judge by
         assert term_carriers(store, "2016-06-30", "2016-01-01", None) is None
