@@ -224,28 +224,34 @@ def stale_stream_reason(newest: str | None, cutoff: str, settings: TermSettings)
 
 def term_carriers(store: Store, run_date: str, since: str, segmenter: ChineseSegmenter | None
                   ) -> tuple[dict[str, list[str]], set[str]] | None:
-    """({id: the run's emerging terms it carries} for the items published from `since` to
-    the run date that carry one of their stream's, the streams whose terms were ranked);
-    None when the run ranked no term. The same extraction as the counts (item_terms on
-    the whole text), each candidate item read once: the link from terms to the topics
-    that carry them, which the signals' terms sub-score reads."""
-    from datetime import date, timedelta
+    """({id: the run's emerging terms it carries, in rank order} for the items published
+    from `since` to the run date that carry one of their stream's, the streams whose
+    terms were ranked); None when the run ranked no term. The same extraction as the
+    counts (item_terms on the whole text), run only on items whose text holds one of
+    the terms' stems (case-blind, whitespace folded; a final y dropped, as "policies"
+    folds to "policy"): the link from terms to the topics that carry them, which the
+    signals' terms sub-score reads."""
+    import re
 
     rows = [r for r in store.term_ranking(run_date) if r.get("term")]
     if not rows:
         return None
-    until = (date.fromisoformat(run_date[:10]) + timedelta(days=1)).isoformat()
-    seen: dict[str, set[str]] = {}
+    ranked: dict[str, list[str]] = {}
+    for row in rows:  # term_ranking is in rank order per stream
+        ranked.setdefault(row["stream"], []).append(row["term"])
+    stems = {k: re.compile("|".join(sorted({re.escape(t.lower().removesuffix("y"))
+                                            for t in terms}, key=len, reverse=True)))
+             for k, terms in ranked.items()}
     carriers: dict[str, list[str]] = {}
-    for row in rows:  # best first: each item's terms in rank order
-        for item in store.term_candidate_items(row["term"], since, until, row["stream"],
-                                               limit=10 ** 9):
-            terms = seen.get(item["id"])
-            if terms is None:
-                terms = seen[item["id"]] = item_terms(item["title"], item["summary"], segmenter)
-            if row["term"] in terms:
-                carriers.setdefault(item["id"], []).append(row["term"])
-    return carriers, {r["stream"] for r in rows}
+    for item in store.window_items(since[:10], run_date[:10], sorted(ranked)):
+        text = " ".join(f"{item['title'] or ''} {item['summary'] or ''}".lower().split())
+        if not stems[item["kind"]].search(text):
+            continue
+        held = item_terms(item["title"], item["summary"], segmenter)
+        carried = [t for t in ranked[item["kind"]] if t in held]
+        if carried:
+            carriers[item["id"]] = carried
+    return carriers, set(ranked)
 
 
 def ranked_terms(store: Store, run_date: str | None = None, stream: str | None = None,

@@ -43,3 +43,32 @@ def test_carriers_are_the_window_s_items_holding_a_ranked_term(tmp_path: Path) -
             assert terms == [t for t in order if t in held]
         # a run date whose terms were not ranked: nothing to judge by
         assert term_carriers(store, "2016-06-30", "2016-01-01", None) is None
+
+
+class _FakeStore:
+    """What term_carriers reads: a ranking and the window's items."""
+
+    def __init__(self, items: list[dict]) -> None:
+        self.items = items
+
+    def term_ranking(self, run_date: str) -> list[dict]:
+        return [{"term": "reward policy", "stream": "paper", "rank": 1},
+                {"term": "GAN", "stream": "paper", "rank": 2}]
+
+    def window_items(self, since: str, until: str, kinds: list[str]) -> list[dict]:
+        assert (since, until, kinds) == ("2025-01-01", "2025-06-30", ["paper"])
+        return self.items
+
+
+def test_plural_and_line_broken_forms_carry_the_term_and_a_substring_does_not() -> None:
+    items = [{"id": "a", "kind": "paper", "title": "Reward policies", "summary": "GANs"},
+             {"id": "b", "kind": "paper", "title": "On reward", "summary": "policy shaping"},
+             {"id": "c", "kind": "paper", "title": "Reward\npolicy shaping", "summary": ""},
+             {"id": "d", "kind": "paper", "title": "Organ transplants", "summary": "ORGANs"}]
+    found = term_carriers(_FakeStore(items), "2025-06-30", "2025-01-01", None)  # type: ignore[arg-type]
+    assert found is not None
+    carriers, streams = found
+    assert carriers["a"] == ["reward policy", "GAN"]  # folded plurals, in rank order
+    assert carriers["c"] == ["reward policy"]  # a line break inside the phrase
+    assert "b" not in carriers and "d" not in carriers  # across fields; inside a word
+    assert streams == {"paper"}
