@@ -76,29 +76,34 @@ def corpus_at(corpus: str, sample: int, components: int) -> Any:
 
 def term_marker(corpus: str, sample: int, rows: Any) -> Any:
     """The corpus's term counts for the terms sub-score (topicterms.TermMarker), counted
-    once and cached under .cache/bench/ (the counts are per month: each cut-off ranks
-    the months before it only)."""
+    once and cached under .cache/bench/, keyed by the term settings and the extraction
+    code (the counts are per month: each cut-off ranks the months before it only)."""
+    import hashlib
     import pickle
 
     from scanner.config import TermSettings
-    from scanner.evaluation.topicterms import TermMarker
+    from scanner.evaluation.topicterms import TermMarker, corpus_term_counts
     from scanner.taxonomy import load_taxonomy
+    from scanner.terms import counts as counts_module
+    from scanner.terms import extract
     from scanner.terms.extract import ChineseSegmenter
 
-    segmenter = ChineseSegmenter(load_taxonomy(TAXONOMY).chinese_terms)
-    cache = CACHE / f"topicterms-{corpus}-{sample or 'all'}.pkl"
+    settings = TermSettings()
+    vocabulary = load_taxonomy(TAXONOMY).chinese_terms
+    segmenter = ChineseSegmenter(vocabulary)
+    key = hashlib.sha256(repr((settings, vocabulary)).encode()
+                         + Path(extract.__file__).read_bytes()
+                         + Path(counts_module.__file__).read_bytes()).hexdigest()[:12]
+    cache = CACHE / f"topicterms-{corpus}-{sample or 'all'}-{key}.pkl"
     if cache.is_file():
-        marker = TermMarker.__new__(TermMarker)
-        marker.settings, marker.segmenter, marker.ranked = TermSettings(), segmenter, {}
-        marker.counts = pickle.loads(cache.read_bytes())
-        return marker
+        return TermMarker(pickle.loads(cache.read_bytes()), settings, segmenter)
     started = time.monotonic()
-    marker = TermMarker(rows, TermSettings(), segmenter)
+    counts = corpus_term_counts(rows, segmenter)
     print(f"terms of {len(rows.dates):,} items counted: {time.monotonic() - started:.0f} s",
           flush=True)
     CACHE.mkdir(parents=True, exist_ok=True)
-    cache.write_bytes(pickle.dumps(marker.counts))
-    return marker
+    cache.write_bytes(pickle.dumps(counts))
+    return TermMarker(counts, settings, segmenter)
 
 
 def main() -> None:

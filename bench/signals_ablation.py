@@ -103,7 +103,8 @@ def main() -> None:
         from scanner.terms.extract import ChineseSegmenter
 
         taxonomy = load_taxonomy(REPO / "data" / "taxonomy" / "taxonomy-2025.1.toml")
-        terms = TermMarker(corpus, TermSettings(), ChineseSegmenter(taxonomy.chinese_terms))
+        terms = TermMarker.of_corpus(corpus, TermSettings(),
+                                     ChineseSegmenter(taxonomy.chinese_terms))
     print(f"{args.corpus}: {len(corpus.dates)} items, model {args.model}, {args.label} base, "
           f"cut-offs {cutoffs}, {months}-month periods x 8, horizon {horizon} d, terms "
           f"sub-score {'off' if terms is None else 'on'}")

@@ -118,8 +118,9 @@ def rank_command(ctx: click.Context, list_name: str, run_date: str | None, limit
     for r in rows:
         s = r["subscores"]
         label = r["indicators"].get("label") or r["indicators"].get("name_en") or ""
-        subs = " ".join(f"{s.get(k, 0.0):.2f}" for k in ("growth", "novelty", "coherence",
-                                                           "impact", "terms", "confidence"))
+        subs = " ".join(f"{s[k]:.2f}" if k in s else "–"
+                        for k in ("growth", "novelty", "coherence", "impact", "terms",
+                                  "confidence"))
         table.add_row(str(r["rank"]), rank_change(r), escape(f"{r['entity_id']} {label}"),
                       f"{r['score']:.3f} ({subs})", escape(reason(r, {}, "en")))
     console.print(table)

@@ -39,7 +39,7 @@ import numpy as np
 
 from scanner.config import SignalSettings, TopicSettings
 from scanner.evaluation.corpus import Corpus
-from scanner.evaluation.topicterms import term_items
+from scanner.evaluation.topicterms import TermMarker, term_items
 from scanner.signals import Entity, rank_entities, topic_novelty, weighted_novelty
 from scanner.topics import Clusterer, attach
 
@@ -111,7 +111,8 @@ def _metrics(scores: np.ndarray, realised: np.ndarray, grew: np.ndarray) -> dict
 def backtest_cutoff(corpus: Corpus, cutoff: str, horizon_days: int, period_months: int,
                     periods: int, topic_settings: TopicSettings,
                     signal_settings: SignalSettings, seed: int = 0,
-                    label: str = "held-out", terms: Any = None) -> dict[str, Any]:
+                    label: str = "held-out", terms: TermMarker | None = None
+                    ) -> dict[str, Any]:
     """All methods' figures at one cut-off; `label` "held-out" (the default, step 3 of the
     module's protocol) or "in-sample" (the base window's items were clustered: the label
     of the earlier tables, which favours large topics). `terms` (a

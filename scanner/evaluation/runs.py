@@ -168,7 +168,8 @@ def backtest_run(ctx: RunContext, store: Store, corpus_name: str, shared: str, s
         from scanner.evaluation.topicterms import TermMarker
         from scanner.terms.extract import ChineseSegmenter
 
-        marker = TermMarker(corpus, config.terms, ChineseSegmenter(taxonomy.chinese_terms))
+        marker = TermMarker.of_corpus(corpus, config.terms,
+                                      ChineseSegmenter(taxonomy.chinese_terms))
     results = []
     for cutoff in (cutoffs or default_cutoffs).split(","):
         if vectors == "lsa":

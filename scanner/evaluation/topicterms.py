@@ -13,28 +13,27 @@ marked with the same extraction (item_terms) the counts used.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
 import numpy as np
 
 from scanner.config import TermSettings
+from scanner.evaluation.corpus import Corpus
 from scanner.terms.counts import TermCounts, count_corpus
 from scanner.terms.emergence import rank_terms
 from scanner.terms.extract import ChineseSegmenter, item_terms
 from scanner.terms.service import stream_window
-
-#: Rows per counting chunk (one month per chunk, split when larger).
-CHUNK_ROWS = 20_000
 
 #: A mark per item: carries one of its stream's emerging terms, does not, or its stream
 #: had no ranking at the cut-off (not judged).
 CARRIES, PLAIN, NOT_JUDGED = 1, 0, -1
 
 
-def corpus_term_counts(corpus: Any, segmenter: ChineseSegmenter | None = None,
+def corpus_term_counts(corpus: Corpus, segmenter: ChineseSegmenter | None = None,
                        workers: int = 2) -> dict[str, TermCounts]:
     """Per stream, the document frequencies of the corpus's candidate terms per month
     (a Corpus with titles and summaries: scanner.evaluation.corpus.load_corpus)."""
+    if corpus.titles is None or corpus.summaries is None:
+        raise ValueError("the corpus holds no texts (load it with load_corpus)")
     kinds = corpus.item_kinds()
     out = {}
     for stream in sorted(set(kinds.tolist())):
@@ -43,8 +42,9 @@ def corpus_term_counts(corpus: Any, segmenter: ChineseSegmenter | None = None,
             by_month[str(corpus.dates[i])[:7]].append(
                 (str(corpus.dates[i])[:7], corpus.venues[i] or "", corpus.titles[i],
                  corpus.summaries[i]))
-        chunks = [rows[k:k + CHUNK_ROWS] for _, rows in sorted(by_month.items())
-                  for k in range(0, len(rows), CHUNK_ROWS)]
+        # one chunk per month, never cut: the naming rule then reads each month alone
+        # (scanner.terms.counts), so a month's counts never depend on a later one
+        chunks = [rows for _, rows in sorted(by_month.items())]
         out[stream] = count_corpus(chunks, stream, workers=workers, segmenter=segmenter)
     return out
 
@@ -59,15 +59,20 @@ def emerging_at(counts: dict[str, TermCounts], cutoff: str, settings: TermSettin
     out = {}
     for stream, c in counts.items():
         fitted, _ = stream_window(stream, item_totals, month, settings)
-        if fitted is not None:
-            out[stream] = {r["term"] for r in rank_terms(c, month, fitted.settings)[:settings.top]}
+        if fitted is None:
+            continue
+        terms = {r["term"] for r in rank_terms(c, month, fitted.settings)[:settings.top]}
+        if terms:  # a stream whose ranking is empty is not judged (as in the nightly run)
+            out[stream] = terms
     return out
 
 
-def term_marks(corpus: Any, terms: dict[str, set[str]], rows: np.ndarray,
+def term_marks(corpus: Corpus, terms: dict[str, set[str]], rows: np.ndarray,
                segmenter: ChineseSegmenter | None = None) -> np.ndarray:
     """Per corpus item, CARRIES / PLAIN for the given rows of a stream with emerging
     terms, NOT_JUDGED for every other item."""
+    if corpus.titles is None or corpus.summaries is None:
+        raise ValueError("the corpus holds no texts (load it with load_corpus)")
     marks = np.full(len(corpus.dates), NOT_JUDGED, dtype=np.int8)
     kinds = corpus.item_kinds()
     for i in rows:
@@ -80,19 +85,36 @@ def term_marks(corpus: Any, terms: dict[str, set[str]], rows: np.ndarray,
 
 class TermMarker:
     """The corpus's term counts, counted once, and each cut-off's marks: what
-    backtest_cutoff needs to give topics the nightly run's terms sub-score."""
+    backtest_cutoff needs to give topics the nightly run's terms sub-score. An item's
+    mark at a cut-off is computed once (seeds and variants share it)."""
 
-    def __init__(self, corpus: Any, settings: TermSettings,
-                 segmenter: ChineseSegmenter | None = None, workers: int = 2) -> None:
-        self.settings, self.segmenter = settings, segmenter
-        self.counts = corpus_term_counts(corpus, segmenter, workers)
+    def __init__(self, counts: dict[str, TermCounts], settings: TermSettings,
+                 segmenter: ChineseSegmenter | None = None) -> None:
+        self.counts, self.settings, self.segmenter = counts, settings, segmenter
         self.ranked: dict[str, dict[str, set[str]]] = {}
+        self._marks: dict[str, np.ndarray] = {}
 
-    def marks(self, corpus: Any, cutoff: str, rows: np.ndarray) -> np.ndarray:
-        """term_marks of `rows` with the terms ranked at the cut-off."""
+    @classmethod
+    def of_corpus(cls, corpus: Corpus, settings: TermSettings,
+                  segmenter: ChineseSegmenter | None = None, workers: int = 2) -> TermMarker:
+        """A marker whose counts are the corpus's (corpus_term_counts)."""
+        return cls(corpus_term_counts(corpus, segmenter, workers), settings, segmenter)
+
+    def marks(self, corpus: Corpus, cutoff: str, rows: np.ndarray) -> np.ndarray:
+        """Every item's mark at the cut-off: CARRIES / PLAIN for `rows` (and rows asked
+        for before) of a stream with emerging terms, NOT_JUDGED for the rest."""
         if cutoff not in self.ranked:
             self.ranked[cutoff] = emerging_at(self.counts, cutoff, self.settings)
-        return term_marks(corpus, self.ranked[cutoff], rows, self.segmenter)
+            self._marks[cutoff] = np.full(len(corpus.dates), NOT_JUDGED - 1, dtype=np.int8)
+        marks = self._marks[cutoff]
+        todo = rows[marks[rows] == NOT_JUDGED - 1]  # not computed yet
+        if len(todo):
+            marks[todo] = term_marks(corpus, self.ranked[cutoff], todo, self.segmenter)[todo]
+        out = np.where(marks == NOT_JUDGED - 1, NOT_JUDGED, marks).astype(np.int8)
+        keep = np.zeros(len(out), dtype=bool)
+        keep[rows] = True
+        out[~keep] = NOT_JUDGED
+        return out
 
 
 def term_items(marks: np.ndarray | None, rows: np.ndarray) -> tuple[int, int] | None:

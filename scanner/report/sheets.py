@@ -29,9 +29,8 @@ def csv_cell(value: Any) -> Any:
 CSV_COLUMNS = ["entry_id", "rank", "previous_rank", "entity_id", "parent_id", "name_zh",
                "name_en", "emerging", "score", "share_ratio", "ratio_low", "ratio_high",
                "forecast", "items_active", "streams_used", "novelty_subscore",
-               "growth_subscore", "coherence_subscore", "impact_subscore", "terms_subscore",
-               "confidence",
-               "support", "reason_zh", "reason_en", "explanation"]
+               "growth_subscore", "coherence_subscore", "impact_subscore", "confidence",
+               "support", "reason_zh", "reason_en", "explanation", "terms_subscore"]
 
 
 def render_csv(rows: Sequence[dict[str, Any]]) -> str:
@@ -50,9 +49,9 @@ def render_csv(rows: Sequence[dict[str, Any]]) -> str:
             r["parent_id"], name_zh, name_en, ind.get("emerging"), r["score"],
             ind.get("growth"), ind.get("growth_low"), ind.get("growth_high"),
             ind.get("forecast"), ind.get("items_active"), " ".join(ind.get("streams_used") or []),
-            s["novelty"], s["growth"], s["coherence"], s["impact"], s.get("terms"),
-            s["confidence"],
-            r["support"], reason.get("zh", ""), reason.get("en", ""), r["explanation"])])
+            s["novelty"], s["growth"], s["coherence"], s["impact"], s["confidence"],
+            r["support"], reason.get("zh", ""), reason.get("en", ""), r["explanation"],
+            s.get("terms", ""))])
     return buffer.getvalue()
 
 

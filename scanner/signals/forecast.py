@@ -98,24 +98,41 @@ def shrink_slopes(slopes: Sequence[float], ses: Sequence[float],
                   ) -> tuple[np.ndarray, np.ndarray, float]:
     """(shrunk slopes, their posterior standard errors, the between-entity sd tau).
 
-    Each slope moves toward its prior mean by se^2 / (se^2 + tau^2): the precision-weighted
-    mean slope of the whole list, or with `neighbours` (per entity, the indices of its
-    nearest entities: nearest_neighbours) of its neighbours' slopes, so a topic measured on
-    few items takes the trend of the region of the map it sits in rather than of every
-    topic. tau^2 by DerSimonian and Laird's moment estimator (as in a random-effects
-    meta-analysis) on the deviations from those means. Under three entities nothing is
+    Each slope moves toward its prior mean by se^2 / (se^2 + tau^2) (normal-normal
+    empirical Bayes). The prior is the precision-weighted mean slope of the whole list
+    (tau^2 by DerSimonian and Laird's moments), or with `neighbours` (per entity, the
+    indices of its nearest entities, itself left out: nearest_neighbours) two levels:
+    the entity's region (its neighbours' weighted mean m_i, of noise variance v_i =
+    1/W_i + tau^2 c_i, W_i their total weight, c_i their squared weights' sum over W_i^2)
+    around the list's mean g, and the entity around its region. tau^2 is the moment
+    estimate of the spread around the regions (E[Q] = n + sum w_i / W_i + tau^2
+    sum w_i (1 + c_i)), tau_r^2 that of the regions around g (the mean of (m_i - g)^2 -
+    v_i); the prior is g + l_i (m_i - g) with l_i = tau_r^2 / (tau_r^2 + v_i), so a region
+    that differs from the list pulls its small topics toward its trend, and regions
+    that differ only by noise leave the list's prior. Under three entities nothing is
     shrunk."""
     b, se = np.asarray(slopes, dtype=float), np.maximum(np.asarray(ses, dtype=float), 1e-9)
     if len(b) < 3:
         return b, se, math.inf
     w = 1 / se ** 2
+    mean = float((w * b).sum() / w.sum())
     if neighbours is None:
-        prior = np.full(len(b), float((w * b).sum() / w.sum()))
+        q = float((w * (b - mean) ** 2).sum())
+        tau2 = max((q - (len(b) - 1)) / float(w.sum() - (w ** 2).sum() / w.sum()), 1e-8)
+        prior, spread2 = np.full(len(b), mean), np.full(len(b), tau2)
     else:
-        prior = np.array([float((w[nb] * b[nb]).sum() / w[nb].sum()) for nb in neighbours])
-    q = float((w * (b - prior) ** 2).sum())
-    tau2 = max((q - (len(b) - 1)) / float(w.sum() - (w ** 2).sum() / w.sum()), 1e-8)
-    keep = tau2 / (tau2 + se ** 2)
+        total = np.array([float(w[nb].sum()) for nb in neighbours])
+        region = np.array([float((w[nb] * b[nb]).sum()) for nb in neighbours]) / total
+        squares = np.array([float((w[nb] ** 2).sum()) for nb in neighbours]) / total ** 2
+        q = float((w * (b - region) ** 2).sum())
+        tau2 = max((q - len(b) - float((w / total).sum())) / float((w * (1 + squares)).sum()),
+                   1e-8)
+        noise = 1 / total + tau2 * squares  # of each region's mean
+        tau_r2 = max(float(np.mean((region - mean) ** 2 - noise)), 0.0)
+        pull = tau_r2 / (tau_r2 + noise)
+        prior = mean + pull * (region - mean)
+        spread2 = tau2 + tau_r2 * noise / (tau_r2 + noise)  # of a slope around its prior
+    keep = spread2 / (spread2 + se ** 2)
     return prior + keep * (b - prior), np.sqrt(keep) * se, math.sqrt(tau2)
 
 
@@ -129,6 +146,20 @@ def nearest_neighbours(positions: np.ndarray, k: int = 0) -> list[np.ndarray]:
     sims = unit @ unit.T
     np.fill_diagonal(sims, -np.inf)
     return list(np.argsort(-sims, axis=1, kind="stable")[:, :k])
+
+
+def _neighbours(positions: Sequence[np.ndarray | None]) -> list[np.ndarray] | None:
+    """nearest_neighbours among the rows that have a position; a row without one takes
+    every other row (the list's prior); None (the list's prior for all) when fewer than
+    four rows have one."""
+    placed = [i for i, p in enumerate(positions) if p is not None]
+    if len(placed) < 4:
+        return None
+    near = nearest_neighbours(np.stack([positions[i] for i in placed]))
+    out = [np.delete(np.arange(len(positions)), i) for i in range(len(positions))]
+    for row, nb in zip(placed, near, strict=True):
+        out[row] = np.asarray(placed)[nb]
+    return out
 
 
 def forecast(trend: Trend, slope: float, slope_se: float) -> tuple[float, float]:
@@ -163,12 +194,14 @@ def trend_from_figures(figures: dict[str, Any]) -> Trend:
 
 
 def list_forecasts(facts: Sequence[dict[str, Any]], weights: dict[str, float] | None = None,
-                   z: float = 1.645, positions: Sequence[np.ndarray] | None = None) -> None:
+                   z: float = 1.645, positions: Sequence[np.ndarray | None] | None = None
+                   ) -> None:
     """Add each entity's forecast to its facts (in place), per stream and combined.
 
     Per stream, the slopes of the entities whose composite that stream entered are shrunk
     together, each toward its nearest neighbours' among them when `positions` (one vector
-    per fact, e.g. a topic's centroid) are given, else toward the list's; an entity's
+    per fact, e.g. a topic's centroid; None for a fact without one) are given, else
+    toward the list's; an entity's
     streams combine by inverse variance times the stream's weight (as share growth does).
     Sets `forecast` (expected share ratio), `forecast_low` and `forecast_high` (90%),
     `trend_slope` (shrunk, per period), `forecast_periods` and `forecast_prior`
@@ -180,8 +213,7 @@ def list_forecasts(facts: Sequence[dict[str, Any]], weights: dict[str, float] | 
               if kind in f.get("streams", {}) and "trend" in f["streams"][kind]]
         rows = [facts[i] for i in at]
         trends = [trend_from_figures(f["streams"][kind]["trend"]) for f in rows]
-        near = nearest_neighbours(np.stack([positions[i] for i in at])) \
-            if positions is not None and len(at) > 3 else None
+        near = _neighbours([positions[i] for i in at]) if positions is not None else None
         slopes, ses, _ = shrink_slopes([t.slope for t in trends], [t.slope_se for t in trends],
                                        near)
         for f, trend, slope, se in zip(rows, trends, slopes, ses, strict=True):

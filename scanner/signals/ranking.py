@@ -8,8 +8,11 @@ Porter/Carley EScore, Kleinberg bursts, persistence; its recent items give commu
 novelty. Sub-scores follow the five attributes of Rotolo, Hicks & Martin (2015):
 novelty, growth, coherence and impact are percentile ranks within the list, weighted by
 config, and uncertainty is a confidence factor support / (support + k), so a handful of
-items never tops a ranking by luck. Every rank is stored with its sub-scores and a
-plain-language explanation, per run date, with the rank of the previous run.
+items never tops a ranking by luck. Topics get a fifth, emerging terms: the share of
+their evidence items that carry one of the run's emerging terms (Porter et al. 2019 tie
+emergent terms to the topics that carry them; `term_shares`). Every rank is stored with
+its sub-scores and a plain-language explanation, per run date, with the rank of the
+previous run.
 """
 
 from __future__ import annotations
@@ -145,11 +148,14 @@ def indicators(entity: Entity, totals: dict[str, np.ndarray],
 
 
 def rank_entities(entities: Sequence[Entity], totals: dict[str, np.ndarray],
-                  settings: SignalSettings, known: dict[str, dict[str, Any]] | None = None
-                  ) -> list[dict[str, Any]]:
+                  settings: SignalSettings, known: dict[str, dict[str, Any]] | None = None,
+                  inherit: bool = False) -> list[dict[str, Any]]:
     """Score one list of entities; rows sorted best first with rank, sub-scores, reasons.
 
-    `known` holds indicators already computed against the same totals, by entity id.
+    `known` holds indicators already computed against the same totals, by entity id;
+    with `inherit`, they are another list's ranked indicators (the watchlist's topics'),
+    whose forecasts and term shares are kept rather than recomputed among this list, so
+    an entity shows one set of figures wherever it is listed.
     """
     if not entities:
         return []
@@ -161,22 +167,25 @@ def rank_entities(entities: Sequence[Entity], totals: dict[str, np.ndarray],
     # growth: the share the entity's trend, shrunk toward its neighbours' (or the list's),
     # projects ahead over its recent share (scanner.signals.forecast; the backtests'
     # reasons in the module)
-    positions = [e.position for e in entities if e.position is not None]
-    list_forecasts(facts, weights,
-                   positions=positions if len(positions) == len(entities) else None)
+    placed = any(e.position is not None for e in entities)
+    if not inherit:
+        list_forecasts(facts, weights,
+                       positions=[e.position for e in entities] if placed else None)
     growth = percentile_ranks([f["forecast_log"] for f in facts])
     novelty = percentile_ranks([e.novelty for e in entities])
     coherence = np.array([f["persistence"] for f in facts])
     impact = (percentile_ranks([math.log1p(f["sources"]) + math.log1p(f["authors"])
                                 + math.log1p(f["venues"]) for f in facts])
               + np.array([min(len(f["evidence_mix"]), 3) / 3 for f in facts])) / 2
-    terms = percentile_ranks(term_shares(entities, facts))
+    parts = [novelty, growth, coherence, impact]
     weights = np.array([settings.weight_novelty, settings.weight_growth,
-                        settings.weight_coherence, settings.weight_impact,
-                        settings.weight_terms])
-    names = ("novelty", "growth", "coherence", "impact", "terms")
-    spread = [np.ptp(part) if len(part) > 1 else 0.0
-              for part in (novelty, growth, coherence, impact, terms)]
+                        settings.weight_coherence, settings.weight_impact])
+    names: tuple[str, ...] = ("novelty", "growth", "coherence", "impact")
+    if any(e.term_items is not None for e in entities):  # a list the terms can judge
+        parts.append(percentile_ranks(term_shares(entities, facts)))
+        weights = np.append(weights, settings.weight_terms)
+        names += ("terms",)
+    spread = [np.ptp(part) if len(part) > 1 else 0.0 for part in parts]
     left_out = [n for n, sp in zip(names, spread, strict=True) if sp < 1e-9] \
         if len(entities) > 1 else []
     configured = weights
@@ -185,7 +194,7 @@ def rank_entities(entities: Sequence[Entity], totals: dict[str, np.ndarray],
         weights = (configured > 0).astype(float) if configured.sum() > 0 else np.ones(len(names))
     rows = []
     for i, (entity, f) in enumerate(zip(entities, facts, strict=True)):
-        subs = np.array([novelty[i], growth[i], coherence[i], impact[i], terms[i]])
+        subs = np.array([part[i] for part in parts])
         confidence = f["support"] / (f["support"] + settings.support_k)
         score = float(confidence * (subs @ weights) / weights.sum())
         subscores = {**{n: round(float(v), 3) for n, v in zip(names, subs, strict=True)},
@@ -208,18 +217,25 @@ def rank_entities(entities: Sequence[Entity], totals: dict[str, np.ndarray],
 
 
 def term_shares(entities: Sequence[Entity], facts: Sequence[dict[str, Any]]) -> list[float]:
-    """Per entity, the share of its judged evidence items that carry an emerging term
-    (smoothed by a half), recorded in its facts as `term_items`, `term_judged` and
+    """Per entity, the share of its judged evidence items that carry an emerging term,
+    smoothed by one item at the list's pooled share (so 0 of 1 is not 0 of 100, and
+    neither tops the list), recorded in its facts as `term_items`, `term_judged` and
     `term_share`. An entity with nothing judged gets the list's median share (neutral);
     with nothing judged anywhere every share is 0, and the sub-score is left out."""
+    judged = [e.term_items for e in entities
+              if e.term_items is not None and e.term_items[1] > 0]
+    pooled = sum(k for k, _ in judged) / max(sum(n for _, n in judged), 1)
     shares: list[float | None] = []
     for entity, f in zip(entities, facts, strict=True):
         if entity.term_items is None or entity.term_items[1] == 0:
             shares.append(None)
             continue
-        carrying, judged = entity.term_items
-        share = (carrying + 0.5) / (judged + 1)
-        f.update(term_items=int(carrying), term_judged=int(judged), term_share=round(share, 4))
+        if "term_share" in f:  # inherited from the list it was ranked in first
+            shares.append(float(f["term_share"]))
+            continue
+        carrying, n = entity.term_items
+        share = (carrying + pooled) / (n + 1)
+        f.update(term_items=int(carrying), term_judged=int(n), term_share=round(share, 4))
         shares.append(share)
     measured = [v for v in shares if v is not None]
     neutral = float(np.median(measured)) if measured else 0.0

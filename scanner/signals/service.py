@@ -113,8 +113,8 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
         if (row["published"] or "")[:10] >= topic_active_since.get(row["kind"], topic_since):
             topic_evidence[row["topic_id"]].append(row)
 
-    judge = _term_judgement(store, taxonomy, run_date, topic_since)
-    judged = {t["id"]: judge(topic_evidence[t["id"]]) for t in topics}
+    found = run_carriers(store, taxonomy, run_date, topic_since)
+    judged = {t["id"]: term_judgement(topic_evidence[t["id"]], found) for t in topics}
     topic_entities = [Entity("topics", t["id"], None, topic_series.get(t["id"], {}),
                              topic_evidence[t["id"]], novelty.get(t["id"], 0.0),
                              {"label": t["label"], "keywords": t["keywords"],
@@ -135,7 +135,7 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
                    for e in topic_entities}
     rejected = rejected_topics(store)  # the panel said no: off the watchlist
     watch = [Entity("watchlist", e.id, None, e.counts, e.evidence, e.novelty, e.extra,
-                    e.position, e.term_items)
+                    term_items=e.term_items)
              for e in topic_entities if e.extra["outside_taxonomy"] == 1 and e.id not in rejected
              and topic_facts[e.id]["technology_share"] >= WATCH_MIN_TECHNOLOGY]
 
@@ -190,11 +190,15 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
             float(np.mean([novelty.get(t["id"], 0.0) for t in shared])),
             {"fields": [a, b], "topics": [t["id"] for t in shared]}))
 
+    ranked_topics = rank_entities(topic_entities, topic_totals_map, settings, topic_facts)
+    # the watchlist's topics keep the forecasts and term shares of the topic list (their
+    # nearest topics are on the whole map, not among the watchlist's few)
+    as_topics = {r["entity_id"]: r["indicators"] for r in ranked_topics}
     lists = {  # an entity without a single item in its periods has nothing to rank
         "fields": rank_entities(_with_items(field_entities), totals, settings),
         "pathways": rank_entities(_with_items(pathway_entities), totals, settings),
-        "topics": rank_entities(topic_entities, topic_totals_map, settings, topic_facts),
-        "watchlist": rank_entities(watch, topic_totals_map, settings, topic_facts),
+        "topics": ranked_topics,
+        "watchlist": rank_entities(watch, topic_totals_map, settings, as_topics, inherit=True),
         "convergence": rank_entities(_with_items(pair_entities), topic_totals_map, settings),
     }
     for row in lists["fields"]:
@@ -239,25 +243,30 @@ def period_meta(choice: PeriodChoice, periods: list[str],
 TERMS_NAMED = 3
 
 
-def _term_judgement(store: Any, taxonomy: Any, run_date: str, since: str) -> Any:
-    """A function of a topic's evidence rows: ((rows carrying one of the run's emerging
-    terms, rows of a stream whose terms were ranked), its most carried terms), or
-    (None, []) when the run ranked none."""
+def run_carriers(store: Any, taxonomy: Any, run_date: str, since: str
+                 ) -> tuple[dict[str, list[str]], set[str]] | None:
+    """The items carrying the run's emerging terms (scanner.terms.service.term_carriers),
+    None when the run ranked no term."""
     from scanner.terms.extract import ChineseSegmenter
     from scanner.terms.service import term_carriers
 
-    found = term_carriers(store, run_date, since, ChineseSegmenter(taxonomy.chinese_terms))
+    if not store.term_ranking(run_date):
+        return None
+    return term_carriers(store, run_date, since, ChineseSegmenter(taxonomy.chinese_terms))
 
-    def judged(rows: Sequence[dict[str, Any]]) -> tuple[tuple[int, int] | None, list[str]]:
-        if found is None:
-            return None, []
-        carriers, streams = found
-        mine = [r for r in rows if r["kind"] in streams]
-        carried = Counter(t for r in mine for t in carriers.get(r["id"], []))
-        return ((sum(r["id"] in carriers for r in mine), len(mine)),
-                [t for t, _ in carried.most_common(TERMS_NAMED)])
 
-    return judged
+def term_judgement(rows: Sequence[dict[str, Any]],
+                   found: tuple[dict[str, list[str]], set[str]] | None
+                   ) -> tuple[tuple[int, int] | None, list[str]]:
+    """A topic's ((evidence rows carrying one of the run's emerging terms, rows of a
+    stream whose terms were ranked), its most carried terms); (None, []) without terms."""
+    if found is None:
+        return None, []
+    carriers, streams = found
+    mine = [r for r in rows if r["kind"] in streams]
+    carried = Counter(t for r in mine for t in carriers.get(r["id"], []))
+    return ((sum(r["id"] in carriers for r in mine), len(mine)),
+            [t for t, _ in carried.most_common(TERMS_NAMED)])
 
 
 def _with_items(entities: Sequence[Entity]) -> list[Entity]:

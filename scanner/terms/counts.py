@@ -6,10 +6,13 @@ Two ways to count, with the same result for the same items:
   (`TermCounts`). Workers hash terms (the forked workers share the parent's hash seed)
   and name only the terms that some chunk holds in two or more items, so memory stays
   bounded by the corpus's recurring vocabulary, not by its one-off trigrams. A term
-  named nowhere had at most one item per chunk; the backtest's chunks are whole months
-  (up to 20,000 items) and scoring requires a month with two items
-  (`TermSettings.min_month_df`), so no candidate is lost to the naming rule. Each
-  worker returns a term's name once per corpus, not with every chunk that holds it.
+  named nowhere had at most one item per chunk; when every chunk is a whole month,
+  scoring requires a month with two items (`TermSettings.min_month_df`), so no
+  candidate is lost to the naming rule. A month cut into several chunks (TermCorpus.chunks
+  cuts months over 20,000 items; the shared corpora peak at 5,791) can lose a term with
+  one item in each part, or keep it only because a later chunk names it: the topic
+  backtest's marks (scanner.evaluation.topicterms) never cut a month. Each worker
+  returns a term's name once per corpus, not with every chunk that holds it.
 
 The venue of an item stands in for Porter and Carley's "community": its primary
 category on arXiv (the corpora have no authors), else its source.

@@ -65,6 +65,8 @@ class Window:
     venues: np.ndarray  # distinct venues in the active window
     top_venue: np.ndarray  # share of the active items from the term's largest venue
     main_venue: np.ndarray  # index of that venue (-1: no active item)
+    stream_venues: int = 0  # distinct venues with items in the window (the community
+    # test's bound: the window's, never a later month's)
 
 
 def build_window(counts: TermCounts, cutoff: int, settings: TermSettings) -> Window:
@@ -102,7 +104,8 @@ def build_window(counts: TermCounts, cutoff: int, settings: TermSettings) -> Win
     main[owner[last]] = pairs[last] % (len(counts.venues) + 1)
     active_df = matrix[:, base:].sum(axis=1)
     return Window(cutoff, start, base, terms, matrix, totals, by_month.max(axis=1), venues,
-                  np.divide(top, active_df, out=np.ones(n), where=active_df > 0), main)
+                  np.divide(top, active_df, out=np.ones(n), where=active_df > 0), main,
+                  int(np.unique(counts.venue[mask]).size))
 
 
 def wilson(hits: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
@@ -183,9 +186,9 @@ def score_window(counts: TermCounts, window: Window, settings: TermSettings
         "novelty": (base_share <= settings.novelty_ratio * active_share) &
                    (base_share <= 1e4 * settings.novelty_fraction * settings.emerged_share),
         "persistence": present >= settings.min_active_periods,
-        "community": (window.venues[rows] >= min(settings.min_venues, len(counts.venues))) &
+        "community": (window.venues[rows] >= min(settings.min_venues, window.stream_venues)) &
                      ((window.top_venue[rows] <= settings.max_venue_share) |
-                      (len(counts.venues) < settings.min_venues)),
+                      (window.stream_venues < settings.min_venues)),
         "growth": (low > settings.min_growth) & (lower > 0) &
                   (lower * settings.horizon_years >= settings.min_doublings * np.log(2)),
     }

@@ -9,6 +9,7 @@ holds `outside_share` of its items of is "outside the taxonomy".
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -228,30 +229,38 @@ def term_carriers(store: Store, run_date: str, since: str, segmenter: ChineseSeg
     from `since` to the run date that carry one of their stream's, the streams whose
     terms were ranked); None when the run ranked no term. The same extraction as the
     counts (item_terms on the whole text), run only on items whose text holds one of
-    the terms' stems (case-blind, whitespace folded; a final y dropped, as "policies"
-    folds to "policy"): the link from terms to the topics that carry them, which the
-    signals' terms sub-score reads."""
-    import re
-
+    the terms' stems (both case-blind with every run of other characters than letters
+    and digits made one space, as a phrase's words may be parted by a line break, a
+    hyphen or an underscore; a final y dropped, as "policies" folds to "policy"): the
+    link from terms to the topics that carry them, which the signals' terms sub-score
+    reads."""
     rows = [r for r in store.term_ranking(run_date) if r.get("term")]
     if not rows:
         return None
     ranked: dict[str, list[str]] = {}
     for row in rows:  # term_ranking is in rank order per stream
         ranked.setdefault(row["stream"], []).append(row["term"])
-    stems = {k: re.compile("|".join(sorted({re.escape(t.lower().removesuffix("y"))
+    stems = {k: re.compile("|".join(sorted({re.escape(_plain(t).removesuffix("y"))
                                             for t in terms}, key=len, reverse=True)))
              for k, terms in ranked.items()}
     carriers: dict[str, list[str]] = {}
     for item in store.window_items(since[:10], run_date[:10], sorted(ranked)):
-        text = " ".join(f"{item['title'] or ''} {item['summary'] or ''}".lower().split())
-        if not stems[item["kind"]].search(text):
+        if not stems[item["kind"]].search(_plain(f"{item['title'] or ''} "
+                                                 f"{item['summary'] or ''}")):
             continue
         held = item_terms(item["title"], item["summary"], segmenter)
         carried = [t for t in ranked[item["kind"]] if t in held]
         if carried:
             carriers[item["id"]] = carried
     return carriers, set(ranked)
+
+
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def _plain(text: str) -> str:
+    """Lower case, every run of characters other than letters and digits one space."""
+    return _NOT_WORD.sub(" ", text.lower()).strip()
 
 
 def ranked_terms(store: Store, run_date: str | None = None, stream: str | None = None,

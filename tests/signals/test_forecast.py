@@ -99,6 +99,25 @@ def test_a_small_topic_in_a_rising_region_is_forecast_above_its_twin_in_a_flat_o
              for r in rank_entities(entities, totals, SignalSettings())}
     assert plain["small-up"]["forecast"] == plain["small-flat"]["forecast"]
     assert plain["small-up"]["forecast_prior"] == "list"
+    # one topic without a position does not take the map from the others
+    for e in entities:
+        e.position = {"small-up": up, "small-flat": flat}.get(e.id, rng.normal(0, .05, 3) + (
+            up if e.id.startswith("up") else flat))
+    entities[0].position = None
+    some = {r["entity_id"]: r["indicators"]
+            for r in rank_entities(entities, totals, SignalSettings())}
+    assert some["small-up"]["forecast"] > 1.2 * some["small-flat"]["forecast"]
+
+
+def test_regions_that_differ_only_by_noise_leave_the_list_s_prior() -> None:
+    rng = np.random.default_rng(0)
+    ses = rng.uniform(0.02, 0.3, 200)
+    slopes = rng.normal(0, ses)  # every true slope 0, positions random
+    near = nearest_neighbours(rng.normal(size=(200, 16)))
+    local, _, tau_local = shrink_slopes(slopes, ses, near)
+    pooled, _, tau_list = shrink_slopes(slopes, ses)
+    assert tau_local == pytest.approx(tau_list, rel=0.5)
+    assert np.abs(local).mean() < 1.5 * np.abs(pooled).mean()
 
 
 def test_a_burst_is_forecast_to_fall_back_and_a_steady_rise_to_go_on() -> None:

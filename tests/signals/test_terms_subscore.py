@@ -40,7 +40,10 @@ def test_an_unjudged_topic_is_neutral_and_a_run_without_terms_leaves_the_sub_sco
     assert rows["t2"]["subscores"]["terms"] == rows["t3"]["subscores"]["terms"]
     assert "term_items" not in rows["t2"]["indicators"]
     none = rank_entities(_topics([None, None, None]), TOTALS, SignalSettings())
-    assert all("terms" in r["subscores"]["left_out"] for r in none)
+    assert all("terms" not in r["subscores"] for r in none)  # not a list terms can judge
+    # judged, but nothing carries a term anywhere: a constant share, left out
+    plain = rank_entities(_topics([(0, 40), (0, 10), (0, 3)]), TOTALS, SignalSettings())
+    assert all("terms" in r["subscores"]["left_out"] for r in plain)
     assert "emerging term" not in none[0]["explanation"]
 
 
@@ -53,9 +56,9 @@ def test_the_nightly_lists_give_topics_the_items_carrying_the_run_s_terms(tmp_pa
     store = store_with_history(str(tmp_path / "s.db"))
     key, settings = taxonomy_key(TAXONOMY), SignalSettings(period="quarter", periods=8)
     count_new_items(store, None)
-    # the run ranked no term: the sub-score is left out, nothing claims a term
+    # the run ranked no term: no terms sub-score, nothing claims a term
     lists = compute_signals(store, TAXONOMY, key, "m", settings, "2025-12-31", 400)
-    assert all("terms" in r["subscores"]["left_out"] for r in lists["topics"])
+    assert all("terms" not in r["subscores"] for r in lists["topics"])
     assert all("term_items" not in r["indicators"] for r in lists["topics"])
     store.save_term_ranking("2025-12-31", "paper", [{"term": "terahertz", "score": 1.0}])
     lists = compute_signals(store, TAXONOMY, key, "m", settings, "2025-12-31", 400)
@@ -72,6 +75,21 @@ def test_the_nightly_lists_give_topics_the_items_carrying_the_run_s_terms(tmp_pa
     others = [r for r in lists["topics"] if r is not six_g]
     assert all(r["indicators"]["term_items"] == 0 < r["indicators"]["term_judged"]
                for r in others)
+    # a watchlist entry shows its topic's figures, not ones recomputed among the few
+    topics = {r["entity_id"]: r["indicators"] for r in lists["topics"]}
+    assert lists["watchlist"]
+    for row in lists["watchlist"]:
+        mine, theirs = row["indicators"], topics[row["entity_id"]]
+        assert (mine["forecast"], mine["term_share"], mine["forecast_prior"]) == \
+            (theirs["forecast"], theirs["term_share"], theirs["forecast_prior"])
     # fields and pathways are not judged by it
-    assert all("terms" in r["subscores"]["left_out"] for r in lists["fields"])
+    assert all("terms" not in r["subscores"] for r in lists["fields"] + lists["pathways"])
     store.close()
+
+
+def test_a_topic_with_one_item_and_no_term_does_not_top_the_sub_score() -> None:
+    rows = {r["entity_id"]: r for r in rank_entities(
+        _topics([(0, 1), (9, 40), (2, 40), (0, 100)]), TOTALS, SignalSettings())}
+    terms = {k: r["subscores"]["terms"] for k, r in rows.items()}
+    assert max(terms, key=terms.get) == "t1"  # 9 of 40, not 0 of 1
+    assert terms["t0"] < terms["t2"] and terms["t3"] == min(terms.values())

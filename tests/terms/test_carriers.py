@@ -41,6 +41,17 @@ def test_carriers_are_the_window_s_items_holding_a_ranked_term(tmp_path: Path) -
         for i, terms in carriers.items():
             held = item_terms(by_id[i]["title"], by_id[i]["summary"]) & ranked
             assert terms == [t for t in order if t in held]
+        # the backtest's marks follow the same rule on the same items
+        import numpy as np
+
+        from scanner.evaluation.corpus import Corpus
+        from scanner.evaluation.topicterms import CARRIES, term_marks
+
+        corpus = Corpus(np.zeros((len(window), 1)), np.array([r["published"][:10] for r in window]),
+                        [None] * len(window), titles=[r["title"] for r in window],
+                        summaries=[r["summary"] for r in window])
+        marks = term_marks(corpus, {"paper": ranked}, np.arange(len(window)))
+        assert {window[i]["id"] for i in np.flatnonzero(marks == CARRIES)} == set(carriers)
         # a run date whose terms were not ranked: nothing to judge by
         assert term_carriers(store, "2016-06-30", "2016-01-01", None) is None
 
@@ -53,7 +64,8 @@ class _FakeStore:
 
     def term_ranking(self, run_date: str) -> list[dict]:
         return [{"term": "reward policy", "stream": "paper", "rank": 1},
-                {"term": "GAN", "stream": "paper", "rank": 2}]
+                {"term": "GAN", "stream": "paper", "rank": 2},
+                {"term": "deep learning", "stream": "paper", "rank": 3}]
 
     def window_items(self, since: str, until: str, kinds: list[str]) -> list[dict]:
         assert (since, until, kinds) == ("2025-01-01", "2025-06-30", ["paper"])
@@ -72,3 +84,14 @@ def test_plural_and_line_broken_forms_carry_the_term_and_a_substring_does_not() 
     assert carriers["c"] == ["reward policy"]  # a line break inside the phrase
     assert "b" not in carriers and "d" not in carriers  # across fields; inside a word
     assert streams == {"paper"}
+    # whatever the extraction joins into a phrase, the prefilter lets through
+    from scanner.terms.extract import item_terms
+
+    parted = ["deep-\nlearning", "deep_learning", "deep\u2013learning", "`deep` learning"]
+    items = [{"id": str(i), "kind": "paper", "title": "On " + text, "summary": ""}
+             for i, text in enumerate(parted)]
+    found = term_carriers(_FakeStore(items), "2025-06-30", "2025-01-01", None)  # type: ignore[arg-type]
+    assert found is not None
+    for i, text in enumerate(parted):
+        held = "deep learning" in item_terms("On " + text, "")
+        assert (found[0].get(str(i)) == ["deep learning"]) == held, text
