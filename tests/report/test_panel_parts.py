@@ -194,8 +194,11 @@ def test_a_later_ad_hoc_command_of_the_same_date_keeps_the_nights_coverage(
 def test_topics_carrying_emerging_terms() -> None:
     from scanner.report.build import topics_with_terms
 
-    terms = {"paper": [{"term": "diffusion policy", "topics": [
-        {"topic": "T1", "items": 7}, {"topic": "T2", "items": 1}]}],
+    terms = {"paper": [{"term": "diffusion policy", "evidence_items": 12, "topics": [
+        {"topic": "T1", "items": 7}, {"topic": "T2", "items": 1}]},
+        # a phrase spread thin over the store: 3 of its 40 items is not where it lives
+        {"term": "practical path", "evidence_items": 40, "topics": [
+            {"topic": "T4", "items": 3}, {"topic": "T5", "items": 3}]}],
         "news": [{"term": "低空经济", "topics": [{"topic": "T3", "items": 3}]}]}
     assert topics_with_terms(terms) == {"T1", "T3"}
     assert topics_with_terms({}) == set()
