@@ -27,6 +27,11 @@ import numpy as np
 PRIOR_ITEMS = 0.5
 
 
+#: Limited translation: a shrunk slope stays within this many of its standard errors of
+#: the measured one (Efron and Morris's usual bound, one standard error).
+LIMIT = 1.0
+
+
 #: Tukey's biweight constant (95% efficiency under the model): a period whose Pearson
 #: residual exceeds it, in units of the series' robust scale, gets no weight in the trend.
 BIWEIGHT_C = 4.685
@@ -109,8 +114,8 @@ def shrink_slopes(slopes: Sequence[float], ses: Sequence[float],
     sum w_i (1 + c_i)), tau_r^2 that of the regions around g (the mean of (m_i - g)^2 -
     v_i); the prior is g + l_i (m_i - g) with l_i = tau_r^2 / (tau_r^2 + v_i), so a region
     that differs from the list pulls its small topics toward its trend, and regions
-    that differ only by noise leave the list's prior. Under three entities nothing is
-    shrunk."""
+    that differ only by noise leave the list's prior. No slope moves more than LIMIT
+    standard errors (limited translation). Under three entities nothing is shrunk."""
     b, se = np.asarray(slopes, dtype=float), np.maximum(np.asarray(ses, dtype=float), 1e-9)
     if len(b) < 3:
         return b, se, math.inf
@@ -133,7 +138,11 @@ def shrink_slopes(slopes: Sequence[float], ses: Sequence[float],
         prior = mean + pull * (region - mean)
         spread2 = tau2 + tau_r2 * noise / (tau_r2 + noise)  # of a slope around its prior
     keep = spread2 / (spread2 + se ** 2)
-    return prior + keep * (b - prior), np.sqrt(keep) * se, math.sqrt(tau2)
+    # limited translation (Efron and Morris 1972): no slope moves more than LIMIT of its
+    # own standard errors, so one topic far off the normal prior (a steady doubling among
+    # flat topics) keeps most of a trend it measured well
+    shrunk = np.clip(prior + keep * (b - prior), b - LIMIT * se, b + LIMIT * se)
+    return shrunk, np.sqrt(keep) * se, math.sqrt(tau2)
 
 
 def nearest_neighbours(positions: np.ndarray, k: int = 0) -> list[np.ndarray]:

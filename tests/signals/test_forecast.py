@@ -193,3 +193,13 @@ def test_forecast_periods_sets_the_horizon_and_known_facts_follow_it() -> None:
     assert {r["indicators"]["forecast_periods"] for r in rows} == {2}
     assert rank_entities(entities, totals, SignalSettings())[0]["indicators"][
         "forecast_periods"] == 4  # half of the 8 periods
+
+
+def test_a_well_measured_outlier_keeps_most_of_its_trend() -> None:
+    # eleven flat topics and one doubling each year, measured well: the normal prior
+    # alone pulled it from 0.35 to 0.07 a period, below what its items show
+    slopes = np.array([-0.015] * 11 + [0.351])
+    ses = np.array([0.053] * 11 + [0.08])
+    shrunk, _, _ = shrink_slopes(slopes, ses)
+    assert shrunk[-1] >= 0.351 - 0.08 - 1e-9  # at most one standard error
+    assert abs(shrunk[0] - slopes[0]) <= 0.053 + 1e-9
