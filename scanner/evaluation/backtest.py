@@ -160,10 +160,10 @@ def backtest_cutoff(corpus: Corpus, cutoff: str, horizon_days: int, period_month
     topics = [{"id": str(c), "centroid": clusterer.centroids_[c]} for c in range(n_topics)]
     series = {str(c): {k: counts_by[k][c] for k in streams} for c in range(n_topics)}
     novelty = topic_novelty(topics, series, round(0.3 * periods))
+    members = [active[active_labels == c] for c in range(n_topics)]  # active window's
     entities = [Entity("topics", str(c), None, series[str(c)],
-                       _venue_evidence(corpus, active[active_labels == c]), novelty[str(c)],
-                       position=clusterer.centroids_[c],
-                       term_items=term_items(marks, active[active_labels == c]))
+                       _venue_evidence(corpus, members[c]), novelty[str(c)],
+                       position=clusterer.centroids_[c], term_items=term_items(marks, members[c]))
                 for c in range(n_topics)]
     ours = _scores(entities, totals_by, signal_settings)
 

@@ -86,9 +86,8 @@ def load_corpus(store: Any, path: Any, preset_name: str | None, model: str,
                     texts=texts, titles=[it["title"] or "" for it in items],
                     summaries=[it["summary"] or "" for it in items])
     if assign is not None and vectors != "lsa":
-        corpus.field_ids, corpus.fields = assign(
-            [it["title"] or "" for it in items], [it["summary"] or "" for it in items],
-            corpus.vectors)
+        corpus.field_ids, corpus.fields = assign(corpus.titles, corpus.summaries,
+                                                 corpus.vectors)
     return corpus
 
 

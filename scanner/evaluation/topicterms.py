@@ -5,7 +5,7 @@ the share of its active-window items that carry one of the run's emerging terms.
 backtest measures the same thing: the corpus's terms are counted once per stream
 (scanner.terms.counts; document frequencies per month, so a cut-off's ranking reads only
 the months before it), ranked at each cut-off with the nightly run's window rule
-(scanner.terms.service.stream_window: configured windows, fitted ones for a short
+(scanner.terms.service.stream_windows: configured windows, fitted ones for a short
 history, none for a stale stream or a thin base), and each item before the cut-off is
 marked with the same extraction (item_terms) the counts used.
 """
@@ -21,7 +21,7 @@ from scanner.evaluation.corpus import Corpus
 from scanner.terms.counts import TermCounts, count_corpus
 from scanner.terms.emergence import rank_terms
 from scanner.terms.extract import ChineseSegmenter, item_terms
-from scanner.terms.service import stream_window
+from scanner.terms.service import stream_windows
 
 #: A mark per item: carries one of its stream's emerging terms, does not, or its stream
 #: had no ranking at the cut-off (not judged).
@@ -57,11 +57,11 @@ def emerging_at(counts: dict[str, TermCounts], cutoff: str, settings: TermSettin
     item_totals = [(m, stream, int(n)) for stream, c in counts.items()
                    for m, n in zip(c.months, c.totals, strict=True) if n and m < month]
     out = {}
-    for stream, c in counts.items():
-        fitted, _ = stream_window(stream, item_totals, month, settings)
+    for stream, (fitted, _) in stream_windows(item_totals, month, settings, counts).items():
         if fitted is None:
             continue
-        terms = {r["term"] for r in rank_terms(c, month, fitted.settings)[:settings.top]}
+        terms = {r["term"] for r in rank_terms(counts[stream], month,
+                                                fitted.settings)[:settings.top]}
         if terms:  # a stream whose ranking is empty is not judged (as in the nightly run)
             out[stream] = terms
     return out
@@ -101,19 +101,17 @@ class TermMarker:
         return cls(corpus_term_counts(corpus, segmenter, workers), settings, segmenter)
 
     def marks(self, corpus: Corpus, cutoff: str, rows: np.ndarray) -> np.ndarray:
-        """Every item's mark at the cut-off: CARRIES / PLAIN for `rows` (and rows asked
-        for before) of a stream with emerging terms, NOT_JUDGED for the rest."""
+        """Every item's mark at the cut-off: CARRIES / PLAIN for `rows` of a stream with
+        emerging terms, NOT_JUDGED for the rest (term_marks, each item computed once)."""
         if cutoff not in self.ranked:
             self.ranked[cutoff] = emerging_at(self.counts, cutoff, self.settings)
             self._marks[cutoff] = np.full(len(corpus.dates), NOT_JUDGED - 1, dtype=np.int8)
-        marks = self._marks[cutoff]
-        todo = rows[marks[rows] == NOT_JUDGED - 1]  # not computed yet
+        done = self._marks[cutoff]
+        todo = rows[done[rows] == NOT_JUDGED - 1]  # not computed yet
         if len(todo):
-            marks[todo] = term_marks(corpus, self.ranked[cutoff], todo, self.segmenter)[todo]
-        out = np.where(marks == NOT_JUDGED - 1, NOT_JUDGED, marks).astype(np.int8)
-        keep = np.zeros(len(out), dtype=bool)
-        keep[rows] = True
-        out[~keep] = NOT_JUDGED
+            done[todo] = term_marks(corpus, self.ranked[cutoff], todo, self.segmenter)[todo]
+        out = np.full(len(corpus.dates), NOT_JUDGED, dtype=np.int8)
+        out[rows] = done[rows]
         return out
 
 

@@ -167,8 +167,8 @@ def rank_entities(entities: Sequence[Entity], totals: dict[str, np.ndarray],
     # growth: the share the entity's trend, shrunk toward its neighbours' (or the list's),
     # projects ahead over its recent share (scanner.signals.forecast; the backtests'
     # reasons in the module)
-    placed = any(e.position is not None for e in entities)
     if not inherit:
+        placed = any(e.position is not None for e in entities)
         list_forecasts(facts, weights,
                        positions=[e.position for e in entities] if placed else None)
     growth = percentile_ranks([f["forecast_log"] for f in facts])

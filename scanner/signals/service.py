@@ -113,7 +113,9 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
         if (row["published"] or "")[:10] >= topic_active_since.get(row["kind"], topic_since):
             topic_evidence[row["topic_id"]].append(row)
 
-    found = run_carriers(store, taxonomy, run_date, topic_since)
+    from scanner.terms.service import term_carriers
+
+    found = term_carriers(store, run_date, topic_since, taxonomy.chinese_terms)
     judged = {t["id"]: term_judgement(topic_evidence[t["id"]], found) for t in topics}
     topic_entities = [Entity("topics", t["id"], None, topic_series.get(t["id"], {}),
                              topic_evidence[t["id"]], novelty.get(t["id"], 0.0),
@@ -241,18 +243,6 @@ def period_meta(choice: PeriodChoice, periods: list[str],
 
 #: The emerging terms named beside a topic: its most carried ones.
 TERMS_NAMED = 3
-
-
-def run_carriers(store: Any, taxonomy: Any, run_date: str, since: str
-                 ) -> tuple[dict[str, list[str]], set[str]] | None:
-    """The items carrying the run's emerging terms (scanner.terms.service.term_carriers),
-    None when the run ranked no term."""
-    from scanner.terms.extract import ChineseSegmenter
-    from scanner.terms.service import term_carriers
-
-    if not store.term_ranking(run_date):
-        return None
-    return term_carriers(store, run_date, since, ChineseSegmenter(taxonomy.chinese_terms))
 
 
 def term_judgement(rows: Sequence[dict[str, Any]],

@@ -70,8 +70,7 @@ class TermCounts:
 
     def month_index(self, month: str) -> int:
         """Position of YYYY-MM among months (may be len(months) or more, or negative)."""
-        first = self.months[0]
-        return (int(month[:4]) - int(first[:4])) * 12 + int(month[5:7]) - int(first[5:7])
+        return months_between(self.months[0], month)
 
     def series(self, term: str) -> np.ndarray:
         """Items per month of one term (zeros when unknown)."""

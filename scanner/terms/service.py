@@ -134,8 +134,8 @@ def terms_run(store: Store, settings: TermSettings, run_date: str, taxonomy: str
     skipped: dict[str, str] = {}
     windows: dict[str, str] = {}
     item_totals = store.term_item_totals()  # read once: every stream's months and totals
-    for stream in store.term_streams():
-        fitted, why = stream_window(stream, item_totals, cutoff, settings)
+    for stream, (fitted, why) in stream_windows(item_totals, cutoff, settings,
+                                                store.term_streams()).items():
         if fitted is None:
             skipped[stream] = why
             store.save_term_ranking(run_date, stream, [])
@@ -152,21 +152,26 @@ def terms_run(store: Store, settings: TermSettings, run_date: str, taxonomy: str
             "windows": windows, "seconds": round(time.monotonic() - started, 2)}
 
 
-def stream_window(stream: str, item_totals: Sequence[tuple[str, str, int]], cutoff: str,
-                  settings: TermSettings) -> tuple[FittedWindow | None, str]:
-    """(the window a stream is ranked on at the cut-off month, '') or (None, why it is
-    not ranked): stale, too short a history, or too thin a base (the nightly rule, which
-    the topic backtest's term marks follow too)."""
-    stale = stale_stream_reason(newest_months(item_totals, cutoff).get(stream), cutoff,
-                                settings)
+def stream_windows(item_totals: Sequence[tuple[str, str, int]], cutoff: str,
+                   settings: TermSettings, streams: Iterable[str]
+                   ) -> dict[str, tuple[FittedWindow | None, str]]:
+    """Per stream, (the window it is ranked on at the cut-off month, '') or (None, why it
+    is not ranked): stale, too short a history, or too thin a base (the nightly rule,
+    which the topic backtest's term marks follow too)."""
+    newest = newest_months(item_totals, cutoff)
     oldest = oldest_months(item_totals, cutoff)
-    history = months_between(oldest[stream], cutoff) if stream in oldest else 0
-    fitted = fit_window(settings, history) if not stale else None
-    if fitted is None:
-        return None, stale or short_history_reason(history, settings)
-    thin = thin_base_reason(base_items(item_totals, stream, cutoff, fitted.settings, history),
-                            fitted.settings)
-    return (None, thin) if thin else (fitted, "")
+    out: dict[str, tuple[FittedWindow | None, str]] = {}
+    for stream in streams:
+        stale = stale_stream_reason(newest.get(stream), cutoff, settings)
+        history = months_between(oldest[stream], cutoff) if stream in oldest else 0
+        fitted = fit_window(settings, history) if not stale else None
+        if fitted is None:
+            out[stream] = (None, stale or short_history_reason(history, settings))
+            continue
+        thin = thin_base_reason(base_items(item_totals, stream, cutoff, fitted.settings,
+                                           history), fitted.settings)
+        out[stream] = (None, thin) if thin else (fitted, "")
+    return out
 
 
 #: A stream's history starts at its first month with at least this share of its median
@@ -223,7 +228,8 @@ def stale_stream_reason(newest: str | None, cutoff: str, settings: TermSettings)
             f"before {cutoff}): its terms would describe that time, not this run's")
 
 
-def term_carriers(store: Store, run_date: str, since: str, segmenter: ChineseSegmenter | None
+def term_carriers(store: Store, run_date: str, since: str,
+                  vocabulary: Sequence[str] | None = None
                   ) -> tuple[dict[str, list[str]], set[str]] | None:
     """({id: the run's emerging terms it carries, in rank order} for the items published
     from `since` to the run date that carry one of their stream's, the streams whose
@@ -233,10 +239,12 @@ def term_carriers(store: Store, run_date: str, since: str, segmenter: ChineseSeg
     and digits made one space, as a phrase's words may be parted by a line break, a
     hyphen or an underscore; a final y dropped, as "policies" folds to "policy"): the
     link from terms to the topics that carry them, which the signals' terms sub-score
-    reads."""
+    reads. Chinese text is segmented keeping `vocabulary` whole (None: not segmented);
+    jieba is loaded only when there is a ranking to match."""
     rows = [r for r in store.term_ranking(run_date) if r.get("term")]
     if not rows:
         return None
+    segmenter = ChineseSegmenter(vocabulary) if vocabulary is not None else None
     ranked: dict[str, list[str]] = {}
     for row in rows:  # term_ranking is in rank order per stream
         ranked.setdefault(row["stream"], []).append(row["term"])
