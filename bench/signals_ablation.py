@@ -46,6 +46,8 @@ def variants() -> dict[str, SignalSettings]:
         out[f"support_k {k:.0f}"] = replace(base, support_k=k)
     for h in (2, 3):
         out[f"forecast_periods {h}"] = replace(base, forecast_periods=h)
+    for life in (1000.0, 2.0, 8.0):  # no discount, and either side of the default (horizon)
+        out[f"trend_half_life {life:g}"] = replace(base, trend_half_life=life)
     return out
 
 

@@ -80,6 +80,8 @@ class SignalSettings:
     support_k: float = 10.0
     forecast_periods: int = 0  # periods the growth sub-score's trend forecasts (0: half
     # the series; scanner.signals.forecast)
+    trend_half_life: float = 0.0  # periods: the trend discounts older periods by half per
+    # half-life (0: the forecast's horizon; far above the series length, e.g. 1000: none)
     convergence_share: float = 0.15  # a topic converges fields it gives this share each
     weight_paper: float = 1.0  # a stream's weight in a composite (0 leaves it out);
     weight_news: float = 1.0  # streams combine by inverse variance times this weight
@@ -177,7 +179,8 @@ _TOPIC_KEYS: dict[str, type] = {
 _SIGNAL_KEYS: dict[str, type] = {
     "period": str, "periods": int, "weight_novelty": float, "weight_growth": float,
     "weight_coherence": float, "weight_impact": float, "weight_terms": float, "support_k": float,
-    "forecast_periods": int, "convergence_share": float, "weight_paper": float,
+    "forecast_periods": int, "trend_half_life": float, "convergence_share": float,
+    "weight_paper": float,
     "weight_news": float, "weight_policy": float,
 }
 _TERM_KEYS: dict[str, type] = {

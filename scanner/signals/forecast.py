@@ -5,13 +5,15 @@ Why (docs/evaluation.md, issue #17): on the backtests, a topic's share over the 
 periods is partly counting noise and bursts, which regress; a ratio of two windows
 rewards both. The forecast fits log share = level + slope x period (Poisson, offset log
 of the stream's totals, robust to a single period far off the line) over all periods
-the stream covers, shrinks each slope toward the precision-weighted mean slope of its
-neighbours (a topic's nearest topics on the map; for lists without positions, the whole
-list) by its own standard error (normal-normal empirical Bayes, the between-entity
-variance by DerSimonian and Laird's moments), and compares
-the share this trend projects for the next `horizon` periods with the share observed
-over the last `horizon` periods: a one-period burst sits above its trend line and is
-expected to fall back; a steady rise is expected to go on.
+the stream covers, older periods discounted (half their weight per half-life, by default
+the forecast's horizon: a topic that rose and then turned down over the last periods is
+not projected up on its window's average direction), shrinks each slope toward the
+precision-weighted mean slope of its neighbours (a topic's nearest topics on the map;
+for lists without positions, the whole list) by its own standard error (normal-normal
+empirical Bayes, the between-entity variance by DerSimonian and Laird's moments), and
+compares the share this trend projects for the next `horizon` periods with the share
+observed over the last `horizon` periods: a one-period burst sits above its trend line
+and is expected to fall back; a steady rise is expected to go on.
 """
 
 from __future__ import annotations
@@ -49,13 +51,14 @@ class Trend:
     recent_log_share: float  # log share over the last `horizon` periods (smoothed)
     recent_items: float
     horizon: int
-    weights: tuple[float, ...] = ()  # each period's weight in the fit (0: an outlier)
+    weights: tuple[float, ...] = ()  # each period's weight in the fit (0: an outlier;
+    # older periods discounted by the half-life)
     counts: tuple[float, ...] = ()
     totals: tuple[float, ...] = ()
 
 
 def share_trend(counts: np.ndarray, totals: np.ndarray, horizon: int = 0,
-                iterations: int = 30) -> Trend:
+                iterations: int = 30, half_life: float = math.inf) -> Trend:
     """The robust Poisson trend of counts / totals and the recent share.
 
     Iteratively reweighted Newton steps on the Poisson likelihood (offset log totals)
@@ -63,24 +66,29 @@ def share_trend(counts: np.ndarray, totals: np.ndarray, horizon: int = 0,
     deviation (at least 1, the Poisson scale), from a Theil-Sen start on log share: a
     single period far off the line (a one-period burst) is left out of the trend instead
     of bending it; on an ordinary series every weight stays near 1. `horizon` periods
-    (0: half the series, at least one) form the recent window."""
+    (0: half the series, at least one) form the recent window. `half_life` (periods; 0:
+    the horizon; inf: none) discounts each older period's likelihood by half per
+    half-life, so the trend follows a turn of the last periods instead of the window's
+    average direction (a topic that rose and then fell is not projected to rise)."""
     counts = np.asarray(counts, dtype=float)
     totals = np.maximum(np.asarray(totals, dtype=float), 1.0)
     n = len(counts)
     horizon = min(n, horizon or max(1, n // 2))
+    half_life = half_life or horizon
     y = counts + PRIOR_ITEMS / max(n, 1)
     x = np.arange(n, dtype=float) - (n - 1) / 2
     log_share = np.log(y / totals)
     i, j = np.triu_indices(n, 1)
     slope = float(np.median((log_share[j] - log_share[i]) / (x[j] - x[i]))) if n > 1 else 0.0
     level = float(np.median(log_share - slope * x)) if n else 0.0
-    weights = np.ones(n)
+    discount = 0.5 ** ((n - 1 - np.arange(n)) / half_life)
+    weights = discount
     for _ in range(iterations):
         mu = np.exp(level + slope * x) * totals
         resid = (y - mu) / np.sqrt(mu)
         scale = max(1.0, 1.4826 * float(np.median(np.abs(resid - np.median(resid)))))
         u = resid / (BIWEIGHT_C * scale)
-        weights = np.where(np.abs(u) < 1, (1 - u ** 2) ** 2, 0.0)
+        weights = discount * np.where(np.abs(u) < 1, (1 - u ** 2) ** 2, 0.0)
         wm = weights * mu
         g_a, g_b = float((weights * (y - mu)).sum()), float((weights * (y - mu) * x).sum())
         h_aa, h_ab, h_bb = float(wm.sum()), float((wm * x).sum()), float((wm * x * x).sum())

@@ -115,14 +115,15 @@ def series_matrix(rows: Iterable[tuple[str, str, str, float]], periods: Sequence
 def indicators(entity: Entity, totals: dict[str, np.ndarray],
                weights: Mapping[str, float] | None = None,
                coverage: Mapping[str, StreamCoverage] | None = None,
-               horizon: int = 0) -> dict[str, Any]:
+               horizon: int = 0, half_life: float = 0.0) -> dict[str, Any]:
     """Growth, EScore, bursts and persistence per stream and combined (scanner.signals.
     streams), then community, evidence mix and maturity cues from the evidence.
     `coverage`: stream_coverage(totals), when the caller ranks many entities on them;
-    `horizon`: the periods the share trend forecasts (0: half the stream's periods)."""
+    `horizon`: the periods the share trend forecasts (0: half the stream's periods);
+    `half_life`: of its discount of older periods (0: the horizon; inf: none)."""
     combined = combine_streams(entity.counts, totals,
                                coverage if coverage is not None else stream_coverage(totals),
-                               weights, horizon)
+                               weights, horizon, half_life)
     kinds = Counter(e["kind"] for e in entity.evidence)
     texts = [f"{e['title'] or ''} {e['summary'] or ''}" for e in entity.evidence]
     cues = maturity_cues(texts)
@@ -163,7 +164,8 @@ def rank_entities(entities: Sequence[Entity], totals: dict[str, np.ndarray],
     weights, coverage = stream_weights(settings), stream_coverage(totals)
     horizon = settings.forecast_periods
     facts = [_copy(known[e.id]) if e.id in known
-             else indicators(e, totals, weights, coverage, horizon) for e in entities]
+             else indicators(e, totals, weights, coverage, horizon,
+                             settings.trend_half_life) for e in entities]
     # growth: the share the entity's trend, shrunk toward its neighbours' (or the list's),
     # projects ahead over its recent share (scanner.signals.forecast; the backtests'
     # reasons in the module)

@@ -133,7 +133,8 @@ def compute_signals(store: Any, taxonomy: Any, taxonomy_key: str, model: str,
     topic_entities = _with_items(topic_entities)
     # computed once for the topics and the watchlist, with the same stream weights
     topic_facts = {e.id: indicators(e, topic_totals_map, stream_weights(settings),
-                                    topic_coverage, settings.forecast_periods)
+                                    topic_coverage, settings.forecast_periods,
+                                    settings.trend_half_life)
                    for e in topic_entities}
     rejected = rejected_topics(store)  # the panel said no: off the watchlist
     watch = [Entity("watchlist", e.id, None, e.counts, e.evidence, e.novelty, e.extra,

@@ -90,10 +90,11 @@ def stream_coverage(totals: Mapping[str, np.ndarray]) -> dict[str, StreamCoverag
     return out
 
 
-def stream_figures(counts: np.ndarray, totals: np.ndarray, horizon: int = 0
-                   ) -> dict[str, Any]:
+def stream_figures(counts: np.ndarray, totals: np.ndarray, horizon: int = 0,
+                   half_life: float = 0.0) -> dict[str, Any]:
     """One stream's figures over the periods it covers (counts and totals from there);
-    `horizon`: the periods its trend forecasts (0: half of them)."""
+    `horizon`: the periods its trend forecasts (0: half of them); `half_life`: of the
+    trend's discount of older periods (0: the horizon; inf: none)."""
     base, active = thirds(len(totals))
     growth = share_growth(counts, totals, base, active)
     escore = emergence_score(counts, totals)
@@ -115,15 +116,16 @@ def stream_figures(counts: np.ndarray, totals: np.ndarray, horizon: int = 0
         "persistence": round(persistence(counts[active]), 3),
         "series": [round(float(c), 2) for c in counts],
         "totals": [int(t) for t in totals],
-        "trend": trend_figures(share_trend(counts, totals, horizon)),
+        "trend": trend_figures(share_trend(counts, totals, horizon, half_life=half_life)),
     }
 
 
 def combine_streams(entity_counts: Mapping[str, np.ndarray], totals: Mapping[str, np.ndarray],
                     coverage: Mapping[str, StreamCoverage],
-                    weights: Mapping[str, float] | None = None, horizon: int = 0
-                    ) -> dict[str, Any]:
-    """Per-stream figures and the composite over the usable streams.
+                    weights: Mapping[str, float] | None = None, horizon: int = 0,
+                    half_life: float = 0.0) -> dict[str, Any]:
+    """Per-stream figures and the composite over the usable streams (`horizon` and
+    `half_life` of each stream's share trend: stream_figures).
 
     Returns the composite's growth (ratio, 90% interval), EScore, persistence, bursting,
     each stream's share trend (its forecast needs the whole list: forecast.list_forecasts),
@@ -138,7 +140,8 @@ def combine_streams(entity_counts: Mapping[str, np.ndarray], totals: Mapping[str
         if cov.periods == 0:
             continue
         figures = stream_figures(counts[cov.first:], np.asarray(totals[kind][cov.first:],
-                                                                dtype=float), horizon)
+                                                                dtype=float), horizon,
+                                 half_life)
         figures["first_period"] = cov.first
         figures["entered"] = cov.usable and weights.get(kind, 1.0) > 0
         figures["left_out"] = "" if figures["entered"] else (

@@ -203,3 +203,26 @@ def test_a_well_measured_outlier_keeps_most_of_its_trend() -> None:
     shrunk, _, _ = shrink_slopes(slopes, ses)
     assert shrunk[-1] >= 0.351 - 0.08 - 1e-9  # at most one standard error
     assert abs(shrunk[0] - slopes[0]) <= 0.053 + 1e-9
+
+
+def test_a_rise_that_turned_down_is_not_projected_to_rise() -> None:
+    # up for five periods, then down for three: one line over the whole series still
+    # slopes up (and projected a rise); the discounted trend follows the turn
+    turned = np.array([20, 30, 40, 55, 70, 55, 40, 30.0])
+    flat_line = share_trend(turned, TOTALS)
+    assert flat_line.slope > 0
+    assert forecast(flat_line, flat_line.slope, flat_line.slope_se)[0] > 0
+    recent = share_trend(turned, TOTALS, half_life=0)  # 0: the horizon, 4 periods
+    assert recent.slope < flat_line.slope
+    assert forecast(recent, recent.slope, recent.slope_se)[0] < 0
+    # older periods weigh half per half-life; the newest weighs most
+    weights = np.asarray(recent.weights)
+    assert weights[-1] > weights[3] > weights[0] > 0
+    # the setting reaches the ranking: the default discounts, 1000 periods does not
+    entity = Entity("topics", "turned", counts={"paper": turned})
+    rows = {r["entity_id"]: r for r in rank_entities(
+        [entity, *_background()], {"paper": TOTALS}, SignalSettings())}
+    undiscounted = {r["entity_id"]: r for r in rank_entities(
+        [entity, *_background()], {"paper": TOTALS}, SignalSettings(trend_half_life=1000))}
+    assert rows["turned"]["indicators"]["forecast"] < 1 < \
+        undiscounted["turned"]["indicators"]["forecast"]
