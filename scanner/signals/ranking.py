@@ -256,21 +256,27 @@ def stream_weights(settings: SignalSettings) -> dict[str, float]:
 
 
 def explain(f: dict[str, Any], subs: dict[str, Any]) -> str:
-    """One line a panel member can read: why this rank."""
+    """One line a panel member can read: why this rank. A sub-score the list left out
+    (the same for every entry) says so, so its figure is not read as a reason."""
+    left = set(subs.get("left_out") or [])
+
+    def sub(name: str) -> str:
+        mark = ", left out: the same for every entry" if name in left else ""
+        return f"[{name} {subs[name]:.2f}{mark}]"
+
     burst = ", bursting now" if f["bursting_now"] else ""
     terms = (f"{f['term_items']} of {f['term_judged']} items carry an emerging term "
-             f"[terms {subs['terms']:.2f}]; " if f.get("term_judged") and "terms" in subs
-             else "")
+             f"{sub('terms')}; " if f.get("term_judged") and "terms" in subs else "")
     stage = f" Evidence suggests {f['stage']}." if f.get("stage") else ""
     ahead = (f"; its trend projects x{f['forecast']:.2f} over the next "
              f"{f['forecast_periods']} periods against the last {f['forecast_periods']}"
              if f.get("forecast_periods") else "")
     return (f"Share x{f['growth']:.2f} (90%: {f['growth_low']:.2f}-{f['growth_high']:.2f}) "
             f"active vs base window{ahead}, EScore {f['escore']:.1f}{burst} "
-            f"[growth {subs['growth']:.2f}]; "
+            f"{sub('growth')}; "
             f"novelty {subs['novelty']:.2f}; active in {f['persistence']:.0%} of periods "
-            f"[coherence {subs['coherence']:.2f}]; {f['sources']} sources, {f['authors']} "
-            f"authors, {f['venues']} venues [impact {subs['impact']:.2f}]; "
+            f"{sub('coherence')}; {f['sources']} sources, {f['authors']} "
+            f"authors, {f['venues']} venues {sub('impact')}; "
             f"{terms}{f['support']:.0f} items in the active window [confidence "
             f"{subs['confidence']:.2f}].{stage}")
 

@@ -103,6 +103,11 @@ def test_a_falling_entity_is_not_ranked_as_emerging_and_constant_subscores_are_l
     assert rows[0]["indicators"]["emerging"] and not rows[1]["indicators"]["emerging"]
     # both are present in every active period: coherence separates nothing
     assert "coherence" in rows[0]["subscores"]["left_out"]
+    # and the explanation a panel reads says so beside the figure, for every entry
+    for row in rows:
+        assert "[coherence 1.00, left out: the same for every entry]" in row["explanation"]
+        assert "[growth " in row["explanation"] and "[growth 1.00, left out" not in \
+            row["explanation"]
 
 
 def test_one_streams_composite_keeps_that_streams_ratio_and_interval() -> None:
