@@ -113,6 +113,9 @@ class TermSettings:
     venue_slots: float = 1.0  # at most this share of the top terms from one main venue
     nested_overlap: float = 0.5  # fold a nested term holding this share of the other's items
     top: int = 100  # terms kept per stream and run
+    min_specificity: float = 0.5  # phrasing: left out unless its items are closer to the
+    #   term's embedding than the window's other items are, the AUC's lower bound above
+    #   this (0.5: chance; 0: no check; scanner.terms.specificity)
     outside_share: float = 0.2  # below this share of a term's items in every field: outside
     fit_window: bool = True  # a stream younger than the windows: monthly ones over its
     #   history (scanner.terms.windows)
@@ -190,7 +193,7 @@ _TERM_KEYS: dict[str, type] = {
     "min_doublings": float,
     "min_active_periods": int, "min_venues": int, "max_venue_share": float,
     "min_growth": float, "confidence": float, "rank_by": str, "venue_slots": float,
-    "nested_overlap": float, "top": int,
+    "nested_overlap": float, "top": int, "min_specificity": float,
     "outside_share": float, "fit_window": bool,
 }
 #: Tables of the config file and the keys each one takes.

@@ -107,6 +107,11 @@ def render_markdown(data: dict[str, Any], lang: str = "both") -> str:
             if stream in windows else ""
         out.append(f"- {md_escape(stream_name(stream, lang))}{fitted}: " + "; ".join(
             md_escape(str(t["term"])) for t in rows[:10]))
+        phrasing = (data.get("terms_phrasing") or {}).get(stream) or []
+        if phrasing:
+            out.append("  - " + pick(("作为措辞未列出", "left out as phrasing"), lang)
+                       + f" ({len(phrasing)}): "
+                       + ", ".join(md_escape(str(t)) for t in phrasing[:12]))
     for stream, note in windows.items():
         if stream not in (data.get("terms") or {}):
             out.append(f"- {md_escape(stream_name(stream, lang))}: "

@@ -8,7 +8,7 @@ that ends up in the run's row.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -132,8 +132,11 @@ def terms_stage(ctx: RunContext, rebuild: bool = False) -> dict[str, Any]:
 
     started = time.monotonic()
     progress.report("terms", 0)
+    def encode(texts: Sequence[str]) -> Any:  # the run's model, loaded once per run
+        return ctx.embedder().embed(list(texts), role="query")
+
     result = terms_run(ctx.store, ctx.config.terms, _run_date(ctx), ctx.taxonomy_key,
-                       ctx.stored_model, ctx.taxonomy.chinese_terms, rebuild)
+                       ctx.stored_model, ctx.taxonomy.chinese_terms, rebuild, encode)
     return {"stage": "terms", "status": "ok", **result, "seconds": _seconds(started)}
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from scanner.store import Store
 from scanner.terms.counts import Key, TermCounts, count_items, from_counter, months_between
 from scanner.terms.emergence import rank_terms
 from scanner.terms.extract import ChineseSegmenter, item_terms, month_of
+from scanner.terms.specificity import SAMPLE, specificities
 from scanner.terms.windows import (
     FittedWindow,
     base_periods_in,
@@ -32,6 +34,11 @@ from scanner.terms.windows import (
 
 #: Evidence items kept per ranked term.
 EVIDENCE_ITEMS = 5
+#: Candidates described and judged at a time, until `top` pass the specificity check.
+BATCH = 50
+
+#: Term texts -> their query embeddings (the run's model), for the specificity check.
+Encoder = Callable[[Sequence[str]], np.ndarray]
 
 
 def _venue(item: dict[str, Any]) -> str:
@@ -116,14 +123,85 @@ def describe_terms(store: Store, ranked: Sequence[dict[str, Any]], counts: TermC
             "topics": [{"topic": t, "items": n} for t, n in topic_counts.most_common(5)],
             "best_field": best[0][0] if best else None, "best_field_share": round(share, 3),
             "outside_taxonomy": share < settings.outside_share,
-            "evidence_items": len(ids),
+            "evidence_items": len(ids), "item_ids": ids,
         })
     return out
 
 
+def ranked_and_judged(store: Store, rows: Sequence[dict[str, Any]], counts: TermCounts,
+                      cutoff: str, settings: TermSettings, taxonomy: str, model: str,
+                      segmenter: ChineseSegmenter | None, encode: Encoder | None
+                      ) -> tuple[list[dict[str, Any]], list[str], str]:
+    """(the first `top` described terms that pass the specificity check, the terms left
+    out as phrasing in rank order, why none was judged or ''). Candidates are described
+    and judged BATCH at a time, so a night describes about as many as it keeps."""
+    top = settings.top
+    if encode is None or settings.min_specificity <= 0:
+        why = "" if settings.min_specificity <= 0 else "no model to embed the terms"
+        return _without_ids(describe_terms(store, rows[:top], counts, cutoff, settings,
+                                           taxonomy, model, segmenter)), [], why
+    active_start = add_months(cutoff, -settings.active_periods * settings.period_months)
+    window_ids, window = _window_sample(store, counts.stream, f"{active_start}-01",
+                                        f"{cutoff}-01", model)
+    if not len(window_ids):
+        return _without_ids(describe_terms(store, rows[:top], counts, cutoff, settings,
+                                           taxonomy, model, segmenter)), [], \
+            "no item of the window has a vector"
+    kept: list[dict[str, Any]] = []
+    phrasing: list[str] = []
+    z = NormalDist().inv_cdf(0.5 + settings.confidence / 2)
+    for start in range(0, len(rows), BATCH):
+        if len(kept) >= top:
+            break
+        described = describe_terms(store, rows[start:start + BATCH], counts, cutoff,
+                                   settings, taxonomy, model, segmenter)
+        try:
+            vectors = encode([r["term"] for r in described])
+        except Exception as exc:  # the check is an extra: a model that fails keeps the list
+            rest = describe_terms(store, rows[start + BATCH:start + BATCH + top - len(kept)],
+                                  counts, cutoff, settings, taxonomy, model, segmenter)
+            return _without_ids((kept + described + rest)[:top]), phrasing, \
+                f"the model could not embed the terms: {exc}"
+        carriers, others = [], []
+        for row in described:
+            ids, matrix = store.item_embeddings(model, row["item_ids"]) if row["item_ids"] \
+                else ([], np.zeros((0, window.shape[1]), dtype=np.float32))
+            carriers.append(matrix)
+            mine = set(ids)
+            others.append(window[[i not in mine for i in window_ids]])
+        for row, judged in zip(described, specificities(vectors, carriers, others, z),
+                               strict=True):
+            if judged is not None:
+                row["specificity"] = {"auc": judged.auc, "low": judged.low,
+                                      "carriers": judged.carriers}
+            if judged is None or judged.low > settings.min_specificity:
+                kept.append(row)
+            else:
+                phrasing.append(row["term"])
+    return _without_ids(kept[:top]), phrasing, ""
+
+
+def _window_sample(store: Store, stream: str, since: str, until: str, model: str
+                   ) -> tuple[list[str], np.ndarray]:
+    """(ids, vectors) of a seeded sample of the stream's items published in [since,
+    until) that have a vector."""
+    ids = [i["id"] for i in store.window_items(since, until, [stream])
+           if i["published"][:10] < until]
+    if len(ids) > SAMPLE:
+        rng = np.random.default_rng(0)
+        ids = [ids[i] for i in sorted(rng.choice(len(ids), SAMPLE, replace=False))]
+    return store.item_embeddings(model, ids) if ids else ([], np.zeros((0, 0)))
+
+
+def _without_ids(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in r.items() if k != "item_ids"} for r in rows]
+
+
 def terms_run(store: Store, settings: TermSettings, run_date: str, taxonomy: str, model: str,
-              vocabulary: Sequence[str] = (), rebuild: bool = False) -> dict[str, Any]:
-    """Count (new items, or all when rebuilding), rank every stream, store the lists."""
+              vocabulary: Sequence[str] = (), rebuild: bool = False,
+              encode: Encoder | None = None) -> dict[str, Any]:
+    """Count (new items, or all when rebuilding), rank every stream, store the lists.
+    `encode` embeds terms for the specificity check (None: not judged, and said)."""
     started = time.monotonic()
     segmenter = ChineseSegmenter(vocabulary)
     if rebuild:
@@ -133,6 +211,8 @@ def terms_run(store: Store, settings: TermSettings, run_date: str, taxonomy: str
     ranked: dict[str, int] = {}
     skipped: dict[str, str] = {}
     windows: dict[str, str] = {}
+    phrasing: dict[str, list[str]] = {}
+    unjudged: dict[str, str] = {}
     item_totals = store.term_item_totals()  # read once: every stream's months and totals
     for stream, (fitted, why) in stream_windows(item_totals, cutoff, settings,
                                                 store.term_streams()).items():
@@ -143,13 +223,16 @@ def terms_run(store: Store, settings: TermSettings, run_date: str, taxonomy: str
         if fitted.note:
             windows[stream] = fitted.note
         counts = stored_counts(store, stream, fitted.settings, cutoff, item_totals)
-        rows = rank_terms(counts, cutoff, fitted.settings)[:settings.top]
-        described = describe_terms(store, rows, counts, cutoff, fitted.settings, taxonomy,
-                                   model, segmenter)
+        described, phrasing[stream], why = ranked_and_judged(
+            store, rank_terms(counts, cutoff, fitted.settings), counts, cutoff,
+            fitted.settings, taxonomy, model, segmenter, encode)
+        if why:
+            unjudged[stream] = why
         store.save_term_ranking(run_date, stream, described)
         ranked[stream] = len(described)
     return {"counted": counted, "rebuilt": rebuild, "ranked": ranked, "skipped": skipped,
-            "windows": windows, "seconds": round(time.monotonic() - started, 2)}
+            "windows": windows, "phrasing": {k: v for k, v in phrasing.items() if v},
+            "not_judged": unjudged, "seconds": round(time.monotonic() - started, 2)}
 
 
 def stream_windows(item_totals: Sequence[tuple[str, str, int]], cutoff: str,

@@ -169,6 +169,13 @@ def test_terms_on_fitted_windows_say_so_in_both_languages(report_store, tmp_path
     section = section[:section.index("</section>")]
     assert "monthly windows: 5 active months" in section and "no term meets" not in section
     assert "按月统计" in render_markdown(data, "zh")
+    # candidates the specificity check left out are named beside the list, escaped
+    data["terms_phrasing"] = {"paper": ["practical path", "<b>largest</b> gain"]}
+    listed, zh = render_html(data, "en"), render_html(data, "zh")
+    assert "2 candidates left out as phrasing" in listed
+    assert "practical path, &lt;b&gt;largest&lt;/b&gt; gain" in listed
+    assert "另有 2 个候选词作为措辞未列出" in zh and "left out" not in zh
+    assert "left out as phrasing (2): practical path" in render_markdown(data, "en")
 
 
 def test_escaping_helpers() -> None:
