@@ -21,9 +21,10 @@ def import_corpus(runner: CliRunner, db: Path, corpus: Path) -> Result:
     return runner.invoke(cli, ["--db", str(db), "import", str(corpus), *CORPUS_MAP])
 
 
-def write_corpus(path: Path) -> None:
+def write_corpus(path: Path, alike: str = "") -> None:
     """Six years of 200 items a month (2014-2019): "quantum sprocket" rising from 2016,
-    "steady widget" in one item a month, filler words, five venues."""
+    "steady widget" in one item a month, filler words, five venues; `alike`, a phrase
+    rising as the sprocket does in as many other items."""
     rng = random.Random(5)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -34,6 +35,8 @@ def write_corpus(path: Path) -> None:
                 text = ". ".join(f"filler{rng.randrange(200)}" for _ in range(3))
                 if j < rising:
                     text += ". quantum sprocket"
+                elif alike and j < 2 * rising:
+                    text += f". {alike}"
                 if j == 0:
                     text += ". steady widget"
                 writer.writerow([f"{m}-{1 + j % 28:02d}", f"Item {k} {j}", text,

@@ -3,8 +3,6 @@ the window's other items are; phrasing that rises with a style of writing is lef
 
 from __future__ import annotations
 
-import csv
-import random
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +10,9 @@ from click.testing import CliRunner
 
 from scanner.config import TermSettings
 from scanner.store import Store
-from scanner.terms.counts import month_range
 from scanner.terms.service import terms_run
 from scanner.terms.specificity import auc_interval, specificities
-from tests.support.terms import import_corpus
+from tests.support.terms import import_corpus, write_corpus
 
 DIM = 16
 
@@ -49,25 +46,6 @@ def test_specificities_judge_only_terms_with_enough_carriers() -> None:
     assert judged[2] is None  # two carriers: not judged, so kept
 
 
-def _corpus(path: Path) -> None:
-    """Six years of 200 items a month; from 2016 two phrases rise alike in separate items:
-    "quantum sprocket" (a subject: its items are about it) and "clear path" (phrasing)."""
-    rng = random.Random(5)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["date", "headline", "body", "cat"])
-        for k, m in enumerate(month_range("2014-01", "2019-12")):
-            rising = max(0, (k - 24) // 2)
-            for j in range(200):
-                text = ". ".join(f"filler{rng.randrange(200)}" for _ in range(3))
-                if j < rising:
-                    text += ". quantum sprocket"
-                elif j < 2 * rising:
-                    text += ". clear path"
-                writer.writerow([f"{m}-{1 + j % 28:02d}", f"Item {k} {j}", text,
-                                 f"cat{rng.randrange(5)}"])
-
-
 def _embed_items(store: Store, model: str) -> None:
     """Items about the sprocket point along axis 0; every other item anywhere."""
     rng = np.random.default_rng(2)
@@ -92,7 +70,9 @@ def _encode(texts: list[str]) -> np.ndarray:
 
 def test_a_night_leaves_out_phrasing_and_names_it(tmp_path: Path) -> None:
     corpus, db = tmp_path / "two.csv", tmp_path / "s.db"
-    _corpus(corpus)
+    # from 2016 two phrases rise alike in separate items: "quantum sprocket" (a subject:
+    # its items are about it) and "clear path" (phrasing)
+    write_corpus(corpus, alike="clear path")
     assert import_corpus(CliRunner(), db, corpus).exit_code == 0
     settings = TermSettings()
     with Store(str(db)) as store:
