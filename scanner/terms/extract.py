@@ -95,7 +95,10 @@ def fold_plural(word: str) -> str:
 
 def _normal_token(token: str) -> str | None:
     """The token as a term word, or None when it bounds a phrase (stopword, number,
-    adverb)."""
+    adverb). A possessive's "'s" is dropped ("the policy's reward" -> "policy reward"; the
+    plural fold once made "policy's" "policy'")."""
+    if token[-2:].lower() == "'s":
+        token = token[:-2]
     if len(token) < 2 or token.isdigit():
         return None
     lower = token.lower()

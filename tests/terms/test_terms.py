@@ -33,6 +33,12 @@ def test_phrases_stop_at_stopwords_and_punctuation() -> None:
     assert all(len(t.split()) <= 3 for t in terms)
 
 
+def test_a_possessive_folds_into_its_word() -> None:
+    terms = english_terms("The policy's reward shapes the agents' memory and the model's")
+    assert {"policy reward", "policy", "agent", "model"} <= terms
+    assert not any("'" in t for t in terms)  # once "policy'" and "model'"
+
+
 def test_plurals_fold_on_the_head_word_only() -> None:
     assert fold_plural("networks") == "network" and fold_plural("studies") == "study"
     assert fold_plural("approaches") == "approach" and fold_plural("GANs") == "GAN"
