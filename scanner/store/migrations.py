@@ -210,6 +210,14 @@ def _m012_item_summaries(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m013_recount_terms(db: sqlite_utils.Database) -> None:
+    # the term extraction folds possessives now ("policy's" was counted as "policy'"):
+    # counts made before would mix two spellings of one term, so they are cleared and the
+    # next terms stage counts every stored item again (derived data; nothing else lost)
+    db.execute("DELETE FROM term_counts")
+    db.execute("DELETE FROM term_items")
+
+
 #: Numbered schema migrations; append, never edit one that has shipped.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "sources, runs, fetches, items, imports", _m001_initial),
@@ -226,4 +234,5 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
      _m011_assignment_calibrator),
     (12, "item summaries in another language (Chinese summaries of English papers)",
      _m012_item_summaries),
+    (13, "term counts recounted (possessives folded into their word)", _m013_recount_terms),
 ]

@@ -176,6 +176,13 @@ def test_terms_on_fitted_windows_say_so_in_both_languages(report_store, tmp_path
     assert "practical path, &lt;b&gt;largest&lt;/b&gt; gain" in listed
     assert "另有 2 个候选词作为措辞未列出" in zh and "left out" not in zh
     assert "left out as phrasing (2): practical path" in render_markdown(data, "en")
+    # a stream whose every candidate was phrasing still says so; an unchecked list says why
+    data["terms"] = {}
+    data["terms_not_judged"] = {"news": "the model could not embed the terms: <x>"}
+    listed = render_html(data, "en")
+    assert "every candidate was left out as phrasing (2): practical path" in listed
+    assert "terms not checked for phrasing (phrasing may remain in the list): the model " \
+        "could not embed the terms: &lt;x&gt;" in listed
 
 
 def test_escaping_helpers() -> None:
