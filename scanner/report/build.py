@@ -118,8 +118,9 @@ def build_report(store: Any, taxonomy: Any, run_date: str | None = None,
     data["terms"] = emerging_terms(store, run_date)
     data["terms_skipped"] = terms_skipped(terms_run)
     data["terms_windows"] = terms_windows(terms_run)
-    data["terms_phrasing"] = dict(_terms_stage(terms_run).get("phrasing") or {})
-    data["terms_not_judged"] = dict(_terms_stage(terms_run).get("not_judged") or {})
+    stage = _terms_stage(terms_run)
+    data["terms_phrasing"] = dict(stage.get("phrasing") or {})
+    data["terms_not_judged"] = dict(stage.get("not_judged") or {})
     data["suggestions"] = suggestions(
         fields, lists["watchlist"], data["fields_without_evidence"], stats["items_by_kind"],
         sum(int(r["indicators"].get("size") or 0) for r in lists["topics"] + lists["watchlist"]),

@@ -350,6 +350,13 @@ class ItemTables:
         row = self.db.execute("SELECT max(substr(published, 1, 10)) FROM items").fetchone()
         return row[0] if row and row[0] else None
 
+    def item_ids_published(self, since: str, before: str, kind: str) -> list[str]:
+        """Ids of the items of a kind published from `since` to the day before `before`
+        (dates), oldest first (ties by id)."""
+        return [r[0] for r in self.db.execute(
+            "SELECT id FROM items WHERE kind = ? AND substr(published, 1, 10) >= ? AND "
+            "substr(published, 1, 10) < ? ORDER BY published, id", [kind, since, before])]
+
     def count_items_published(self, since: str, until: str) -> int:
         """Items published in [since, until] (dates)."""
         return int(self.db.execute(

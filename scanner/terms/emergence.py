@@ -122,7 +122,7 @@ def rate_ratio_interval(late: np.ndarray, late_total: float, early: np.ndarray,
                         early_total: float, confidence: float
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ratio, low, high) of late over early shares, by Wilson on late / (late + early)."""
-    z = _z(confidence)
+    z = z_score(confidence)
     low_p, high_p = wilson(late, late + early, z)
     scale = early_total / max(late_total, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -132,7 +132,8 @@ def rate_ratio_interval(late: np.ndarray, late_total: float, early: np.ndarray,
     return ratio, low, high
 
 
-def _z(confidence: float) -> float:
+def z_score(confidence: float) -> float:
+    """The two-sided normal quantile of a confidence level (1.645 at 0.9)."""
     from statistics import NormalDist
 
     return NormalDist().inv_cdf(0.5 + confidence / 2)
@@ -175,7 +176,7 @@ def score_window(counts: TermCounts, window: Window, settings: TermSettings
     escores, trend, recent, slope = escore(shares[:, base:])
     years = np.arange(c.shape[1]) * settings.period_months / 12
     growth, growth_se, _ = poisson_trend(c, totals, years)
-    z = _z(settings.confidence)
+    z = z_score(settings.confidence)
     lower = growth - z * growth_se
     year = max(1, 12 // settings.period_months)
     # the trailing year's share (not `recent`, the EScore's recent trend above)

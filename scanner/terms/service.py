@@ -13,7 +13,6 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -21,7 +20,7 @@ import numpy as np
 from scanner.config import TermSettings
 from scanner.store import Store
 from scanner.terms.counts import Key, TermCounts, count_items, from_counter, months_between
-from scanner.terms.emergence import rank_terms
+from scanner.terms.emergence import rank_terms, z_score
 from scanner.terms.extract import ChineseSegmenter, item_terms, month_of
 from scanner.terms.specificity import SAMPLE, specificities
 from scanner.terms.windows import (
@@ -136,40 +135,40 @@ def ranked_and_judged(store: Store, rows: Sequence[dict[str, Any]], counts: Term
     out as phrasing in rank order, why none was judged or ''). Candidates are described
     and judged BATCH at a time, so a night describes about as many as it keeps."""
     top = settings.top
-    if encode is None or settings.min_specificity <= 0:
-        why = "" if settings.min_specificity <= 0 else "no model to embed the terms"
-        return _without_ids(describe_terms(store, rows[:top], counts, cutoff, settings,
-                                           taxonomy, model, segmenter)), [], why
+
+    def described(part: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        return describe_terms(store, part, counts, cutoff, settings, taxonomy, model,
+                              segmenter)
+
+    if settings.min_specificity <= 0:
+        return _without_ids(described(rows[:top])), [], ""
     active_start = add_months(cutoff, -settings.active_periods * settings.period_months)
     window_ids, window = _window_sample(store, counts.stream, f"{active_start}-01",
-                                        f"{cutoff}-01", model)
-    if not len(window_ids):
-        return _without_ids(describe_terms(store, rows[:top], counts, cutoff, settings,
-                                           taxonomy, model, segmenter)), [], \
+                                        f"{cutoff}-01", model) if encode else ([], None)
+    if encode is None or window is None or not len(window_ids):
+        why = "no model to embed the terms" if encode is None else \
             "no item of the window has a vector"
+        return _without_ids(described(rows[:top])), [], why
     kept: list[dict[str, Any]] = []
     phrasing: list[str] = []
-    z = NormalDist().inv_cdf(0.5 + settings.confidence / 2)
+    z = z_score(settings.confidence)
     for start in range(0, len(rows), BATCH):
         if len(kept) >= top:
             break
-        described = describe_terms(store, rows[start:start + BATCH], counts, cutoff,
-                                   settings, taxonomy, model, segmenter)
+        batch = described(rows[start:start + BATCH])
         try:
-            vectors = encode([r["term"] for r in described])
+            vectors = encode([r["term"] for r in batch])
         except Exception as exc:  # the check is an extra: a model that fails keeps the list
-            rest = describe_terms(store, rows[start + BATCH:start + BATCH + top - len(kept)],
-                                  counts, cutoff, settings, taxonomy, model, segmenter)
-            return _without_ids((kept + described + rest)[:top]), phrasing, \
+            rest = described(rows[start + BATCH:start + BATCH + top - len(kept)])
+            return _without_ids((kept + batch + rest)[:top]), phrasing, \
                 f"the model could not embed the terms: {exc}"
         carriers, others = [], []
-        for row in described:
+        for row in batch:
             ids, matrix = store.item_embeddings(model, row["item_ids"]) if row["item_ids"] \
                 else ([], np.zeros((0, window.shape[1]), dtype=np.float32))
             carriers.append(matrix)
-            mine = set(ids)
-            others.append(window[[i not in mine for i in window_ids]])
-        for row, judged in zip(described, specificities(vectors, carriers, others, z),
+            others.append(window[~np.isin(window_ids, ids)])
+        for row, judged in zip(batch, specificities(vectors, carriers, others, z),
                                strict=True):
             if judged is not None:
                 row["specificity"] = {"auc": judged.auc, "low": judged.low,
@@ -181,16 +180,16 @@ def ranked_and_judged(store: Store, rows: Sequence[dict[str, Any]], counts: Term
     return _without_ids(kept[:top]), phrasing, ""
 
 
-def _window_sample(store: Store, stream: str, since: str, until: str, model: str
-                   ) -> tuple[list[str], np.ndarray]:
-    """(ids, vectors) of a seeded sample of the stream's items published in [since,
-    until) that have a vector."""
-    ids = [i["id"] for i in store.window_items(since, until, [stream])
-           if i["published"][:10] < until]
+def _window_sample(store: Store, stream: str, since: str, before: str, model: str
+                   ) -> tuple[np.ndarray, np.ndarray | None]:
+    """(ids, vectors) of a seeded sample of the stream's items published from `since` to
+    the day before `before` that have a vector (None: no item)."""
+    ids = store.item_ids_published(since, before, stream)
     if len(ids) > SAMPLE:
         rng = np.random.default_rng(0)
         ids = [ids[i] for i in sorted(rng.choice(len(ids), SAMPLE, replace=False))]
-    return store.item_embeddings(model, ids) if ids else ([], np.zeros((0, 0)))
+    found, vectors = store.item_embeddings(model, ids) if ids else ([], None)
+    return np.asarray(found, dtype=object), vectors if len(found) else None
 
 
 def _without_ids(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
