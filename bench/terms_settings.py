@@ -34,6 +34,7 @@ VARIANTS = {
     "persist2": {"min_active_periods": 2},
     "df6": {"min_active_df": 6},
     "persist3_df6": {"min_active_periods": 3, "min_active_df": 6},
+    "since_first": {"persistence_since_first": True},
 }
 
 

@@ -102,6 +102,8 @@ class TermSettings:
     novelty_ratio: float = 1.0  # novelty: base share at most this times the active share
     novelty_fraction: float = 0.5  # novelty: base share at most this x emerged_share
     min_active_periods: int = 4  # persistence: items in this many active periods
+    persistence_since_first: bool = False  # persistence counted over the active periods
+    #   since the term's first item there (the same fraction, at least 2), not all of them
     min_venues: int = 3  # community: distinct venues (categories, sources)
     max_venue_share: float = 1.0  # community: no venue holds more of the active items
     min_growth: float = 1.0  # growth: the share ratio's lower bound above this
@@ -194,7 +196,7 @@ _TERM_KEYS: dict[str, type] = {
     "min_active_periods": int, "min_venues": int, "max_venue_share": float,
     "min_growth": float, "confidence": float, "rank_by": str, "venue_slots": float,
     "nested_overlap": float, "top": int, "min_specificity": float,
-    "outside_share": float, "fit_window": bool,
+    "outside_share": float, "fit_window": bool, "persistence_since_first": bool,
 }
 #: Tables of the config file and the keys each one takes.
 _SECTIONS: dict[str, dict[str, type]] = {"fetch": _FETCH_KEYS, "topics": _TOPIC_KEYS,

@@ -24,7 +24,8 @@ from scanner.cli.evaluate import evaluate
 @click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
               help="Map a dump column onto an item field (repeatable), as for import.")
 @click.option("--cutoffs", help="Comma-separated cut-off dates, or FIRST..LAST for every "
-              "quarter between (default: the corpus's quarterly range).")
+              "quarter between (default: the protocol's, or every third month back from the "
+              "corpus's last; each ranked on the window a nightly run would use there).")
 @click.option("--top", type=click.IntRange(1), default=100, show_default=True)
 @click.option("--known", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="CSV of term, regex, role (emerging | control): leads and controls.")

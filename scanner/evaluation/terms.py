@@ -31,6 +31,8 @@ import numpy as np
 from scanner.config import TermSettings
 from scanner.terms.counts import TermCounts, month_range, months_between
 from scanner.terms.emergence import build_window, candidates, score_window
+from scanner.terms.service import stream_windows
+from scanner.terms.windows import FittedWindow
 
 HORIZON_MONTHS = 24
 TRAILING_MONTHS = 12
@@ -59,6 +61,31 @@ def parse_cutoffs(spec: str) -> list[str]:
         if day.day != 1:
             raise ValueError(f"cut-off {text!r}: cut-offs are first days of months")
         out.append(text[:7])
+    return out
+
+
+def quarters_back(months: Sequence[str]) -> list[str]:
+    """Default cut-offs: every third month counting back from the corpus's last month (a
+    dump's last month is usually partial, so it is the last cut-off, never inside a
+    window), oldest first; the window rule then drops those it cannot rank."""
+    return list(months[::-1][::3][::-1])
+
+
+def cutoff_windows(counts: TermCounts, cutoffs: Sequence[str], settings: TermSettings
+                   ) -> dict[str, tuple[FittedWindow | None, str]]:
+    """Per cut-off month, the window the nightly run would rank the stream on (configured,
+    or fitted to a short history), or None and why it would not rank it (too short a
+    history, too thin a base, no items left before the cut-off): the backtest flags a
+    term when a nightly deployment running at that date would have."""
+    item_totals = [(m, counts.stream, int(n)) for m, n in
+                   zip(counts.months, counts.totals, strict=True) if n]
+    out = {}
+    for cutoff in cutoffs:
+        if counts.month_index(cutoff) > len(counts.months):
+            out[cutoff] = (None, f"after the corpus's last month ({counts.months[-1]})")
+            continue
+        out[cutoff] = stream_windows(item_totals, cutoff, settings,
+                                     [counts.stream])[counts.stream]
     return out
 
 
@@ -91,17 +118,19 @@ class CutoffResult:
     judged: bool
     precision: dict[str, float | None] = field(default_factory=dict)
     growers: int = 0
+    window: str = ""  # the fitted window's note ("" for the configured one)
 
 
-def evaluate_cutoff(counts: TermCounts, cutoff: str, settings: TermSettings, top: int
-                    ) -> CutoffResult:
-    """Score from the months before the cut-off; judge against the two years after it."""
+def evaluate_cutoff(counts: TermCounts, cutoff: str, settings: TermSettings, top: int,
+                    note: str = "") -> CutoffResult:
+    """Score from the months before the cut-off; judge against the two years after it.
+    `settings` are the window's (cutoff_windows); `note` says how it was fitted."""
     c = counts.month_index(cutoff)
     window = build_window(counts, c, settings)
     ranked = score_window(counts, window, settings)[:top]
     pool = candidates(window, settings)
     judged = c + HORIZON_MONTHS <= len(counts.months)
-    result = CutoffResult(cutoff, ranked, len(pool), judged)
+    result = CutoffResult(cutoff, ranked, len(pool), judged, window=note)
     if not judged or not len(pool):
         return result
     terms = window.terms[pool]
@@ -129,12 +158,14 @@ def evaluate_cutoff(counts: TermCounts, cutoff: str, settings: TermSettings, top
 
 def crossing_month(series: np.ndarray, totals: np.ndarray, months: Sequence[str],
                    share: float = CROSSING_SHARE) -> str | None:
-    """First month whose trailing 12-month share reaches `share` and stays there."""
+    """First month whose trailing 12-month share reaches `share` and stays there. In
+    the corpus's first eleven months the trailing share is over the months there are: a
+    term above the level from the start crossed then (or before), not in month 12."""
     csum, tsum = np.cumsum(np.r_[0, series]), np.cumsum(np.r_[0, totals])
     crossed = None
-    for end in range(TRAILING_MONTHS, len(months) + 1):
-        value = (csum[end] - csum[end - TRAILING_MONTHS]) / max(
-            tsum[end] - tsum[end - TRAILING_MONTHS], 1.0)
+    for end in range(1, len(months) + 1):
+        start = max(0, end - TRAILING_MONTHS)
+        value = (csum[end] - csum[start]) / max(tsum[end] - tsum[start], 1.0)
         crossed = (crossed if crossed is not None else end - 1) if value >= share else None
     return months[crossed] if crossed is not None else None
 
@@ -197,9 +228,10 @@ def ranked_csv(results: Sequence[CutoffResult]) -> str:
     return buffer.getvalue()
 
 
-def markdown(results: Sequence[CutoffResult], known: Sequence[dict[str, Any]], top: int
-             ) -> str:
-    """The precision table per cut-off and the known terms' table, as Markdown."""
+def markdown(results: Sequence[CutoffResult], known: Sequence[dict[str, Any]], top: int,
+             skipped: Mapping[str, str] | None = None) -> str:
+    """The precision table per cut-off (with each fitted window and each cut-off the
+    window rule skipped) and the known terms' table, as Markdown."""
     lines = [f"| cut-off | pool | growers | ours p@{top} (n) | count growth | last share "
              "| random |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in results:
@@ -210,6 +242,10 @@ def markdown(results: Sequence[CutoffResult], known: Sequence[dict[str, Any]], t
         lines.append(f"| {r.cutoff} | {r.pool} | {r.growers} | {p['ours']} "
                      f"({len(r.ranked)}) | {p['count_growth']} | {p['last_share']} | "
                      f"{p['random']} |")
+    notes = [f"- {r.cutoff}: {r.window}" for r in results if r.window]
+    notes += [f"- {m}: not ranked, {why}" for m, why in (skipped or {}).items()]
+    if notes:
+        lines += ["", "Windows (the configured ones unless said):", *notes]
     if known:
         lines += ["", "| term | role | crossing | first flagged | matching term | lead "
                   "(months) | cut-offs in top | best rank |",

@@ -56,7 +56,7 @@ _TERMS_ZH = (
      r"\1 之后没有条目（\3 之前的 \2 个月内为零），其术语只说明当时，不代表本期"),
     (re.compile(r"^cut-off (\S+) leaves no base period before the active window$"),
      r"数据历史太短：活跃窗口之前没有基期"),
-    (re.compile(r"^(\d+) months of history before the cut-off \(at least (\d+) needed\)$"),
+    (re.compile(r"^(\d+) months? of history before the cut-off \(at least (\d+) needed\)$"),
      r"截止前仅有 \1 个月的数据（至少需要 \2 个月）"),
     (re.compile(r"^its base window holds (\d+) items; telling a share under ([\d.]+%) "
                 r"\(novelty's bound\) from none needs (\d+)$"),

@@ -26,7 +26,7 @@ from scanner.terms.counts import Chunk
 #: Shared corpora by name: file under the shared data folder, and default cut-offs.
 CORPORA: dict[str, tuple[str, str]] = {
     "arxiv": ("corpus/arxiv_2010_2019.parquet", "2013-01-01..2017-10-01"),
-    "arxiv-cs": ("corpus/arxiv_cs_2025_2026.parquet", "2026-04-01..2026-07-01"),
+    "arxiv-cs": ("corpus/arxiv_cs_2025_2026.parquet", ""),  # every quarter a window fits
     "news": ("corpus/news_zh_2022_2024.parquet", "2024-10-01..2025-01-01"),
 }
 
@@ -199,7 +199,9 @@ def backtest_terms(spec: str, shared: Path | str, settings: Any, cutoffs: str | 
                    top: int, known_text: str | None = None,
                    mapping: Mapping[str, str] | None = None, workers: int = 2,
                    say: Any = None, vocabulary: Sequence[str] = ()) -> dict[str, Any]:
-    """Read a corpus, count its terms and run the term backtest at every cut-off.
+    """Read a corpus, count its terms and run the term backtest at every cut-off, each
+    on the window the nightly run would rank the stream on at that date (configured, or
+    fitted to a short history; a cut-off it would not rank is skipped with the reason).
 
     Chinese text is segmented by jieba with `vocabulary` (the taxonomy's Chinese terms)
     kept whole.
@@ -209,10 +211,12 @@ def backtest_terms(spec: str, shared: Path | str, settings: Any, cutoffs: str | 
     import time
 
     from scanner.evaluation.terms import (
+        cutoff_windows,
         evaluate_cutoff,
         known_term_figures,
         markdown,
         parse_cutoffs,
+        quarters_back,
         ranked_csv,
         read_known,
         summary,
@@ -232,16 +236,17 @@ def backtest_terms(spec: str, shared: Path | str, settings: Any, cutoffs: str | 
     if say:
         say(f"{len(corpus)} items, {len(counts.terms)} terms counted in "
             f"{time.monotonic() - started:.0f} s")
-    spec_cutoffs = cutoffs or default_cutoffs
-    if not spec_cutoffs:
-        spec_cutoffs = f"{counts.months[0]}..{counts.months[-1]}"
-    months = parse_cutoffs(spec_cutoffs)
-    need = settings.period_months * (settings.active_periods + 1)
-    usable = [m for m in months if need <= counts.month_index(m) <= len(counts.months)]
-    if not usable:
-        raise DumpError(f"no cut-off in {spec_cutoffs} has {need} months of {path.name} "
-                        f"before it ({counts.months[0]} to {counts.months[-1]})")
-    results = [evaluate_cutoff(counts, m, settings, top) for m in usable]
+    months = parse_cutoffs(cutoffs) if cutoffs else (
+        parse_cutoffs(default_cutoffs) if default_cutoffs else quarters_back(counts.months))
+    windows = cutoff_windows(counts, months, settings)
+    ranked = {m: fitted for m, (fitted, _) in windows.items() if fitted is not None}
+    skipped = {m: why for m, (fitted, why) in windows.items() if fitted is None}
+    if not ranked:
+        reasons = "; ".join(f"{m}: {why}" for m, why in skipped.items())
+        raise DumpError(f"no cut-off of {path.name} ({counts.months[0]} to "
+                        f"{counts.months[-1]}) can be ranked: {reasons}")
+    results = [evaluate_cutoff(counts, m, fitted.settings, top, note=fitted.note)
+               for m, fitted in ranked.items()]
     known_rows: list[dict[str, Any]] = []
     if known_text:
         known = read_known(known_text)
@@ -249,7 +254,7 @@ def backtest_terms(spec: str, shared: Path | str, settings: Any, cutoffs: str | 
                                                                for k in known})
         known_rows = known_term_figures(results, known, series, totals, series_months)
     return {"corpus": str(path), "items": len(corpus), "terms": len(counts.terms),
-            "cutoffs": usable, "results": results, "known": known_rows,
+            "cutoffs": list(ranked), "skipped": skipped, "results": results, "known": known_rows,
             "summary": summary(results, known_rows), "csv": ranked_csv(results),
-            "markdown": markdown(results, known_rows, top),
+            "markdown": markdown(results, known_rows, top, skipped),
             "seconds": round(time.monotonic() - started, 1)}

@@ -173,6 +173,7 @@ def score_window(counts: TermCounts, window: Window, settings: TermSettings
     ratio, low, high = rate_ratio_interval(late, totals[half:].sum(), early,
                                            totals[:half].sum(), settings.confidence)
     present = (c[:, base:] > 0).sum(axis=1)
+    needed = persistence_needed(c[:, base:], settings)
     escores, trend, recent, slope = escore(shares[:, base:])
     years = np.arange(c.shape[1]) * settings.period_months / 12
     growth, growth_se, _ = poisson_trend(c, totals, years)
@@ -186,7 +187,7 @@ def score_window(counts: TermCounts, window: Window, settings: TermSettings
     passes = {
         "novelty": (base_share <= settings.novelty_ratio * active_share) &
                    (base_share <= 1e4 * settings.novelty_fraction * settings.emerged_share),
-        "persistence": present >= settings.min_active_periods,
+        "persistence": present >= needed,
         "community": (window.venues[rows] >= min(settings.min_venues, window.stream_venues)) &
                      ((window.top_venue[rows] <= settings.max_venue_share) |
                       (window.stream_venues < settings.min_venues)),
@@ -222,6 +223,19 @@ def score_window(counts: TermCounts, window: Window, settings: TermSettings
         })
     return spread_venues(fold_nested(out, settings.nested_overlap), settings.venue_slots,
                          settings.top)
+
+
+def persistence_needed(active: np.ndarray, settings: TermSettings) -> np.ndarray:
+    """Active periods each term must have items in: min_active_periods of the window, or,
+    with persistence_since_first, the same fraction of the periods since its first item
+    in the window (at least 2: one burst is not persistence). A term born a year ago is
+    then judged on its year, not on the year before it existed."""
+    k = active.shape[1]
+    if not settings.persistence_since_first:
+        return np.full(active.shape[0], settings.min_active_periods)
+    first = np.argmax(active > 0, axis=1)
+    life = np.where(active.any(axis=1), k - first, k)
+    return np.maximum(2, np.ceil(life * settings.min_active_periods / k)).astype(int)
 
 
 def _order(rank_by: str, keep: np.ndarray, lower: np.ndarray, projected: np.ndarray,

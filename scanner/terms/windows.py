@@ -85,7 +85,8 @@ def least_months(settings: TermSettings) -> int:
 
 def short_history_reason(history_months: int, settings: TermSettings) -> str:
     """Why a stream too young for any window is not ranked."""
-    return (f"{history_months} months of history before the cut-off (at least "
+    months = "1 month" if history_months == 1 else f"{history_months} months"
+    return (f"{months} of history before the cut-off (at least "
             f"{least_months(settings)} needed)")
 
 

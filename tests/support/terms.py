@@ -21,16 +21,18 @@ def import_corpus(runner: CliRunner, db: Path, corpus: Path) -> Result:
     return runner.invoke(cli, ["--db", str(db), "import", str(corpus), *CORPUS_MAP])
 
 
-def write_corpus(path: Path, alike: str = "") -> None:
-    """Six years of 200 items a month (2014-2019): "quantum sprocket" rising from 2016,
-    "steady widget" in one item a month, filler words, five venues; `alike`, a phrase
-    rising as the sprocket does in as many other items."""
+def write_corpus(path: Path, alike: str = "", months: tuple[str, str] = ("2014-01", "2019-12"),
+                 rise_from: int = 24) -> None:
+    """Six years of 200 items a month (2014-2019): "quantum sprocket" rising from 2016
+    (its 24th month; `rise_from`) by one item every two months, "steady widget" in one
+    item a month, filler words, five venues; `alike`, a phrase rising as the sprocket
+    does in as many other items; `months`, another span (first, last)."""
     rng = random.Random(5)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["date", "headline", "body", "cat"])
-        for k, m in enumerate(month_range("2014-01", "2019-12")):
-            rising = max(0, (k - 24) // 2)
+        for k, m in enumerate(month_range(*months)):
+            rising = max(0, (k - rise_from) // 2)
             for j in range(200):
                 text = ". ".join(f"filler{rng.randrange(200)}" for _ in range(3))
                 if j < rising:

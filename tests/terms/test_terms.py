@@ -231,6 +231,58 @@ def test_backtest_on_a_tiny_corpus_through_the_cli(tmp_path: Path) -> None:
     assert '"controls_flagged": 0' in result.output
 
 
+def test_a_young_corpus_is_backtested_on_the_windows_a_nightly_run_would_use(
+        tmp_path: Path) -> None:
+    """A corpus shorter than the configured windows (27 months and more) is ranked, as the
+    nightly run ranks a young store, on monthly windows fitted to the history before each
+    cut-off; before, the backtest stopped with "no cut-off has 27 months"."""
+    import json
+
+    from scanner.terms.corpus import backtest_terms
+
+    corpus, config = tmp_path / "young.csv", tmp_path / "scanner.toml"
+    write_corpus(corpus, months=("2019-01", "2019-12"), rise_from=2)
+    # a 1% emerged level: a base of 200 items can judge novelty (the thin-base rule)
+    config.write_text("[terms]\nemerged_share = 0.01\nmin_active_df = 4\n", encoding="utf-8")
+    known = "term,regex,role\nsprocket,quantum sprocket,emerging\n"
+    settings = replace(TermSettings(), emerged_share=0.01, min_active_df=4)
+    mapping = dict(pair.split("=") for pair in ("title=headline", "summary=body",
+                                                 "published=date", "primary_category=cat"))
+    result = backtest_terms(str(corpus), tmp_path, settings, None, 10, known, mapping,
+                            workers=1)
+    # default cut-offs: every third month back from the last; those under 6 months skipped
+    assert result["cutoffs"] == ["2019-09", "2019-12"]
+    assert set(result["skipped"]) == {"2019-03", "2019-06"}
+    assert "months of history" in result["skipped"]["2019-06"]
+    last = result["results"][-1]
+    assert last.window.startswith("monthly windows") and last.window in result["markdown"]
+    assert "quantum sprocket" in [r["term"] for r in last.ranked]
+    sprocket = result["known"][0]
+    assert sprocket["flagged"] == "2019-09" and sprocket["crossing"] is not None
+    # the nightly run on the same items, run the day before that cut-off, lists the same
+    db, runner = tmp_path / "s.db", CliRunner()
+    assert import_corpus(runner, db, corpus).exit_code == 0
+    update = runner.invoke(cli, ["--db", str(db), "--config", str(config), "terms", "update",
+                                 "--date", "2019-11-30"])
+    assert update.exit_code == 0, update.output
+    listed = runner.invoke(cli, ["--db", str(db), "--config", str(config), "terms", "--json",
+                                 "--limit", "10"])
+    assert listed.exit_code == 0, listed.output
+    nightly = [r["term"] for r in json.loads(listed.output)]
+    assert nightly == [r["term"] for r in last.ranked][:len(nightly)] and nightly
+
+
+def test_a_share_above_the_level_from_the_start_crosses_at_the_start() -> None:
+    months = month_range("2025-03", "2026-06")
+    totals = np.full(len(months), 1000.0)
+    series = np.full(len(months), 5.0)  # 0.5% from the first month on
+    assert crossing_month(series, totals, months) == "2025-03"  # was "2026-02", month 12
+    from scanner.evaluation.terms import quarters_back
+
+    assert quarters_back(month_range("2025-03", "2026-07")) == [
+        "2025-04", "2025-07", "2025-10", "2026-01", "2026-04", "2026-07"]
+
+
 def test_terms_cli_on_a_small_store(tmp_path: Path) -> None:
     corpus = tmp_path / "tiny.csv"
     write_corpus(corpus)
