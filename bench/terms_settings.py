@@ -1,12 +1,15 @@
-"""Emerging-terms settings on the arXiv 2010-2019 backtest, counted once and cached.
+"""Emerging-terms settings on a corpus's term backtest, counted once and cached.
 
-    PYTHONPATH=$PWD .venv/bin/python bench/terms_settings.py [--variants default,...]
-        [--diagnose dev|heldout]
+    PYTHONPATH=$PWD .venv/bin/python bench/terms_settings.py [--corpus arxiv|arxiv-cs]
+        [--variants default,...] [--diagnose dev|heldout]
 
-Counts the corpus once (cached as a pickle under .cache/bench/), then scores the 20
-quarterly cut-offs for each settings variant and prints the summary figures of the dev
-list (../shared/data/known_emergences_dev.csv, tuned on) and, with `--heldout` only, of
-the project's held-out list (data/known_emergences_heldout.csv). `--diagnose` prints,
+Counts the corpus once (cached as a pickle under .cache/bench/), then scores its default
+cut-offs (arXiv 2010-2019: 20 quarters 2013-01 - 2017-10; arXiv CS 2025-26: every third
+month back from 2026-07 that a window fits, on the nightly run's windows) for each
+settings variant and prints the summary figures of the dev list (tuned on: arXiv
+../shared/data/known_emergences_dev.csv, arXiv CS data/known_emergences_cs_dev.csv) and,
+with `--heldout` only, of the project's held-out list (data/known_emergences_heldout.csv,
+data/known_emergences_cs_heldout.csv). `--diagnose` prints,
 for each emerging term of a list and each cut-off before it was flagged, the best-ranked
 matching candidate and the gates it failed (why the term was not yet in the top 100).
 """
@@ -25,8 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared" / "data"
 CACHE = ROOT / ".cache" / "bench"
-LISTS = {"dev": SHARED / "known_emergences_dev.csv",
-         "heldout": ROOT / "data" / "known_emergences_heldout.csv"}
+LISTS = {"arxiv": {"dev": SHARED / "known_emergences_dev.csv",
+                   "heldout": ROOT / "data" / "known_emergences_heldout.csv"},
+         "arxiv-cs": {"dev": ROOT / "data" / "known_emergences_cs_dev.csv",
+                      "heldout": ROOT / "data" / "known_emergences_cs_heldout.csv"}}
 
 VARIANTS = {
     "default": {},
@@ -34,25 +39,29 @@ VARIANTS = {
     "persist2": {"min_active_periods": 2},
     "df6": {"min_active_df": 6},
     "persist3_df6": {"min_active_periods": 3, "min_active_df": 6},
-    "since_first": {"persistence_since_first": True},
+    "venues2": {"min_venues": 2},
+    "venues1": {"min_venues": 1},
+    "venue_mix": {"venue_mix": True},
+    "stream_totals": {"venue_mix": False},
 }
 
 
-def load():
+def load(name: str):
     """(counts, known rows by list, regex series by list, totals, months), cached."""
     import pyarrow as pa
 
     from scanner.evaluation.terms import read_known
-    from scanner.terms.corpus import read_corpus, regex_series
+    from scanner.terms.corpus import read_corpus, regex_series, resolve_corpus
     from scanner.terms.counts import count_corpus
 
-    path = CACHE / "terms-arxiv-counts.pkl"
+    path = CACHE / f"terms-{name}-counts.pkl"
     if path.is_file():
         return pickle.loads(path.read_bytes())
     pa.set_memory_pool(pa.system_memory_pool())
-    corpus = read_corpus(SHARED / "corpus" / "arxiv_2010_2019.parquet")
+    corpus = read_corpus(resolve_corpus(name, SHARED)[0], name=name)
     counts = count_corpus(corpus.chunks(), corpus.stream, workers=2)
-    known = {name: read_known(p.read_text(encoding="utf-8")) for name, p in LISTS.items()}
+    known = {which: read_known(p.read_text(encoding="utf-8"))
+             for which, p in LISTS[name].items() if p.is_file()}
     patterns = {k["term"]: k["regex"] for rows in known.values() for k in rows}
     months, series, totals = regex_series(corpus, patterns)
     data = (counts, known, series, totals, months)
@@ -61,13 +70,27 @@ def load():
     return data
 
 
-def run(settings, data):
-    from scanner.evaluation.terms import evaluate_cutoff, known_term_figures, parse_cutoffs, summary
+def cutoffs_of(name: str, counts) -> list[str]:
+    """The backtest's default cut-offs of the corpus (as scanner.terms.corpus picks them)."""
+    from scanner.evaluation.terms import parse_cutoffs, quarters_back
     from scanner.terms.corpus import resolve_corpus
 
+    _, spec = resolve_corpus(name, SHARED)
+    return parse_cutoffs(spec) if spec else quarters_back(counts.months)
+
+
+def run(name: str, settings, data):
+    from scanner.evaluation.terms import (
+        cutoff_windows,
+        evaluate_cutoff,
+        known_term_figures,
+        summary,
+    )
+
     counts, known, series, totals, months = data
-    _, spec = resolve_corpus("arxiv", SHARED)
-    results = [evaluate_cutoff(counts, m, settings, settings.top) for m in parse_cutoffs(spec)]
+    windows = cutoff_windows(counts, cutoffs_of(name, counts), settings)
+    results = [evaluate_cutoff(counts, m, fitted.settings, settings.top, note=fitted.note)
+               for m, (fitted, _) in windows.items() if fitted is not None]
     out = {}
     for name, rows in known.items():
         figures = known_term_figures(results, rows, series, totals, months)
@@ -75,19 +98,22 @@ def run(settings, data):
     return results, out
 
 
-def diagnose(settings, data, which: str) -> None:
+def diagnose(name: str, configured, data, which: str) -> None:
     """Why each emerging term of a list was not flagged at the cut-offs before it was."""
     import re
 
-    from scanner.evaluation.terms import parse_cutoffs
-    from scanner.terms.corpus import resolve_corpus
+    from scanner.evaluation.terms import cutoff_windows
     from scanner.terms.emergence import build_window, candidates, score_window
 
     counts, known, *_ = data
-    _, spec = resolve_corpus("arxiv", SHARED)
-    loose = replace(settings, min_active_periods=0, min_venues=0, min_growth=-1e9,
-                    min_doublings=-1e9, novelty_ratio=1e9, novelty_fraction=1e9, top=100000)
-    for cutoff in parse_cutoffs(spec):
+    for cutoff, (fitted, _) in cutoff_windows(counts, cutoffs_of(name, counts),
+                                              configured).items():
+        if fitted is None:
+            continue
+        settings = fitted.settings
+        loose = replace(settings, min_active_periods=0, min_venues=0, min_growth=-1e9,
+                        min_doublings=-1e9, novelty_ratio=1e9, novelty_fraction=1e9,
+                        top=100000)
         c = counts.month_index(cutoff)
         window = build_window(counts, c, settings)
         strict = [r["term"] for r in score_window(counts, window, settings)]
@@ -123,20 +149,21 @@ def main() -> None:
     from scanner.config import TermSettings
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", choices=list(LISTS), default="arxiv")
     ap.add_argument("--variants", default="default")
-    ap.add_argument("--diagnose", choices=list(LISTS))
+    ap.add_argument("--diagnose", choices=["dev", "heldout"])
     ap.add_argument("--heldout", action="store_true",
                     help="also print the held-out list's figures (once, at the end of tuning)")
     args = ap.parse_args()
     if args.diagnose == "heldout" and not args.heldout:
         sys.exit("--diagnose heldout looks at the held-out list: add --heldout to mean it")
-    data = load()
+    data = load(args.corpus)
     if args.diagnose:
-        diagnose(TermSettings(), data, args.diagnose)
+        diagnose(args.corpus, TermSettings(), data, args.diagnose)
         return
     for name in args.variants.split(","):
         settings = replace(TermSettings(), **VARIANTS[name])
-        _, out = run(settings, data)
+        _, out = run(args.corpus, settings, data)
         for which, (s, figures) in out.items():
             if which == "heldout" and not args.heldout:
                 continue

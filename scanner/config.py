@@ -102,8 +102,6 @@ class TermSettings:
     novelty_ratio: float = 1.0  # novelty: base share at most this times the active share
     novelty_fraction: float = 0.5  # novelty: base share at most this x emerged_share
     min_active_periods: int = 4  # persistence: items in this many active periods
-    persistence_since_first: bool = False  # persistence counted over the active periods
-    #   since the term's first item there (the same fraction, at least 2), not all of them
     min_venues: int = 3  # community: distinct venues (categories, sources)
     max_venue_share: float = 1.0  # community: no venue holds more of the active items
     min_growth: float = 1.0  # growth: the share ratio's lower bound above this
@@ -121,6 +119,8 @@ class TermSettings:
     outside_share: float = 0.2  # below this share of a term's items in every field: outside
     fit_window: bool = True  # a stream younger than the windows: monthly ones over its
     #   history (scanner.terms.windows)
+    venue_mix: bool = True  # growth tested against the term's own venues' items (its share
+    #   of each venue kept), not the stream's (scanner.terms.emergence)
 
 
 #: Runtimes an embedder can use: the same model converted for OpenVINO
@@ -196,7 +196,7 @@ _TERM_KEYS: dict[str, type] = {
     "min_active_periods": int, "min_venues": int, "max_venue_share": float,
     "min_growth": float, "confidence": float, "rank_by": str, "venue_slots": float,
     "nested_overlap": float, "top": int, "min_specificity": float,
-    "outside_share": float, "fit_window": bool, "persistence_since_first": bool,
+    "outside_share": float, "fit_window": bool, "venue_mix": bool,
 }
 #: Tables of the config file and the keys each one takes.
 _SECTIONS: dict[str, dict[str, type]] = {"fetch": _FETCH_KEYS, "topics": _TOPIC_KEYS,

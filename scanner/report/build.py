@@ -121,6 +121,7 @@ def build_report(store: Any, taxonomy: Any, run_date: str | None = None,
     stage = _terms_stage(terms_run)
     data["terms_phrasing"] = dict(stage.get("phrasing") or {})
     data["terms_not_judged"] = dict(stage.get("not_judged") or {})
+    data["terms_shifted"] = dict(stage.get("venues_shifted") or {})
     data["suggestions"] = suggestions(
         fields, lists["watchlist"], data["fields_without_evidence"], stats["items_by_kind"],
         sum(int(r["indicators"].get("size") or 0) for r in lists["topics"] + lists["watchlist"]),

@@ -124,7 +124,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "term": "the term", "month": "YYYY-MM", "stream": "item kind",
         "venue": "arXiv category or source", "df": "items that mention it"}),
     "term_items": ("Items already counted in term_counts.", {
-        "item_id": "the item", "month": "its month", "stream": "its kind"}),
+        "item_id": "the item", "month": "its month", "stream": "its kind",
+        "venue": "its venue (category or source)"}),
     "term_rankings": ("Emerging terms ranked per run date and stream.", {
         "run_date": "the run's date", "stream": "item kind", "rank": "rank (1 = top)",
         "term": "the term", "score": "emergence score",

@@ -218,6 +218,15 @@ def _m013_recount_terms(db: sqlite_utils.Database) -> None:
     db.execute("DELETE FROM term_items")
 
 
+def _m014_recount_terms(db: sqlite_utils.Database) -> None:
+    # the extraction keeps version numbers with names now ("GPT-5.1" was cut at its
+    # period into "GPT-5", "Llama 4" lost its 4): cleared and recounted, as in 13; and
+    # each counted item keeps its venue, so a window can count only the venues that
+    # cover it (a category or source that starts mid-window made its words look new)
+    _m013_recount_terms(db)
+    db["term_items"].add_column("venue", str)
+
+
 #: Numbered schema migrations; append, never edit one that has shipped.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "sources, runs, fetches, items, imports", _m001_initial),
@@ -235,4 +244,6 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (12, "item summaries in another language (Chinese summaries of English papers)",
      _m012_item_summaries),
     (13, "term counts recounted (possessives folded into their word)", _m013_recount_terms),
+    (14, "term counts recounted (version numbers kept with model names); counted items' "
+         "venues", _m014_recount_terms),
 ]

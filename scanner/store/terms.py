@@ -30,16 +30,17 @@ class TermTables:
         return [dict(r) for r in self.db.query(sql)]
 
     def add_term_counts(self, counts: Mapping[tuple[str, str, str, str], int],
-                        counted: Sequence[tuple[str, str, str]]) -> None:
-        """Add counts and mark the (item id, month, stream) rows counted, atomically."""
+                        counted: Sequence[tuple[str, str, str, str]]) -> None:
+        """Add counts and mark the (item id, month, stream, venue) rows counted,
+        atomically."""
         with self.db.atomic():
             self.db.conn.executemany(
                 "INSERT INTO term_counts (term, month, stream, venue, df) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (term, month, stream, venue) DO UPDATE SET df = df + excluded.df",
                 ((t, m, s, v, n) for (t, m, s, v), n in counts.items()))
             self.db.conn.executemany(
-                "INSERT OR IGNORE INTO term_items (item_id, month, stream) VALUES (?, ?, ?)",
-                counted)
+                "INSERT OR IGNORE INTO term_items (item_id, month, stream, venue) "
+                "VALUES (?, ?, ?, ?)", counted)
 
     def clear_term_counts(self) -> None:
         """Forget every count (a rescore rebuilds them)."""
@@ -68,6 +69,12 @@ class TermTables:
         """(month, stream, counted items)."""
         return [(m, s, int(n)) for m, s, n in self.db.execute(
             "SELECT month, stream, count(*) FROM term_items GROUP BY 1, 2")]
+
+    def term_venue_totals(self, stream: str) -> list[tuple[str, str, int]]:
+        """(month, venue, counted items) of one stream."""
+        return [(m, v, int(n)) for m, v, n in self.db.execute(
+            "SELECT month, venue, count(*) FROM term_items WHERE stream = ? GROUP BY 1, 2",
+            [stream])]
 
     def term_streams(self) -> list[str]:
         """Streams with counted items."""

@@ -15,7 +15,9 @@ Two ways to count, with the same result for the same items:
   returns a term's name once per corpus, not with every chunk that holds it.
 
 The venue of an item stands in for Porter and Carley's "community": its primary
-category on arXiv (the corpora have no authors), else its source.
+category on arXiv (the corpora have no authors), else its source. Items per venue and
+month are kept too (`venue_totals`): a window counts only the venues that cover it
+(scanner.terms.emergence.covered_venues).
 """
 
 from __future__ import annotations
@@ -50,6 +52,11 @@ def item_totals(rows: Iterable[tuple[str, str]]) -> Counter[tuple[str, str]]:
     return Counter(rows)
 
 
+def venue_totals(rows: Iterable[tuple[str, str]]) -> Counter[tuple[str, str]]:
+    """Items per (month, venue) from (month, venue) pairs (one stream's items)."""
+    return Counter(rows)
+
+
 @dataclass
 class TermCounts:
     """One stream's document frequencies as parallel arrays over (term, month, venue)."""
@@ -63,6 +70,7 @@ class TermCounts:
     venue: np.ndarray  # int32 index into venues
     df: np.ndarray  # int32 items
     totals: np.ndarray  # float64 items of the stream per month
+    venue_totals: np.ndarray | None = None  # float64 [venues x months] items; None: unknown
     index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -97,14 +105,15 @@ def month_range(first: str, last: str) -> list[str]:
     return out
 
 
-def from_counter(counts: Counter[Key], totals: Counter[tuple[str, str]], stream: str
-                 ) -> TermCounts:
-    """A stream's TermCounts from count_items' and item_totals' dicts."""
+def from_counter(counts: Counter[Key], totals: Counter[tuple[str, str]], stream: str,
+                 by_venue: Counter[tuple[str, str]] | None = None) -> TermCounts:
+    """A stream's TermCounts from count_items' and item_totals' dicts (`by_venue`: the
+    stream's venue_totals, when known)."""
     mine = [(k, v) for k, v in counts.items() if k[2] == stream]
     months_seen = sorted({m for (m, s) in totals if s == stream} | {k[1] for k, _ in mine})
     months = month_range(months_seen[0], months_seen[-1]) if months_seen else []
     terms = sorted({k[0] for k, _ in mine})
-    venues = sorted({k[3] for k, _ in mine})
+    venues = sorted({k[3] for k, _ in mine} | {v for _, v in (by_venue or {})})
     t_index = {t: i for i, t in enumerate(terms)}
     v_index = {v: i for i, v in enumerate(venues)}
     m_index = {m: i for i, m in enumerate(months)}
@@ -112,12 +121,18 @@ def from_counter(counts: Counter[Key], totals: Counter[tuple[str, str]], stream:
     for (m, s), n in totals.items():
         if s == stream:
             total[m_index[m]] += n
+    per_venue = None
+    if by_venue is not None:
+        per_venue = np.zeros((len(venues), len(months)))
+        for (m, v), n in by_venue.items():
+            if m in m_index:
+                per_venue[v_index[v], m_index[m]] += n
     return TermCounts(
         stream, terms, months, venues,
         np.array([t_index[k[0]] for k, _ in mine], dtype=np.int32),
         np.array([m_index[k[1]] for k, _ in mine], dtype=np.int32),
         np.array([v_index[k[3]] for k, _ in mine], dtype=np.int32),
-        np.array([v for _, v in mine], dtype=np.int32), total)
+        np.array([v for _, v in mine], dtype=np.int32), total, per_venue)
 
 
 # -- a whole corpus in worker processes ----------------------------------------------------
@@ -167,11 +182,11 @@ def count_corpus(chunks: Iterable[Chunk], stream: str, workers: int = 2,
     Chunks are read lazily (a few in flight), so the caller can stream them from a
     file. A term is named, and kept, when some chunk holds it in two or more items.
     """
-    totals: Counter[str] = Counter()
+    totals: Counter[tuple[str, str]] = Counter()  # items per (month, venue)
 
     def counted(source: Iterable[Chunk]) -> Iterable[Chunk]:
         for chunk in source:
-            totals.update(row[0] for row in chunk)
+            totals.update((row[0], row[1]) for row in chunk)
             yield chunk
 
     _SEGMENTER[0] = segmenter
@@ -212,7 +227,8 @@ def _fold_names(part: _PartResult, done: list[_PartResult]) -> _PartResult:
     return (*part[:6], {})
 
 
-def _merge(parts: list[_PartResult], totals: Counter[str], stream: str) -> TermCounts:
+def _merge(parts: list[_PartResult], totals: Counter[tuple[str, str]], stream: str
+           ) -> TermCounts:
     """One TermCounts of the workers' parts: named terms only, global indices."""
     names: dict[int, str] = {}
     for part in parts:
@@ -220,9 +236,10 @@ def _merge(parts: list[_PartResult], totals: Counter[str], stream: str) -> TermC
     named = np.fromiter(names, dtype=np.int64, count=len(names))
     named.sort()
     terms = [names[int(k)] for k in named]
-    months = month_range(min(totals), max(totals)) if totals else []
+    months_seen = {m for m, _ in totals}
+    months = month_range(min(months_seen), max(months_seen)) if totals else []
     m_global = {m: i for i, m in enumerate(months)}
-    venues = sorted({v for part in parts for v in part[5]})
+    venues = sorted({v for part in parts for v in part[5]} | {v for _, v in totals})
     v_global = {v: i for i, v in enumerate(venues)}
     cols: list[list[np.ndarray]] = [[], [], [], []]
     while parts:
@@ -236,12 +253,12 @@ def _merge(parts: list[_PartResult], totals: Counter[str], stream: str) -> TermC
         cols[1].append(np.array([m_global[m] for m in p_months], dtype=np.int32)[m_local[known]])
         cols[2].append(np.array([v_global[v] for v in p_venues], dtype=np.int32)[v_local[known]])
         cols[3].append(dfs[known])
-    total = np.zeros(len(months))
-    for month, n in totals.items():
-        total[m_global[month]] = n
+    per_venue = np.zeros((len(venues), len(months)))
+    for (month, venue), n in totals.items():
+        per_venue[v_global[venue], m_global[month]] += n
 
     def joined(arrays: list[np.ndarray]) -> np.ndarray:
         return np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.int32)
 
     return TermCounts(stream, terms, months, venues, joined(cols[0]), joined(cols[1]),
-                      joined(cols[2]), joined(cols[3]), total)
+                      joined(cols[2]), joined(cols[3]), per_venue.sum(axis=0), per_venue)

@@ -67,6 +67,8 @@ class Window:
     main_venue: np.ndarray  # index of that venue (-1: no active item)
     stream_venues: int = 0  # distinct venues with items in the window (the community
     # test's bound: the window's, never a later month's)
+    expected: np.ndarray | None = None  # [terms x periods] the growth tests' offsets when
+    # a venue shifted (venue_mix, _venue_mix_offsets); None: the stream's totals
 
 
 def build_window(counts: TermCounts, cutoff: int, settings: TermSettings) -> Window:
@@ -87,8 +89,8 @@ def build_window(counts: TermCounts, cutoff: int, settings: TermSettings) -> Win
     matrix = np.bincount(inverse * n_periods + period, weights=df,
                          minlength=n * n_periods).reshape(n, n_periods)
     n_months = n_periods * p
-    by_month = np.bincount(inverse * n_months + month, weights=df,
-                           minlength=n * n_months).reshape(n, n_months)
+    term_months = np.bincount(inverse * n_months + month, weights=df,
+                              minlength=n * n_months).reshape(n, n_months)
     totals = np.array([counts.totals[start + i * p:start + (i + 1) * p].sum()
                        for i in range(n_periods)])
     active = month >= base * p
@@ -103,9 +105,70 @@ def build_window(counts: TermCounts, cutoff: int, settings: TermSettings) -> Win
     top[owner[last]] = pair_df[last]
     main[owner[last]] = pairs[last] % (len(counts.venues) + 1)
     active_df = matrix[:, base:].sum(axis=1)
-    return Window(cutoff, start, base, terms, matrix, totals, by_month.max(axis=1), venues,
+    expected = None
+    if settings.venue_mix and counts.venue_totals is not None and n:
+        expected = _venue_mix_offsets(inverse, counts.venue[mask], df, n,
+                                      counts.venue_totals[:, start:cutoff], n_periods, p, base)
+    return Window(cutoff, start, base, terms, matrix, totals, term_months.max(axis=1), venues,
                   np.divide(top, active_df, out=np.ones(n), where=active_df > 0), main,
-                  int(np.unique(counts.venue[mask]).size))
+                  int(np.unique(counts.venue[mask]).size), expected)
+
+
+#: A venue whose share of the stream differs by more than this factor between a window's
+#: base and its active part did not cover the window evenly (a category a dump starts or
+#: stops harvesting, a feed added to or dropped from the sources): an order of magnitude,
+#: which a field's own growth over a two-year window does not reach.
+VENUE_SHIFT = 10.0
+
+
+def shifted_venues(venue_months: np.ndarray, base_months: int) -> np.ndarray:
+    """Per venue ([venues x months] items of the window), did its share of the stream
+    change more than VENUE_SHIFT-fold between the base and the active months?"""
+    base = venue_months[:, :base_months].sum(axis=1)
+    active = venue_months[:, base_months:].sum(axis=1)
+    base_share = (base + 0.5) / max(base.sum(), 1.0)
+    active_share = (active + 0.5) / max(active.sum(), 1.0)
+    ratio = active_share / base_share
+    return (ratio > VENUE_SHIFT) | (ratio < 1.0 / VENUE_SHIFT)
+
+
+def shifted_venue_names(counts: TermCounts, cutoff_month: str, settings: TermSettings
+                        ) -> list[str]:
+    """The venues of the window before `cutoff_month` that shifted (shifted_venues),
+    most items first: what a report names beside the list when venue_mix is on."""
+    if not settings.venue_mix or counts.venue_totals is None:
+        return []
+    cutoff = counts.month_index(cutoff_month)
+    p = settings.period_months
+    active_start = cutoff - settings.active_periods * p
+    start = active_start - base_periods_in(settings, active_start) * p
+    months = counts.venue_totals[:, max(start, 0):cutoff]
+    shifted = shifted_venues(months, active_start - start)
+    order = np.argsort(-months.sum(axis=1), kind="stable")
+    return [counts.venues[v] for v in order if shifted[v] and months[v].sum() > 0]
+
+
+def _venue_mix_offsets(term: np.ndarray, venue: np.ndarray, df: np.ndarray, n: int,
+                       venue_months: np.ndarray, n_periods: int, p: int, base: int
+                       ) -> np.ndarray | None:
+    """[terms x periods] the series each term would have if it kept its share of each
+    of its venues: a term's items in a venue that did not cover the window evenly
+    (shifted_venues) follow that venue's items; its other items follow the other
+    venues' items together, i.e. the stream without the shifted venues. A word that is
+    everyday in a category the corpus starts to harvest then shows no growth, while a
+    field growing inside the stream is judged against the stream, as without the rule.
+    None when no venue shifted."""
+    from scipy.sparse import coo_matrix
+
+    shifted = shifted_venues(venue_months, base * p)
+    if not shifted.any():
+        return None
+    per_period = venue_months.reshape(len(venue_months), n_periods, p).sum(axis=2)
+    steady = per_period[~shifted].sum(axis=0)
+    exposure = np.where(shifted[:, None], per_period, steady[None, :])
+    exposure = exposure / np.maximum(exposure.sum(axis=1, keepdims=True), 1.0)
+    mix = coo_matrix((df, (term, venue)), shape=(n, len(per_period))).tocsr()
+    return np.asarray(mix @ exposure)
 
 
 def wilson(hits: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
@@ -118,13 +181,13 @@ def wilson(hits: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.nd
     return np.where(n > 0, centre - half, 0.0), np.where(n > 0, centre + half, 1.0)
 
 
-def rate_ratio_interval(late: np.ndarray, late_total: float, early: np.ndarray,
-                        early_total: float, confidence: float
+def rate_ratio_interval(late: np.ndarray, late_total: float | np.ndarray, early: np.ndarray,
+                        early_total: float | np.ndarray, confidence: float
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ratio, low, high) of late over early shares, by Wilson on late / (late + early)."""
     z = z_score(confidence)
     low_p, high_p = wilson(late, late + early, z)
-    scale = early_total / max(late_total, 1.0)
+    scale = early_total / np.maximum(late_total, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(early > 0, late / np.maximum(early, 1e-12) * scale, np.inf)
         low = low_p / np.maximum(1 - low_p, 1e-12) * scale
@@ -170,13 +233,14 @@ def score_window(counts: TermCounts, window: Window, settings: TermSettings
     active_share = 1e4 * c[:, base:].sum(axis=1) / max(totals[base:].sum(), 1.0)
     half = base + k // 2
     late, early = c[:, half:].sum(axis=1), c[:, :half].sum(axis=1)
-    ratio, low, high = rate_ratio_interval(late, totals[half:].sum(), early,
-                                           totals[:half].sum(), settings.confidence)
+    offsets = totals if window.expected is None else window.expected[rows]
+    ratio, low, high = rate_ratio_interval(late, offsets[..., half:].sum(axis=-1), early,
+                                           offsets[..., :half].sum(axis=-1),
+                                           settings.confidence)
     present = (c[:, base:] > 0).sum(axis=1)
-    needed = persistence_needed(c[:, base:], settings)
     escores, trend, recent, slope = escore(shares[:, base:])
     years = np.arange(c.shape[1]) * settings.period_months / 12
-    growth, growth_se, _ = poisson_trend(c, totals, years)
+    growth, growth_se, _ = poisson_trend(c, offsets, years)
     z = z_score(settings.confidence)
     lower = growth - z * growth_se
     year = max(1, 12 // settings.period_months)
@@ -187,7 +251,7 @@ def score_window(counts: TermCounts, window: Window, settings: TermSettings
     passes = {
         "novelty": (base_share <= settings.novelty_ratio * active_share) &
                    (base_share <= 1e4 * settings.novelty_fraction * settings.emerged_share),
-        "persistence": present >= needed,
+        "persistence": present >= settings.min_active_periods,
         "community": (window.venues[rows] >= min(settings.min_venues, window.stream_venues)) &
                      ((window.top_venue[rows] <= settings.max_venue_share) |
                       (window.stream_venues < settings.min_venues)),
@@ -223,19 +287,6 @@ def score_window(counts: TermCounts, window: Window, settings: TermSettings
         })
     return spread_venues(fold_nested(out, settings.nested_overlap), settings.venue_slots,
                          settings.top)
-
-
-def persistence_needed(active: np.ndarray, settings: TermSettings) -> np.ndarray:
-    """Active periods each term must have items in: min_active_periods of the window, or,
-    with persistence_since_first, the same fraction of the periods since its first item
-    in the window (at least 2: one burst is not persistence). A term born a year ago is
-    then judged on its year, not on the year before it existed."""
-    k = active.shape[1]
-    if not settings.persistence_since_first:
-        return np.full(active.shape[0], settings.min_active_periods)
-    first = np.argmax(active > 0, axis=1)
-    life = np.where(active.any(axis=1), k - first, k)
-    return np.maximum(2, np.ceil(life * settings.min_active_periods / k)).astype(int)
 
 
 def _order(rank_by: str, keep: np.ndarray, lower: np.ndarray, projected: np.ndarray,
@@ -343,7 +394,7 @@ def poisson_trend(counts: np.ndarray, totals: np.ndarray, years: np.ndarray,
     y = counts + 0.5 / counts.shape[1]
     offset = np.log(np.maximum(totals, 1.0))
     t = years - years.mean()
-    a = np.log(y.sum(axis=1) / np.exp(offset).sum())
+    a = np.log(y.sum(axis=1) / np.exp(offset).sum(axis=-1))
     b = np.zeros(len(y))
     for _ in range(iterations):
         mu = np.exp(a[:, None] + b[:, None] * t + offset)

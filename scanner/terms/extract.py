@@ -1,13 +1,15 @@
 """Candidate terms of an item's text: English 1–3-word phrases and Chinese words (pure).
 
 English phrases are runs of content words between stopwords, punctuation and numbers,
-cut into every 1-, 2- and 3-word n-gram; the head (last) word of a phrase has its plural
-folded ("neural networks" -> "neural network", "GANs" -> "GAN"). Ordinary words are
-lower-cased; scientific acronyms keep their case ("GAN", "LiDAR", "mmWave") and short
-letter-digit tokens are upper-cased ("5g" -> "5G"), so an acronym never merges with a
-word that is spelled the same. Chinese text goes through jieba (with extra words, e.g.
-the taxonomy's Chinese terms, added so they stay whole); its candidates are words of two
-or more characters and pairs of adjacent such words ("人形" + "机器人" -> "人形机器人").
+cut into every 1-, 2- and 3-word n-gram (a version number stays with the name it
+follows: "GPT-5.1", "Qwen2.5", "Llama 4", "Claude Sonnet 4.5"); the head (last) word of
+a phrase has its plural folded ("neural networks" -> "neural network", "GANs" -> "GAN").
+Ordinary words are lower-cased; scientific acronyms keep their case ("GAN", "LiDAR",
+"mmWave") and short letter-digit tokens are upper-cased ("5g" -> "5G"), so an acronym
+never merges with a word that is spelled the same. Chinese text goes through jieba (with
+extra words, e.g. the taxonomy's Chinese terms, added so they stay whole); its candidates
+are words of two or more characters and pairs of adjacent such words ("人形" + "机器人"
+-> "人形机器人").
 """
 
 from __future__ import annotations
@@ -64,8 +66,25 @@ _STOPWORDS_ZH = """
 """
 STOPWORDS_ZH: frozenset[str] = frozenset(_STOPWORDS_ZH.split())
 
-_CUT = re.compile(r"\$[^$]*\$|https?://\S+|[.,;:!?()\[\]{}\"“”‘’/|<>=+*&%#@~^\\]|\s'|'\s")
-_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*")
+#: A period cuts a phrase unless it sits between two digits: "GPT-5.1", "Qwen2.5" and
+#: "DeepSeek-V3.2" are one token, as a version number is part of a model's name.
+_CUT = re.compile(r"\$[^$]*\$|https?://\S+|(?<!\d)\.|\.(?!\d)|"
+                  r"[,;:!?()\[\]{}\"“”‘’/|<>=+*&%#@~^\\]|\s'|'\s")
+#: Latin letters with accents count as letters ("naïve", "Schrödinger" are one word).
+_LETTER = "A-Za-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
+_TOKEN = re.compile(rf"[{_LETTER}]+(?:(?:[-']|(?<=\d)\.(?=\d))[{_LETTER}]+)*")
+_NUMBER = re.compile(r"\d+(?:\.\d+)*")
+#: A version number after a name: "Llama 4", "Claude 4.5", "SAM 3" (not a year, "2025").
+_VERSION = re.compile(r"\d{1,2}(?:\.\d{1,2})?")
+#: Capitalised nouns a number follows in prose without naming anything new ("Figure 3",
+#: "Table 2", "Stage 1"): a version joins no word of this list.
+_NUMBERED_WORDS = """
+figure fig table tab section sec eq equation chapter appendix step stage phase level type
+part version class group task track round day week month year top rank grade tier category
+layer block case example theorem lemma proposition corollary definition algorithm item
+question experiment study setting scenario dataset model method test trial lecture
+"""
+_NUMBERED = frozenset(_NUMBERED_WORDS.split())
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _HAS_CJK = re.compile(r"[\u4e00-\u9fff]")
 _LY_NOUNS = frozenset(("anomaly", "assembly", "family", "monopoly", "supply", "italy",
@@ -99,7 +118,7 @@ def _normal_token(token: str) -> str | None:
     plural fold once made "policy's" "policy'")."""
     if token[-2:].lower() == "'s":
         token = token[:-2]
-    if len(token) < 2 or token.isdigit():
+    if len(token) < 2 or _NUMBER.fullmatch(token):
         return None
     lower = token.lower()
     if lower in STOPWORDS or (lower.endswith("ly") and len(lower) > 5 and
@@ -133,7 +152,9 @@ def _word(token: str) -> str | None:
 
 
 def english_terms(text: str, max_words: int = 3) -> set[str]:
-    """Every 1..max_words-word phrase between stopwords, punctuation and numbers."""
+    """Every 1..max_words-word phrase between stopwords, punctuation and numbers; a
+    version number joins the capitalised name before it ("Gemini 3" is one word of a
+    phrase, and "gemini" is counted too)."""
     terms: set[str] = set()
     for segment in _CUT.split(text):
         tokens = _TOKEN.findall(segment)
@@ -142,17 +163,31 @@ def english_terms(text: str, max_words: int = 3) -> set[str]:
         upper = sum(1 for t in tokens if t.isupper() and len(t) > 1)
         shouting = len(tokens) > 3 and upper * 2 > len(tokens)  # an all-caps title
         run: list[str] = []
+        previous = ""
         for token in (*tokens, ""):
             word = _word(token) if token else None
             if word is not None and shouting:
                 word = word.lower()
             if word is not None:
                 run.append(word)
+                previous = token
                 continue
+            if run and previous and _names_a_version(previous, token):
+                terms.add(fold_plural(run[-1]))
+                run[-1] = f"{run[-1]} {token}"
+                previous = ""  # "Llama 3 2" is not a version of "Llama 3"
+                continue
+            previous = ""
             if run:
                 _add_ngrams(run, max_words, terms)
                 run = []
     return terms
+
+
+def _names_a_version(name: str, token: str) -> bool:
+    """Is `token` a version number of the capitalised word `name` before it?"""
+    return (name[:1].isupper() and _VERSION.fullmatch(token) is not None
+            and name.lower() not in _NUMBERED)
 
 
 def _add_ngrams(run: list[str], max_words: int, out: set[str]) -> None:

@@ -20,7 +20,7 @@ import numpy as np
 from scanner.config import TermSettings
 from scanner.store import Store
 from scanner.terms.counts import Key, TermCounts, count_items, from_counter, months_between
-from scanner.terms.emergence import rank_terms, z_score
+from scanner.terms.emergence import rank_terms, shifted_venue_names, z_score
 from scanner.terms.extract import ChineseSegmenter, item_terms, month_of
 from scanner.terms.specificity import SAMPLE, specificities
 from scanner.terms.windows import (
@@ -55,7 +55,8 @@ def count_new_items(store: Store, segmenter: ChineseSegmenter | None,
         rows = [(month_of(i["published"]), i["kind"], _venue(i), i["title"], i["summary"])
                 for i in items]
         store.add_term_counts(count_items(rows, segmenter),
-                              [(i["id"], r[0], r[1]) for i, r in zip(items, rows, strict=True)])
+                              [(i["id"], r[0], r[1], r[2])
+                               for i, r in zip(items, rows, strict=True)])
         done += len(items)
 
 
@@ -80,7 +81,8 @@ def stored_counts(store: Store, stream: str, settings: TermSettings | None = Non
                                                 for m, s, n in (
                                                     store.term_item_totals()
                                                     if item_totals is None else item_totals)})
-    return from_counter(counts, totals, stream)
+    by_venue = Counter({(m, v): n for m, v, n in store.term_venue_totals(stream)})
+    return from_counter(counts, totals, stream, by_venue)
 
 
 def add_months(month: str, n: int) -> str:
@@ -212,6 +214,7 @@ def terms_run(store: Store, settings: TermSettings, run_date: str, taxonomy: str
     windows: dict[str, str] = {}
     phrasing: dict[str, list[str]] = {}
     unjudged: dict[str, str] = {}
+    shifted: dict[str, list[str]] = {}
     item_totals = store.term_item_totals()  # read once: every stream's months and totals
     for stream, (fitted, why) in stream_windows(item_totals, cutoff, settings,
                                                 store.term_streams()).items():
@@ -222,6 +225,8 @@ def terms_run(store: Store, settings: TermSettings, run_date: str, taxonomy: str
         if fitted.note:
             windows[stream] = fitted.note
         counts = stored_counts(store, stream, fitted.settings, cutoff, item_totals)
+        if names := shifted_venue_names(counts, cutoff, fitted.settings):
+            shifted[stream] = names
         described, phrasing[stream], why = ranked_and_judged(
             store, rank_terms(counts, cutoff, fitted.settings), counts, cutoff,
             fitted.settings, taxonomy, model, segmenter, encode)
@@ -231,7 +236,8 @@ def terms_run(store: Store, settings: TermSettings, run_date: str, taxonomy: str
         ranked[stream] = len(described)
     return {"counted": counted, "rebuilt": rebuild, "ranked": ranked, "skipped": skipped,
             "windows": windows, "phrasing": {k: v for k, v in phrasing.items() if v},
-            "not_judged": unjudged, "seconds": round(time.monotonic() - started, 2)}
+            "not_judged": unjudged, "venues_shifted": shifted,
+            "seconds": round(time.monotonic() - started, 2)}
 
 
 def stream_windows(item_totals: Sequence[tuple[str, str, int]], cutoff: str,

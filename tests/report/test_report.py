@@ -176,6 +176,12 @@ def test_terms_on_fitted_windows_say_so_in_both_languages(report_store, tmp_path
     assert "practical path, &lt;b&gt;largest&lt;/b&gt; gain" in listed
     assert "另有 2 个候选词作为措辞未列出" in zh and "left out" not in zh
     assert "left out as phrasing (2): practical path" in render_markdown(data, "en")
+    # sources whose share jumped (a harvest change) are named beside the list, escaped
+    data["terms_shifted"] = {"paper": ["cs.IT", "<i>feed</i>"]}
+    listed, zh = render_html(data, "en"), render_html(data, "zh")
+    assert "changed more than tenfold over the window" in listed
+    assert "cs.IT, &lt;i&gt;feed&lt;/i&gt;" in listed and "比例变化超过十倍" in zh
+    assert "terms judged against their own items: cs.IT" in render_markdown(data, "en")
     # a stream whose every candidate was phrasing still says so; an unchecked list says why
     data["terms"] = {}
     data["terms_not_judged"] = {"news": "the model could not embed the terms: <x>"}

@@ -85,7 +85,7 @@ def _build(path: Path) -> dict[str, Any]:
     store.add_term_counts({("terahertz", "2025-11", "paper", "cs.NI"): 3,
                            ("terahertz", "2025-11", "paper", "eess.SP"): 2,
                            ("terahertz", "2025-12", "paper", "cs.NI"): 4},
-                          [("x1", "2025-11", "paper")])
+                          [("x1", "2025-11", "paper", "cs.NI")])
     facts = {"run_id": run_id, "items": items, "plan": plan, "rejected": rejected}
     store.close()
     return facts

@@ -33,6 +33,20 @@ def test_phrases_stop_at_stopwords_and_punctuation() -> None:
     assert all(len(t.split()) <= 3 for t in terms)
 
 
+def test_a_version_number_stays_with_its_name() -> None:
+    terms = english_terms("GPT-5.1 and Qwen2.5-VL beat DeepSeek-V3.2 on 2.5 million samples.")
+    assert {"GPT-5.1", "qwen2.5-VL", "DeepSeek-v3.2", "million sample"} <= terms
+    assert "GPT-5" not in terms and "2.5" not in terms  # the period cut the name before
+    terms = english_terms("Gemini 3 Pro and Claude Sonnet 4.5 beat Llama 4 (Figure 3, Table 2)")
+    assert {"gemini 3", "gemini 3 pro", "claude sonnet 4.5", "llama 4"} <= terms
+    assert {"gemini", "llama"} <= terms  # the family is counted as well
+    assert not {"figure 3", "table 2"} & terms and "figure" in terms
+    assert not any(t.endswith(" 2025") for t in english_terms("In SemEval 2025 we rank"))
+    assert "e.g" not in english_terms("Models, e.g. transformers. The end.")
+    assert {"naïve baseline", "schrödinger equation"} <= english_terms(
+        "A naïve baseline of the Schrödinger equation, 3×3 grids")  # once "na ve baseline"
+
+
 def test_a_possessive_folds_into_its_word() -> None:
     terms = english_terms("The policy's reward shapes the agents' memory and the model's")
     assert {"policy reward", "policy", "agent", "model"} <= terms
@@ -89,12 +103,17 @@ def _rows(seed: int = 3, months: int = 6, per_month: int = 40) -> list[tuple]:
 
 
 def test_count_corpus_in_workers_equals_the_plain_count() -> None:
+    from scanner.terms.counts import venue_totals
+
     rows = _rows()
-    plain = from_counter(count_items(rows), item_totals((r[0], r[1]) for r in rows), "paper")
+    plain = from_counter(count_items(rows), item_totals((r[0], r[1]) for r in rows), "paper",
+                         venue_totals((r[0], r[2]) for r in rows))
     chunks = [[(m, v, t, x) for m, _, v, t, x in rows[i:i + 40]] for i in range(0, len(rows), 40)]
     for workers in (1, 2):
         parallel = count_corpus(chunks, "paper", workers=workers)
         assert np.array_equal(parallel.totals, plain.totals)
+        assert parallel.venues == plain.venues
+        assert np.array_equal(parallel.venue_totals, plain.venue_totals)
         for term in plain.terms:
             # every term here recurs within a month, so all are named
             assert np.array_equal(parallel.series(term), plain.series(term)), term
@@ -119,7 +138,9 @@ def test_store_increments_equal_a_rebuild(store: Store) -> None:
     store.clear_term_counts()
     assert count_new_items(store, None) == len(items)
     assert sorted(store.term_count_rows("paper")) == nightly
-    assert stored_counts(store, "paper").totals.sum() == len(items)
+    stored = stored_counts(store, "paper")
+    assert stored.totals.sum() == len(items)
+    assert stored.venue_totals is not None and stored.venue_totals.sum() == len(items)
 
 
 # -- scoring ------------------------------------------------------------------------------
@@ -164,6 +185,46 @@ def test_a_term_growing_from_nothing_ranks_above_flat_and_falling_ones() -> None
     scores = escore(1e4 * quarters[:, 8:] / totals[8:])[0]
     slopes = poisson_trend(quarters, totals, np.arange(16) / 4)[0]
     assert scores[0] > scores[1] > scores[2] and slopes[0] > slopes[1] > slopes[2]
+
+
+def _new_venue_counts(by_venue: bool = True):
+    """Four years of 400 items a month in six venues; from the third year a seventh venue
+    ("new") adds 100 items a month, a fifth of them naming "venue jargon" (as steady in
+    that venue as any word): and "quantum sprocket" rises inside the old venues."""
+    from scanner.terms.counts import venue_totals
+
+    rng = random.Random(3)
+    rows = []
+    for k, m in enumerate(month_range("2016-01", "2019-12")):
+        rising = max(0, k - 24)
+        for j in range(400):
+            text = ". ".join(f"filler{rng.randrange(300)}" for _ in range(3))
+            if j < rising:
+                text += ". quantum sprocket"
+            rows.append((m, "paper", f"v{rng.randrange(6)}", None, text))
+        for j in range(100 if k >= 24 else 0):
+            text = ". ".join(f"filler{rng.randrange(300)}" for _ in range(3))
+            rows.append((m, "paper", "new", None, text + (". venue jargon" if j < 20 else "")))
+    totals = item_totals((r[0], r[1]) for r in rows)
+    return from_counter(count_items(rows), totals, "paper",
+                        venue_totals((r[0], r[2]) for r in rows) if by_venue else None)
+
+
+def test_a_venue_that_starts_mid_window_does_not_make_its_words_emerge() -> None:
+    """A category a dump starts to harvest, or a feed added to the sources, brings its
+    everyday words with it: against the stream's totals they rise from nothing; against
+    their own venue's items (venue_mix) they are flat. A term rising inside the old
+    venues ranks either way."""
+    counts = _new_venue_counts()
+    loose = replace(TermSettings(), min_venues=1, venue_mix=False)
+    plain = [r["term"] for r in rank_terms(counts, "2020-01", loose)]
+    assert "venue jargon" in plain and "quantum sprocket" in plain  # the confound
+    mixed = [r["term"] for r in rank_terms(counts, "2020-01", replace(loose, venue_mix=True))]
+    assert "venue jargon" not in mixed and "quantum sprocket" in mixed
+    # without venue totals (a store counted before they were kept) the stream's are used
+    unknown = _new_venue_counts(by_venue=False)
+    assert "venue jargon" in [r["term"] for r in rank_terms(
+        unknown, "2020-01", replace(loose, venue_mix=True))]
 
 
 def test_community_rejects_a_term_carried_by_one_venue() -> None:
