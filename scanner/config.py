@@ -119,8 +119,9 @@ class TermSettings:
     outside_share: float = 0.2  # below this share of a term's items in every field: outside
     fit_window: bool = True  # a stream younger than the windows: monthly ones over its
     #   history (scanner.terms.windows)
-    venue_mix: bool = True  # growth tested against the term's own venues' items (its share
-    #   of each venue kept), not the stream's (scanner.terms.emergence)
+    venue_mix: bool = True  # a venue whose share of the stream shifts tenfold over a window:
+    #   its terms' growth against its own items, the rest against the other venues'
+    #   (scanner.terms.emergence)
 
 
 #: Runtimes an embedder can use: the same model converted for OpenVINO

@@ -140,8 +140,8 @@ def evaluate_cutoff(counts: TermCounts, cutoff: str, settings: TermSettings, top
     grew = after >= GROWTH_FACTOR * before
     result.growers = int(grew.sum())
     grew_of = dict(zip((counts.terms[t] for t in terms), grew.tolist(), strict=True))
-    last12 = series[:, c - 12:c].sum(axis=1)
-    prev12 = series[:, c - 24:c - 12].sum(axis=1)
+    last12 = series[:, max(0, c - 12):c].sum(axis=1)  # a young corpus: the months it has
+    prev12 = series[:, max(0, c - 24):max(0, c - 12)].sum(axis=1)
     p = settings.period_months
     last_period = series[:, c - p:c].sum(axis=1) / max(counts.totals[c - p:c].sum(), 1.0)
     rankings = {

@@ -112,7 +112,8 @@ def render_markdown(data: dict[str, Any], lang: str = "both") -> str:
             out.append("  - " + pick(("占比变化超过十倍的来源，其术语按自身条目计算增长",
                                       "sources whose share changed more than tenfold; their "
                                       "terms judged against their own items"), lang)
-                       + ": " + ", ".join(md_escape(str(v)) for v in shifted[:8]))
+                       + ": " + ", ".join(md_escape(str(v)) for v in shifted[:8])
+                       + (" …" if len(shifted) > 8 else ""))
         phrasing = (data.get("terms_phrasing") or {}).get(stream) or []
         if phrasing:
             out.append("  - " + pick(("作为措辞未列出", "left out as phrasing"), lang)

@@ -221,8 +221,9 @@ def _m013_recount_terms(db: sqlite_utils.Database) -> None:
 def _m014_recount_terms(db: sqlite_utils.Database) -> None:
     # the extraction keeps version numbers with names now ("GPT-5.1" was cut at its
     # period into "GPT-5", "Llama 4" lost its 4): cleared and recounted, as in 13; and
-    # each counted item keeps its venue, so a window can count only the venues that
-    # cover it (a category or source that starts mid-window made its words look new)
+    # each counted item keeps its venue, so a venue whose share shifts tenfold over a
+    # window (a category or source that starts mid-window made its words look new) can
+    # have its terms judged against its own items (TermSettings.venue_mix)
     _m013_recount_terms(db)
     db["term_items"].add_column("venue", str)
 

@@ -73,7 +73,8 @@ class TermTables:
     def term_venue_totals(self, stream: str) -> list[tuple[str, str, int]]:
         """(month, venue, counted items) of one stream."""
         return [(m, v, int(n)) for m, v, n in self.db.execute(
-            "SELECT month, venue, count(*) FROM term_items WHERE stream = ? GROUP BY 1, 2",
+            "SELECT month, coalesce(venue, '?'), count(*) FROM term_items WHERE stream = ? "
+            "GROUP BY 1, 2",
             [stream])]
 
     def term_streams(self) -> list[str]:

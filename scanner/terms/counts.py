@@ -16,8 +16,9 @@ Two ways to count, with the same result for the same items:
 
 The venue of an item stands in for Porter and Carley's "community": its primary
 category on arXiv (the corpora have no authors), else its source. Items per venue and
-month are kept too (`venue_totals`): a window counts only the venues that cover it
-(scanner.terms.emergence.covered_venues).
+month are kept too (`venue_totals`): a venue whose share of the stream shifts tenfold
+over a window has its terms' growth judged against its own items
+(scanner.terms.emergence, `venue_mix`).
 """
 
 from __future__ import annotations

@@ -20,7 +20,10 @@ A term has *emerged* when its share of the stream over the last year reaches
   `min_growth` (Wilson's interval on the conditional binomial of two Poisson counts),
   and the lower bound of its share's Poisson trend (log share per year, base and active
   periods, the stream's totals as offset) at least `min_doublings` doublings over
-  `horizon_years`, both at `confidence`.
+  `horizon_years`, both at `confidence`. With `venue_mix`, when a venue's share of the
+  stream shifts more than tenfold over the window (a category a dump starts or stops
+  harvesting, a feed added), a term's items there are judged against that venue's
+  items and its other items against the rest of the stream (_venue_mix_offsets).
 `rank_by` picks the order: "low", the trend's lower bound (fast risers, and a burst of
 a few items has a wide interval, so it does not top the list); "projected", the lower
 bound of the share projected `horizon_years` ahead over `emerged_share`, for terms not
@@ -108,7 +111,8 @@ def build_window(counts: TermCounts, cutoff: int, settings: TermSettings) -> Win
     expected = None
     if settings.venue_mix and counts.venue_totals is not None and n:
         expected = _venue_mix_offsets(inverse, counts.venue[mask], df, n,
-                                      counts.venue_totals[:, start:cutoff], n_periods, p, base)
+                                      window_venue_months(counts.venue_totals, start, cutoff),
+                                      n_periods, p, base, float(totals.sum()))
     return Window(cutoff, start, base, terms, matrix, totals, term_months.max(axis=1), venues,
                   np.divide(top, active_df, out=np.ones(n), where=active_df > 0), main,
                   int(np.unique(counts.venue[mask]).size), expected)
@@ -121,15 +125,26 @@ def build_window(counts: TermCounts, cutoff: int, settings: TermSettings) -> Win
 VENUE_SHIFT = 10.0
 
 
+def window_venue_months(venue_totals: np.ndarray, start: int, cutoff: int) -> np.ndarray:
+    """[venues x (cutoff - start)] items per venue and month of a window, zeros for the
+    months the counts do not reach (a run some months after a stream's newest item)."""
+    part = venue_totals[:, max(start, 0):cutoff]
+    return np.pad(part, ((0, 0), (max(0, -start), cutoff - start - part.shape[1]
+                                  - max(0, -start))))
+
+
 def shifted_venues(venue_months: np.ndarray, base_months: int) -> np.ndarray:
     """Per venue ([venues x months] items of the window), did its share of the stream
-    change more than VENUE_SHIFT-fold between the base and the active months?"""
+    change more than VENUE_SHIFT-fold between the base and the active months? A venue
+    with fewer than VENUE_SHIFT items on its larger side never counts: a tenfold change
+    that small cannot be told from chance (and an empty venue changed nothing)."""
     base = venue_months[:, :base_months].sum(axis=1)
     active = venue_months[:, base_months:].sum(axis=1)
     base_share = (base + 0.5) / max(base.sum(), 1.0)
     active_share = (active + 0.5) / max(active.sum(), 1.0)
     ratio = active_share / base_share
-    return (ratio > VENUE_SHIFT) | (ratio < 1.0 / VENUE_SHIFT)
+    shifted = (ratio > VENUE_SHIFT) | (ratio < 1.0 / VENUE_SHIFT)
+    return shifted & (np.maximum(base, active) >= VENUE_SHIFT)
 
 
 def shifted_venue_names(counts: TermCounts, cutoff_month: str, settings: TermSettings
@@ -142,22 +157,24 @@ def shifted_venue_names(counts: TermCounts, cutoff_month: str, settings: TermSet
     p = settings.period_months
     active_start = cutoff - settings.active_periods * p
     start = active_start - base_periods_in(settings, active_start) * p
-    months = counts.venue_totals[:, max(start, 0):cutoff]
+    months = window_venue_months(counts.venue_totals, start, cutoff)
     shifted = shifted_venues(months, active_start - start)
     order = np.argsort(-months.sum(axis=1), kind="stable")
-    return [counts.venues[v] for v in order if shifted[v] and months[v].sum() > 0]
+    return [counts.venues[v] for v in order if shifted[v]]
 
 
 def _venue_mix_offsets(term: np.ndarray, venue: np.ndarray, df: np.ndarray, n: int,
-                       venue_months: np.ndarray, n_periods: int, p: int, base: int
-                       ) -> np.ndarray | None:
+                       venue_months: np.ndarray, n_periods: int, p: int, base: int,
+                       stream_items: float) -> np.ndarray | None:
     """[terms x periods] the series each term would have if it kept its share of each
     of its venues: a term's items in a venue that did not cover the window evenly
     (shifted_venues) follow that venue's items; its other items follow the other
     venues' items together, i.e. the stream without the shifted venues. A word that is
     everyday in a category the corpus starts to harvest then shows no growth, while a
     field growing inside the stream is judged against the stream, as without the rule.
-    None when no venue shifted."""
+    Each term's row is scaled to the window's `stream_items`, the scale of the stream's
+    totals the offsets replace (the trend and ratio floor an offset at one item). None
+    when no venue shifted."""
     from scipy.sparse import coo_matrix
 
     shifted = shifted_venues(venue_months, base * p)
@@ -168,7 +185,8 @@ def _venue_mix_offsets(term: np.ndarray, venue: np.ndarray, df: np.ndarray, n: i
     exposure = np.where(shifted[:, None], per_period, steady[None, :])
     exposure = exposure / np.maximum(exposure.sum(axis=1, keepdims=True), 1.0)
     mix = coo_matrix((df, (term, venue)), shape=(n, len(per_period))).tocsr()
-    return np.asarray(mix @ exposure)
+    expected = np.asarray(mix @ exposure)
+    return expected * (stream_items / np.maximum(expected.sum(axis=1, keepdims=True), 1e-12))
 
 
 def wilson(hits: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:

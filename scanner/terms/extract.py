@@ -73,13 +73,13 @@ _CUT = re.compile(r"\$[^$]*\$|https?://\S+|(?<!\d)\.|\.(?!\d)|"
 #: Latin letters with accents count as letters ("naïve", "Schrödinger" are one word).
 _LETTER = "A-Za-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
 _TOKEN = re.compile(rf"[{_LETTER}]+(?:(?:[-']|(?<=\d)\.(?=\d))[{_LETTER}]+)*")
-_NUMBER = re.compile(r"\d+(?:\.\d+)*")
+_NUMBER = re.compile(r"\d+(?:[.\-]\d+)*")  # 3, 2.5, 0.5-1.0
 #: A version number after a name: "Llama 4", "Claude 4.5", "SAM 3" (not a year, "2025").
 _VERSION = re.compile(r"\d{1,2}(?:\.\d{1,2})?")
 #: Capitalised nouns a number follows in prose without naming anything new ("Figure 3",
 #: "Table 2", "Stage 1"): a version joins no word of this list.
 _NUMBERED_WORDS = """
-figure fig table tab section sec eq equation chapter appendix step stage phase level type
+figure fig table tab section sec eq eqs equation chapter appendix step stage phase level type
 part version class group task track round day week month year top rank grade tier category
 layer block case example theorem lemma proposition corollary definition algorithm item
 question experiment study setting scenario dataset model method test trial lecture
@@ -154,7 +154,8 @@ def _word(token: str) -> str | None:
 def english_terms(text: str, max_words: int = 3) -> set[str]:
     """Every 1..max_words-word phrase between stopwords, punctuation and numbers; a
     version number joins the capitalised name before it ("Gemini 3" is one word of a
-    phrase, and "gemini" is counted too)."""
+    phrase; the phrases the name ends, "gemini", "stable diffusion", are counted too),
+    except in a Title Case segment, where any capitalised word could take one."""
     terms: set[str] = set()
     for segment in _CUT.split(text):
         tokens = _TOKEN.findall(segment)
@@ -162,6 +163,8 @@ def english_terms(text: str, max_words: int = 3) -> set[str]:
             continue
         upper = sum(1 for t in tokens if t.isupper() and len(t) > 1)
         shouting = len(tokens) > 3 and upper * 2 > len(tokens)  # an all-caps title
+        capitalised = sum(1 for t in tokens if t[:1].isupper())
+        titled = len(tokens) > 3 and capitalised * 2 > len(tokens)  # "Solving 10 Problems"
         run: list[str] = []
         previous = ""
         for token in (*tokens, ""):
@@ -172,8 +175,8 @@ def english_terms(text: str, max_words: int = 3) -> set[str]:
                 run.append(word)
                 previous = token
                 continue
-            if run and previous and _names_a_version(previous, token):
-                terms.add(fold_plural(run[-1]))
+            if run and previous and not titled and _names_a_version(previous, token):
+                _add_ngrams_ending(run, max_words, terms)  # "stable diffusion" as well
                 run[-1] = f"{run[-1]} {token}"
                 previous = ""  # "Llama 3 2" is not a version of "Llama 3"
                 continue
@@ -187,7 +190,14 @@ def english_terms(text: str, max_words: int = 3) -> set[str]:
 def _names_a_version(name: str, token: str) -> bool:
     """Is `token` a version number of the capitalised word `name` before it?"""
     return (name[:1].isupper() and _VERSION.fullmatch(token) is not None
-            and name.lower() not in _NUMBERED)
+            and fold_plural(name.lower()) not in _NUMBERED)
+
+
+def _add_ngrams_ending(run: list[str], max_words: int, out: set[str]) -> None:
+    """The 1..max_words-word phrases that end with the run's last word."""
+    head = fold_plural(run[-1])
+    for size in range(1, min(max_words, len(run)) + 1):
+        out.add(" ".join([*run[len(run) - size:-1], head]))
 
 
 def _add_ngrams(run: list[str], max_words: int, out: set[str]) -> None:
