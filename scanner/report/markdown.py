@@ -109,9 +109,10 @@ def render_markdown(data: dict[str, Any], lang: str = "both") -> str:
             md_escape(str(t["term"])) for t in rows[:10]))
         shifted = (data.get("terms_shifted") or {}).get(stream) or []
         if shifted:
-            out.append("  - " + pick(("占比变化超过十倍的来源，其术语按自身条目计算增长",
-                                      "sources whose share changed more than tenfold; their "
-                                      "terms judged against their own items"), lang)
+            out.append("  - " + pick(("占比变化超过十倍的类别或来源，其术语按自身条目计算增长",
+                                      "categories or sources whose share changed more than "
+                                      "tenfold; their terms judged against their own items"),
+                                     lang)
                        + ": " + ", ".join(md_escape(str(v)) for v in shifted[:8])
                        + (" …" if len(shifted) > 8 else ""))
         phrasing = (data.get("terms_phrasing") or {}).get(stream) or []
