@@ -15,6 +15,7 @@ are words of two or more characters and pairs of adjacent such words ("人形" +
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -249,6 +250,8 @@ def item_terms(title: str | None, text: str | None,
                segmenter: ChineseSegmenter | None = None) -> set[str]:
     """The candidate terms of one item (a set: counts are document frequencies)."""
     joined = f"{title or ''}.\n{text or ''}"
+    if not joined.isascii():  # a dump's decomposed accents ("nai\u0308ve"): one letter each
+        joined = unicodedata.normalize("NFC", joined)
     terms = english_terms(joined)
     if segmenter is not None and _HAS_CJK.search(joined):
         terms |= segmenter.terms(joined)
