@@ -74,14 +74,21 @@ class Window:
     # a venue shifted (venue_mix, _venue_mix_offsets); None: the stream's totals
 
 
-def build_window(counts: TermCounts, cutoff: int, settings: TermSettings) -> Window:
-    """The window's per-term counts from the months before `cutoff` only."""
+def window_bounds(cutoff: int, settings: TermSettings) -> tuple[int, int, int]:
+    """(first month of the base, first month of the active window, base periods) of the
+    window before month index `cutoff`."""
     p = settings.period_months
     active_start = cutoff - settings.active_periods * p
     if active_start < p:
         raise ValueError(f"cut-off {cutoff} leaves no base period before the active window")
     base = base_periods_in(settings, active_start)
-    start = active_start - base * p
+    return active_start - base * p, active_start, base
+
+
+def build_window(counts: TermCounts, cutoff: int, settings: TermSettings) -> Window:
+    """The window's per-term counts from the months before `cutoff` only."""
+    p = settings.period_months
+    start, _, base = window_bounds(cutoff, settings)
     n_periods = base + settings.active_periods
     mask = (counts.month >= start) & (counts.month < cutoff)
     month = counts.month[mask] - start
@@ -126,11 +133,11 @@ VENUE_SHIFT = 10.0
 
 
 def window_venue_months(venue_totals: np.ndarray, start: int, cutoff: int) -> np.ndarray:
-    """[venues x (cutoff - start)] items per venue and month of a window, zeros for the
-    months the counts do not reach (a run some months after a stream's newest item)."""
-    part = venue_totals[:, max(start, 0):cutoff]
-    return np.pad(part, ((0, 0), (max(0, -start), cutoff - start - part.shape[1]
-                                  - max(0, -start))))
+    """[venues x (cutoff - start)] items per venue and month of a window (window_bounds:
+    start >= 0), zeros for the months the counts do not reach (a run some months after
+    a stream's newest item)."""
+    part = venue_totals[:, start:cutoff]
+    return np.pad(part, ((0, 0), (0, cutoff - start - part.shape[1])))
 
 
 def shifted_venues(venue_months: np.ndarray, base_months: int) -> np.ndarray:
@@ -154,9 +161,7 @@ def shifted_venue_names(counts: TermCounts, cutoff_month: str, settings: TermSet
     if not settings.venue_mix or counts.venue_totals is None:
         return []
     cutoff = counts.month_index(cutoff_month)
-    p = settings.period_months
-    active_start = cutoff - settings.active_periods * p
-    start = active_start - base_periods_in(settings, active_start) * p
+    start, active_start, _ = window_bounds(cutoff, settings)
     months = window_venue_months(counts.venue_totals, start, cutoff)
     shifted = shifted_venues(months, active_start - start)
     order = np.argsort(-months.sum(axis=1), kind="stable")

@@ -180,7 +180,7 @@ def english_terms(text: str, max_words: int = 3) -> set[str]:
                     titled = len(tokens) > 3 and sum(
                         1 for t in tokens if t[:1].isupper()) * 2 > len(tokens)
                 if not titled:
-                    _add_ngrams_ending(run, max_words, terms)  # "stable diffusion" as well
+                    _add_ngrams_ending(run, len(run), max_words, terms)  # "stable diffusion"
                     run[-1] = f"{run[-1]} {token}"
                     previous = ""  # "Llama 3 2" is not a version of "Llama 3"
                     continue
@@ -197,22 +197,18 @@ def _names_a_version(name: str, token: str) -> bool:
             and fold_plural(name.lower()) not in _NUMBERED)
 
 
-def _add_ngrams_ending(run: list[str], max_words: int, out: set[str]) -> None:
-    """The 1..max_words-word phrases that end with the run's last word."""
-    head = fold_plural(run[-1])
-    for size in range(1, min(max_words, len(run)) + 1):
-        out.add(" ".join([*run[len(run) - size:-1], head]))
+def _add_ngrams_ending(run: list[str], end: int, max_words: int, out: set[str]) -> None:
+    """The 1..max_words-word phrases of the run that end with its word end - 1 (the
+    head, its plural folded)."""
+    head = fold_plural(run[end - 1])
+    out.add(head)
+    for size in range(2, min(max_words, end) + 1):
+        out.add(" ".join(run[end - size:end - 1]) + " " + head)
 
 
 def _add_ngrams(run: list[str], max_words: int, out: set[str]) -> None:
-    n = len(run)
-    for end in range(1, n + 1):
-        head = fold_plural(run[end - 1])
-        for size in range(1, min(max_words, end) + 1):
-            if size == 1:
-                out.add(head)
-            else:
-                out.add(" ".join(run[end - size:end - 1]) + " " + head)
+    for end in range(1, len(run) + 1):
+        _add_ngrams_ending(run, end, max_words, out)
 
 
 class ChineseSegmenter:
