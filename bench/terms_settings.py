@@ -72,11 +72,10 @@ def load(name: str):
 
 def cutoffs_of(name: str, counts) -> list[str]:
     """The backtest's default cut-offs of the corpus (as scanner.terms.corpus picks them)."""
-    from scanner.evaluation.terms import parse_cutoffs, quarters_back
+    from scanner.evaluation.terms import backtest_cutoffs
     from scanner.terms.corpus import resolve_corpus
 
-    _, spec = resolve_corpus(name, SHARED)
-    return parse_cutoffs(spec) if spec else quarters_back(counts.months)
+    return backtest_cutoffs(None, resolve_corpus(name, SHARED)[1], counts.months)
 
 
 def run(name: str, settings, data):

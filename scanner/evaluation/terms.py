@@ -71,6 +71,14 @@ def quarters_back(months: Sequence[str]) -> list[str]:
     return list(months[::-1][::3][::-1])
 
 
+def backtest_cutoffs(given: str | None, protocol: str | None, months: Sequence[str]
+                     ) -> list[str]:
+    """The cut-offs to score: those given ("D,D" or "D..D"), else the protocol's, else
+    quarters_back over the corpus's months."""
+    spec = given or protocol
+    return parse_cutoffs(spec) if spec else quarters_back(months)
+
+
 def cutoff_windows(counts: TermCounts, cutoffs: Sequence[str], settings: TermSettings
                    ) -> dict[str, tuple[FittedWindow | None, str]]:
     """Per cut-off month, the window the nightly run would rank the stream on (configured,

@@ -211,12 +211,11 @@ def backtest_terms(spec: str, shared: Path | str, settings: Any, cutoffs: str | 
     import time
 
     from scanner.evaluation.terms import (
+        backtest_cutoffs,
         cutoff_windows,
         evaluate_cutoff,
         known_term_figures,
         markdown,
-        parse_cutoffs,
-        quarters_back,
         ranked_csv,
         read_known,
         summary,
@@ -236,9 +235,8 @@ def backtest_terms(spec: str, shared: Path | str, settings: Any, cutoffs: str | 
     if say:
         say(f"{len(corpus)} items, {len(counts.terms)} terms counted in "
             f"{time.monotonic() - started:.0f} s")
-    months = parse_cutoffs(cutoffs) if cutoffs else (
-        parse_cutoffs(default_cutoffs) if default_cutoffs else quarters_back(counts.months))
-    windows = cutoff_windows(counts, months, settings)
+    windows = cutoff_windows(counts, backtest_cutoffs(cutoffs, default_cutoffs, counts.months),
+                             settings)
     ranked = {m: fitted for m, (fitted, _) in windows.items() if fitted is not None}
     skipped = {m: why for m, (fitted, why) in windows.items() if fitted is None}
     if not ranked:
