@@ -1,6 +1,7 @@
 """Choose the round-2 items to be hand-labelled for field assignment (issue #21), before anyone labels.
 
 Run: .venv/bin/python bench/label_candidates_r2.py [--total 240] [--seed 20261202]   (about 15 minutes on the shared 2-core machine)
+     .venv/bin/python bench/label_candidates_r2.py --round 3 --total 240 --seed 20261203   (round 3)
 
 Round 2 fills the (field, language) cells that still have fewer than 15 positives after
 dev.jsonl plus round 1 (data/labels/labels.jsonl). It reads the same corpora, the guide and
@@ -26,6 +27,15 @@ Routes, for each thin cell (budget proportional to its shortfall, at least 3):
 English TF-IDF runs on the arxiv_2010_2019 physics/q-bio/cond-mat/eess/nucl papers (where the
 biology, membrane, storage, nuclear, aerospace and deep-sea items are) plus all 2025-26 papers.
 Items in items.jsonl or dev.jsonl, and papers used there in the other language, are excluded.
+
+**Round 3** (`--round 3`) counts positives over dev and every labelled round before it, excludes
+the items of every earlier round (items.jsonl, items_r2.jsonl, ...), and changes two things from
+what round 2's yields showed (positives for the targeted field: embedding 64%, keyword 26%,
+TF-IDF 17%): a cell's positive budget goes 60% to the embedding route, 25% to keywords and 15% to
+TF-IDF, over an embedding pool of 150 TF-IDF top items plus up to 75 keyword hits; and a cell
+whose keyword supply (title hit or two text hits) is under 3 items, where round 2 found no new
+positive, gets at most 3 candidates, so the budget goes where positives can still be found.
+It writes items_r3.jsonl and routes_r3.jsonl.
 """
 
 # ruff: noqa: E501, E741  (the label-selection scripts as they ran)
@@ -58,11 +68,12 @@ from label_candidates import (
 
 ROUND1 = REPO / "data" / "labels" / "labels.jsonl"
 ITEMS1 = REPO / "data" / "labels" / "items.jsonl"
-OUT = REPO / "data" / "labels" / "items_r2.jsonl"
-ROUTES = REPO / "data" / "labels" / "routes_r2.jsonl"
+LABELS = REPO / "data" / "labels"
 TARGET_POS = 15
 SCIENCE = ("physics", "q-bio", "cond-mat", "eess", "nucl-", "quant-ph", "astro-ph")
-EMBED_POOL = 60  # items per thin cell embedded for the embedding route
+# per round: (embedding share, TF-IDF share) of a cell's positive budget, the rest keywords;
+# TF-IDF items in the embedding pool; cap for a cell whose keyword supply is under 3 (None: none)
+MIX = {2: (0.25, 0.25, 60, None), 3: (0.60, 0.15, 150, 3)}
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -101,19 +112,24 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seed", type=int, default=20261202)
     ap.add_argument("--total", type=int, default=240)
+    ap.add_argument("--round", type=int, default=2, choices=sorted(MIX))
     args = ap.parse_args()
     rng = random.Random(args.seed)
     for p in (CORPUS, DEV, GUIDE, ROUND1, ITEMS1):
         if not p.exists():
             sys.exit(f"missing {p}")
+    share_emb, share_tf, embed_pool, thin_cap = MIX[args.round]
+    out_path = LABELS / f"items_r{args.round}.jsonl"
+    routes_path = LABELS / f"routes_r{args.round}.jsonl"
+    earlier = [ITEMS1] + [LABELS / f"items_r{k}.jsonl" for k in range(2, args.round)]
 
     fields = load_fields()
     fids = [f["id"] for f in fields]
     fmap = {f["id"]: f for f in fields}
     dev = _jsonl(DEV)
-    r1 = _jsonl(ROUND1)
+    r1 = [d for d in _jsonl(ROUND1) if d.get("round", 1) < args.round]
     known = {(d["corpus"], d["item_id"], d["lang"]) for d in dev} | {
-        (d["corpus"], d["item_id"], d["lang"]) for d in _jsonl(ITEMS1)
+        (d["corpus"], d["item_id"], d["lang"]) for p in earlier for d in _jsonl(p)
     }
     pos = collections.Counter((f, d["lang"]) for d in dev + r1 for f in d["fields"])
     need = {(f, l): TARGET_POS - pos[(f, l)] for f in fids for l in LANGS if pos[(f, l)] < TARGET_POS}
@@ -186,6 +202,8 @@ def main() -> int:
     # per-cell budget: proportional to the shortfall, at least 3
     total_need = sum(need.values())
     budget = {k: max(3, round(n_pos * v / total_need)) for k, v in need.items()}
+    if thin_cap is not None:
+        budget = {k: min(b, thin_cap) if len(strong[k]) < 3 else b for k, b in budget.items()}
     print("thin cells:", {f"{k[0]}/{k[1]}": (pos[k], budget[k], len(strong[k])) for k in sorted(need)}, file=sys.stderr)
 
     # TF-IDF per language (restricted pools), top ranks per thin field
@@ -208,8 +226,8 @@ def main() -> int:
     for k in sorted(need, key=lambda k: (len(strong[k]), k)):
         fid, lang = k
         b = budget[k]
-        n_emb = max(1, b // 4)
-        n_tf = max(1, b // 4)
+        n_emb = max(1, int(b * share_emb))
+        n_tf = max(1, int(b * share_tf))
         n_kw = b - n_emb - n_tf
         pool = sorted(both[k]) if len(both[k]) >= 2 * n_kw else sorted(strong[k])
         left = n_kw
@@ -226,8 +244,8 @@ def main() -> int:
                 break
             left -= take(i, f"tfidf:{fid}")
         n_emb += left
-        kw_sample = rng.sample(strong[k], min(len(strong[k]), EMBED_POOL // 2))
-        pool = [i for i in dict.fromkeys(tf_top[k][:EMBED_POOL] + kw_sample) if i not in chosen]
+        kw_sample = rng.sample(strong[k], min(len(strong[k]), embed_pool // 2))
+        pool = [i for i in dict.fromkeys(tf_top[k][:embed_pool] + kw_sample) if i not in chosen]
         if pool:
             f = fmap[fid]
             q = f["query_en"] if lang == "en" else f["query_zh"]
@@ -299,14 +317,14 @@ def main() -> int:
             r["split"] = "test" if p % 5 == 0 else "train"
             p += 1
     rng.shuffle(rows)
-    with OUT.open("w", encoding="utf-8") as fo, ROUTES.open("w", encoding="utf-8") as fr:
+    with out_path.open("w", encoding="utf-8") as fo, routes_path.open("w", encoding="utf-8") as fr:
         for n, r in enumerate(rows, 1):
             base = {"n": n, "corpus": r["corpus"], "item_id": r["item_id"], "lang": r["lang"]}
             fo.write(json.dumps(base, ensure_ascii=False) + "\n")
             fr.write(json.dumps({**base, "route": r["route"], "split": r["split"]}, ensure_ascii=False) + "\n")
 
     C = collections.Counter
-    print(f"wrote {len(rows)} candidates to {OUT} (routes in {ROUTES})")
+    print(f"wrote {len(rows)} candidates to {out_path} (routes in {routes_path})")
     print("per route kind:", dict(sorted(C(r["route"].split(":")[0] for r in rows).items())))
     print("per lang:", dict(C(r["lang"] for r in rows)), "split:", dict(C(r["split"] for r in rows)))
     print("per corpus/lang:", dict(sorted(C(f"{r['corpus']}/{r['lang']}" for r in rows).items())))
