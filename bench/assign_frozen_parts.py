@@ -4,7 +4,7 @@ Run: PYTHONPATH=. .venv/bin/python bench/assign_frozen_parts.py [--model multili
 
 The same predictions as `scanner evaluate assign --test-split` (the shipped calibrator at
 its threshold on the test rows of data/labels/labels.jsonl), reported for all test items,
-round 1's part (146 items, already scored once by an earlier calibrator) and round 2's part.
+and each labelling round's part (the last round new, earlier ones scored before).
 """
 
 from __future__ import annotations
@@ -42,8 +42,11 @@ def main() -> None:
     print(f"model {args.model}, threshold {calibrator.threshold:.2f}")
     print("| part | items (en/zh) | macro-F1 | en | zh | micro-F1 | \"no field\" given a field |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-    for name, mask in (("all", rounds > 0), ("round 1 (seen once before)", rounds == 1),
-                       ("round 2 (new)", rounds == 2)):
+    last = int(rounds.max())
+    parts = [("all", rounds > 0)] + [
+        (f"round {k} ({'new' if k == last else 'scored before'})", rounds == k)
+        for k in sorted(set(rounds.tolist()))]
+    for name, mask in parts:
         got = figures(held.subset(mask), predicted[mask])
         none = got["nofield"]["all"]
         print(f"| {name} | {got['items']['all']} ({got['items']['en']}/{got['items']['zh']}) | "

@@ -24,18 +24,19 @@ def main() -> None:
     ours = [json.loads(x) for x in (REPO / "data" / "labels" / "labels.jsonl")
             .read_text(encoding="utf-8").splitlines() if x.strip()]
     groups = {"dev": dev}
-    for rnd in (1, 2):
+    rounds = sorted({r.get("round", 1) for r in ours})
+    for rnd in rounds:
         for split in ("train", "test"):
             groups[f"r{rnd} {split}"] = [r for r in ours if r.get("round", 1) == rnd
                                          and r["split"] == split]
     count = {g: collections.Counter((f, r["lang"]) for r in rows for f in (r["fields"] or ["-"]))
              for g, rows in groups.items()}
     items = {g: collections.Counter(r["lang"] for r in rows) for g, rows in groups.items()}
-    train = ("dev", "r1 train", "r2 train")
-    test = ("r1 test", "r2 test")
-    print("| field | dev en/zh | round 1 train en/zh | round 2 train en/zh | training total "
-          "(en/zh) | frozen test r1 en/zh | frozen test r2 en/zh |")
-    print("| --- | --- | --- | --- | ---: | --- | --- |")
+    train = ("dev", *(f"r{k} train" for k in rounds))
+    test = tuple(f"r{k} test" for k in rounds)
+    print("| field | dev en/zh | " + " | ".join(f"round {k} train en/zh" for k in rounds)
+          + " | training total (en/zh) | " + " | ".join(f"frozen test r{k} en/zh" for k in rounds) + " |")
+    print("| --- | --- | " + "--- | " * len(rounds) + "---: | " + " | ".join("---" for _ in rounds) + " |")
     for f in [*fids, "-"]:
         name = "(no field)" if f == "-" else f
         cells = [f"{count[g][(f, 'en')]}/{count[g][(f, 'zh')]}" for g in train]

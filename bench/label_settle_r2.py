@@ -1,11 +1,12 @@
-"""Settle the round-2 labels (issue #21): agreement of the two passes, the settled labels
-appended to data/labels/labels.jsonl and the agreement section for agreement.md.
+"""Settle the labels of round 2 or later (issue #21): agreement of the two passes, the settled
+labels appended to data/labels/labels.jsonl and the agreement section for agreement.md.
 
-Run: python bench/label_settle_r2.py [--write]
+Run: python bench/label_settle_r2.py [--round 2] [--write]
 
-Reads data/labels/routes_r2.jsonl (ids and the frozen-test split drawn with the candidates,
-before any labelling) and data/labels/pass_{a,b}_r2.jsonl (the two independent passes: n,
-corpus, item_id, lang, fields, note). Disagreements are settled by SETTLED below (fields
+Reads data/labels/routes_rN.jsonl (ids and the frozen-test split drawn with the candidates,
+before any labelling) and data/labels/pass_{a,b}_rN.jsonl (the two independent passes: n,
+corpus, item_id, lang, fields, note; a pass labelled in parts, pass_a_rN_1.jsonl,
+pass_a_rN_2.jsonl, ..., is read as one). Disagreements are settled by SETTLED below (fields
 and the reason, by the guide in ../shared/data/labels/README.md and the agreed precedents of
 round 1). Without --write it only prints the agreement figures and the section.
 """
@@ -25,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 LABELS = REPO / "data" / "labels"
 
 # n -> (settled fields, why). Precedents: n of round 1 (labels.jsonl rows without "round").
-SETTLED: dict[int, tuple[list[str], str]] = {
+SETTLED_R2: dict[int, tuple[list[str], str]] = {
     15: ([], "guide: 2D materials count as non-silicon chip materials for their electronics "
              "('graphene physics with no electronic angle is []'); a continual-learning "
              "classifier of flake layers names the material only as its data"),
@@ -67,6 +68,13 @@ SETTLED: dict[int, tuple[list[str], str]] = {
               "that only use epidemic data)"),
 }
 
+# Round 3: n of items_r3.jsonl -> (settled fields, why); precedents as above, and round 2's n
+# written "r2 n".
+SETTLED_R3: dict[int, tuple[list[str], str]] = {
+}
+
+SETTLED = {2: SETTLED_R2, 3: SETTLED_R3}
+
 
 def field_order() -> list[str]:
     tax = sorted((REPO / "data" / "taxonomy").glob("*.toml"))[-1]
@@ -82,16 +90,33 @@ def kappa(a: list[bool], b: list[bool]) -> float:
 
 
 def _read(path: Path) -> dict[int, dict]:
-    return {r["n"]: r for r in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
+    return {r["n"]: r for r in map(json.loads, path.read_text(encoding="utf-8").splitlines()) }
+
+
+def _read_pass(rnd: int, p: str) -> dict[int, dict]:
+    """One pass of a round: its file, or its parts (pass_a_r3_1.jsonl, ...) read as one."""
+    whole = LABELS / f"pass_{p}_r{rnd}.jsonl"
+    if whole.exists():
+        return _read(whole)
+    rows: dict[int, dict] = {}
+    for part in sorted(LABELS.glob(f"pass_{p}_r{rnd}_*.jsonl")):
+        got = _read(part)
+        if set(got) & set(rows):
+            sys.exit(f"{part.name} repeats items of an earlier part")
+        rows.update(got)
+    return rows
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--round", type=int, default=2, choices=sorted(SETTLED))
     args = ap.parse_args()
+    rnd = args.round
+    settled_by_guide = SETTLED[rnd]
     fids = field_order()
-    routes = _read(LABELS / "routes_r2.jsonl")
-    passes = {p: _read(LABELS / f"pass_{p}_r2.jsonl") for p in ("a", "b")}
+    routes = _read(LABELS / f"routes_r{rnd}.jsonl")
+    passes = {p: _read_pass(rnd, p) for p in ("a", "b")}
     for p, rows in passes.items():
         missing = sorted(set(routes) - set(rows))
         if missing:
@@ -108,28 +133,28 @@ def main() -> int:
         if fa == fb:
             final, note, settled = fa, a.get("note", ""), False
         else:
-            if n not in SETTLED:
+            if n not in settled_by_guide:
                 sys.exit(f"n {n}: passes disagree ({sorted(fa)} vs {sorted(fb)}) and it is not settled")
-            final, note, settled = set(SETTLED[n][0]), SETTLED[n][1], True
+            final, note, settled = set(settled_by_guide[n][0]), settled_by_guide[n][1], True
             chosen["A" if final == fa else "B" if final == fb else "third"] += 1
             disagree.append((n, r["lang"], fa, fb, final, note))
         order = [f for f in fids if f in final]
-        out.append({"n": n, "round": 2, "corpus": r["corpus"], "item_id": r["item_id"],
+        out.append({"n": n, "round": rnd, "corpus": r["corpus"], "item_id": r["item_id"],
                     "lang": r["lang"], "split": r["split"], "fields": order, "note": note,
                     "pass_a": [f for f in fids if f in fa], "pass_b": [f for f in fids if f in fb],
                     "settled": settled})
-    stale = sorted(set(SETTLED) - {d[0] for d in disagree})
+    stale = sorted(set(settled_by_guide) - {d[0] for d in disagree})
     if stale:
         sys.exit(f"SETTLED names items the passes agree on: {stale}")
-    text = section(out, fids, disagree, chosen, len(routes))
+    text = section(out, fids, disagree, chosen, len(routes), rnd)
     print(text)
     if args.write:
         path = LABELS / "labels.jsonl"
         kept = [l for l in path.read_text(encoding="utf-8").splitlines()
-                if l.strip() and json.loads(l).get("round") != 2]
+                if l.strip() and json.loads(l).get("round") != rnd]
         rows = kept + [json.dumps(r, ensure_ascii=False) for r in out]
         path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-        print(f"labels.jsonl: {len(kept)} earlier rows + {len(out)} round-2 rows", file=sys.stderr)
+        print(f"labels.jsonl: {len(kept)} earlier rows + {len(out)} round-{rnd} rows", file=sys.stderr)
     return 0
 
 
@@ -141,16 +166,18 @@ def _fmt(fields: set[str], fids: list[str]) -> str:
 
 
 def section(rows: list[dict], fids: list[str], disagree: list, chosen: collections.Counter,
-            drawn: int) -> str:
+            drawn: int, rnd: int = 2) -> str:
     n = len(rows)
     en = sum(r["lang"] == "en" for r in rows)
     test = sum(r["split"] == "test" for r in rows)
     exact = n - len(disagree)
-    lines = ["## Round 2 (thin field/language cells)", "",
+    before = "round 1" if rnd == 2 else f"rounds 1–{rnd - 1}"
+    lines = [f"## Round {rnd} (thin field/language cells)", "",
              f"- Items double-labelled: **{n}** of {drawn} drawn ({en} en, {n - en} zh; {test} "
-             f"in the frozen test split, {n - test} train), chosen by `bench/label_candidates_r2.py` "
-             "for the (field, language) cells with fewer than 15 positives after round 1; the "
-             "route of each item is kept in `routes_r2.jsonl` (never shown to the labellers).",
+             f"in the frozen test split, {n - test} train), chosen by `bench/label_candidates_r2.py"
+             f"{'' if rnd == 2 else f' --round {rnd}'}` "
+             f"for the (field, language) cells with fewer than 15 positives after {before}; the "
+             f"route of each item is kept in `routes_r{rnd}.jsonl` (never shown to the labellers).",
              f"- Exact-set agreement: **{exact}/{n} = {exact / n:.1%}**; {len(disagree)} items "
              "disagreed and were settled by the guide.",
              ]
@@ -172,7 +199,7 @@ def section(rows: list[dict], fids: list[str], disagree: list, chosen: collectio
               f"- Items with `[]` in the final labels: **{none}** ({none / n:.1%}).", "",
               "| field id | A positives | B positives | both | kappa | final | final en | final zh | final test |",
               "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |", *table, "",
-              "### Settled items (round 2; n of items_r2.jsonl)", "",
+              f"### Settled items (round {rnd}; n of items_r{rnd}.jsonl)", "",
               "| n | lang | pass A | pass B | final | why |", "| ---: | --- | --- | --- | --- | --- |"]
     for n_, lang, fa, fb, final, why in disagree:
         lines.append(f"| {n_} | {lang} | {_fmt(fa, fids)} | {_fmt(fb, fids)} | {_fmt(final, fids)} | {why} |")
