@@ -244,65 +244,92 @@ def candidates(window: Window, settings: TermSettings) -> np.ndarray:
                           (base_share <= settings.max_base_share))
 
 
-def score_window(counts: TermCounts, window: Window, settings: TermSettings
-                 ) -> list[dict[str, Any]]:
-    """Emerging terms of the window, best first, each with its figures and support."""
+def window_figures(window: Window, settings: TermSettings) -> dict[str, np.ndarray]:
+    """The figures behind the criteria for every candidate row of the window (`rows`,
+    indices into it): shares per 10,000 items, the share ratio's interval, the Poisson
+    trend and its lower bound, the EScore parts, the trailing year's share and the log
+    share still to go before emerging."""
     rows = candidates(window, settings)
     base, k = window.base_periods, settings.active_periods
     c = window.counts[rows]
     totals = window.totals
     shares = 1e4 * c / np.maximum(totals, 1.0)
-    base_share = 1e4 * c[:, :base].sum(axis=1) / max(totals[:base].sum(), 1.0)
-    active_share = 1e4 * c[:, base:].sum(axis=1) / max(totals[base:].sum(), 1.0)
     half = base + k // 2
     late, early = c[:, half:].sum(axis=1), c[:, :half].sum(axis=1)
     offsets = totals if window.expected is None else window.expected[rows]
     ratio, low, high = rate_ratio_interval(late, offsets[..., half:].sum(axis=-1), early,
                                            offsets[..., :half].sum(axis=-1),
                                            settings.confidence)
-    present = (c[:, base:] > 0).sum(axis=1)
     escores, trend, recent, slope = escore(shares[:, base:])
     years = np.arange(c.shape[1]) * settings.period_months / 12
     growth, growth_se, _ = poisson_trend(c, offsets, years)
-    z = z_score(settings.confidence)
-    lower = growth - z * growth_se
     year = max(1, 12 // settings.period_months)
     # the trailing year's share (not `recent`, the EScore's recent trend above)
     last_year = (c[:, -year:].sum(axis=1) + 0.5) / max(totals[-year:].sum(), 1.0)
-    gap = np.log(settings.emerged_share / last_year)  # log share still to go before emerging
-    projected = settings.horizon_years * lower - gap  # log(projected / emerged share), low
-    passes = {
+    return {
+        "rows": rows, "counts": c,
+        "base_share": 1e4 * c[:, :base].sum(axis=1) / max(totals[:base].sum(), 1.0),
+        "active_share": 1e4 * c[:, base:].sum(axis=1) / max(totals[base:].sum(), 1.0),
+        "late": late, "early": early, "ratio": ratio, "low": low, "high": high,
+        "present": (c[:, base:] > 0).sum(axis=1),
+        "escore": escores, "active_trend": trend, "recent_trend": recent, "slope": slope,
+        "growth": growth, "growth_se": growth_se,
+        "lower": growth - z_score(settings.confidence) * growth_se,
+        "last_year": last_year,
+        "gap": np.log(settings.emerged_share / last_year),  # log share still to go
+    }
+
+
+def criteria(window: Window, settings: TermSettings, f: dict[str, np.ndarray]
+             ) -> dict[str, np.ndarray]:
+    """Each criterion's pass mask over the candidate rows of `window_figures`."""
+    rows, base_share, active_share = f["rows"], f["base_share"], f["active_share"]
+    lower = f["lower"]
+    return {
         "novelty": (base_share <= settings.novelty_ratio * active_share) &
                    (base_share <= 1e4 * settings.novelty_fraction * settings.emerged_share),
-        "persistence": present >= settings.min_active_periods,
+        "persistence": f["present"] >= settings.min_active_periods,
         "community": (window.venues[rows] >= min(settings.min_venues, window.stream_venues)) &
                      ((window.top_venue[rows] <= settings.max_venue_share) |
                       (window.stream_venues < settings.min_venues)),
-        "growth": (low > settings.min_growth) & (lower > 0) &
+        "growth": (f["low"] > settings.min_growth) & (lower > 0) &
                   (lower * settings.horizon_years >= settings.min_doublings * np.log(2)),
     }
+
+
+def score_window(counts: TermCounts, window: Window, settings: TermSettings
+                 ) -> list[dict[str, Any]]:
+    """Emerging terms of the window, best first, each with its figures and support."""
+    f = window_figures(window, settings)
+    passes = criteria(window, settings, f)
+    rows, c, base, lower, gap = f["rows"], f["counts"], window.base_periods, f["lower"], f["gap"]
+    growth, growth_se, last_year = f["growth"], f["growth_se"], f["last_year"]
+    z = z_score(settings.confidence)
+    projected = settings.horizon_years * lower - gap  # log(projected / emerged share), low
     keep = np.logical_and.reduce(list(passes.values()))
     order, score = _order(settings.rank_by, keep, lower, projected, gap,
-                          growth / growth_se, escores)
+                          growth / growth_se, f["escore"])
     out: list[dict[str, Any]] = []
     for i in order:
         t = int(window.terms[rows[i]])
         out.append({
             "term": counts.terms[t], "stream": counts.stream, "score": round(float(score[i]), 4),
-            "active_trend": round(float(trend[i]), 4), "recent_trend": round(float(recent[i]), 4),
-            "slope": round(float(slope[i]), 4), "escore": round(float(escores[i]), 4),
+            "active_trend": round(float(f["active_trend"][i]), 4),
+            "recent_trend": round(float(f["recent_trend"][i]), 4),
+            "slope": round(float(f["slope"][i]), 4), "escore": round(float(f["escore"][i]), 4),
             "trend": round(float(growth[i]), 4), "emerged": bool(gap[i] <= 0),
             "recent_share": round(float(last_year[i]), 7),
             "projected_share": round(float(last_year[i] * np.exp(
                 settings.horizon_years * max(lower[i], 0.0))), 7),
             "trend_low": round(float(growth[i] - z * growth_se[i]), 4),
             "trend_high": round(float(growth[i] + z * growth_se[i]), 4),
-            "share_ratio": _num(ratio[i]), "ratio_low": _num(low[i]), "ratio_high": _num(high[i]),
-            "base_share": round(float(base_share[i]) / 1e4, 7),
-            "active_share": round(float(active_share[i]) / 1e4, 7),
-            "late_items": int(late[i]), "early_items": int(early[i]),
+            "share_ratio": _num(f["ratio"][i]), "ratio_low": _num(f["low"][i]),
+            "ratio_high": _num(f["high"][i]),
+            "base_share": round(float(f["base_share"][i]) / 1e4, 7),
+            "active_share": round(float(f["active_share"][i]) / 1e4, 7),
+            "late_items": int(f["late"][i]), "early_items": int(f["early"][i]),
             "base_items": int(c[i, :base].sum()), "active_items": int(c[i, base:].sum()),
-            "active_periods": int(present[i]), "venues": int(window.venues[rows[i]]),
+            "active_periods": int(f["present"][i]), "venues": int(window.venues[rows[i]]),
             "top_venue_share": round(float(window.top_venue[rows[i]]), 4),
             "main_venue": counts.venues[window.main_venue[rows[i]]]
             if window.main_venue[rows[i]] >= 0 else None,
