@@ -1,7 +1,7 @@
 """Choose the round-2 items to be hand-labelled for field assignment (issue #21), before anyone labels.
 
 Run: .venv/bin/python bench/label_candidates_r2.py [--total 240] [--seed 20261202]   (about 15 minutes on the shared 2-core machine)
-     .venv/bin/python bench/label_candidates_r2.py --round 3 --total 240 --seed 20261203   (round 3)
+     .venv/bin/python bench/label_candidates_r2.py --round 3 --total 360 --seed 20261203   (round 3, as run)
 
 Round 2 fills the (field, language) cells that still have fewer than 15 positives after
 dev.jsonl plus round 1 (data/labels/labels.jsonl). It reads the same corpora, the guide and

@@ -90,7 +90,7 @@ def kappa(a: list[bool], b: list[bool]) -> float:
 
 
 def _read(path: Path) -> dict[int, dict]:
-    return {r["n"]: r for r in map(json.loads, path.read_text(encoding="utf-8").splitlines()) }
+    return {r["n"]: r for r in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
 
 
 def _read_pass(rnd: int, p: str) -> dict[int, dict]:

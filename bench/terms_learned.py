@@ -27,8 +27,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-HORIZON = 24
-
 
 def features(window, settings, f) -> np.ndarray:
     """One row per candidate: the window's figures, on scales a classifier can use."""
@@ -46,24 +44,21 @@ def features(window, settings, f) -> np.ndarray:
 
 
 def labels(counts, window, f, c: int) -> np.ndarray:
-    from scanner.evaluation.terms import term_matrix, trailing_share
+    """The backtest's label for each candidate of the window at month index c."""
+    from scanner.evaluation.terms import realised_growth
 
-    series = term_matrix(counts, window.terms[f["rows"]])
-    before = trailing_share(series, counts.totals, c)
-    after = trailing_share(series, counts.totals, c + HORIZON)
-    return after >= 2 * before
+    return realised_growth(counts, window.terms[f["rows"]], c)[1]
 
 
 def main() -> None:
-    from terms_settings import cutoffs_of, load
+    from terms_settings import cutoffs_of, every_candidate, load, print_summary
 
     from scanner.config import TermSettings
     from scanner.evaluation.terms import (
+        HORIZON_MONTHS,
         evaluate_cutoff,
         known_term_figures,
         summary,
-        term_matrix,
-        trailing_share,
     )
     from scanner.terms.emergence import (
         build_window,
@@ -97,15 +92,13 @@ def main() -> None:
             cache[g] = (w, f, features(w, settings, f), criteria(w, settings, f))
         return cache[g]
 
-    loose = replace(settings, min_active_periods=0, min_venues=0, min_growth=-1e9,
-                    min_doublings=-1e9, novelty_ratio=1e9, novelty_fraction=1e9, top=10**6,
-                    venue_slots=1.0)
+    loose = replace(every_candidate(settings), top=10**6, venue_slots=1.0)
     for variant in args.variants.split(","):
         results = []
         for m in cutoffs:
             c = counts.month_index(m)
             res = evaluate_cutoff(counts, m, settings, settings.top)
-            train = [g for g in grid if g + HORIZON <= c]
+            train = [g for g in grid if g + HORIZON_MONTHS <= c]
             if len(train) >= 2:
                 xs, ys = [], []
                 for g in train:
@@ -141,12 +134,7 @@ def main() -> None:
                                        settings.venue_slots, settings.top)[:settings.top]
                 res.ranked = ranked
                 if res.judged:
-                    terms = w.terms[f["rows"]]
-                    s = term_matrix(counts, terms)
-                    grew = trailing_share(s, counts.totals, c + HORIZON) >= 2 * trailing_share(
-                        s, counts.totals, c)
-                    grew_of = dict(zip((counts.terms[t] for t in terms), grew.tolist(),
-                                       strict=True))
+                    grew_of = dict(zip(name, labels(counts, w, f, c).tolist(), strict=True))
                     res.precision["ours"] = float(np.mean([grew_of.get(r["term"], False)
                                                            for r in ranked]))
                 print(f"  {variant} {m} trained on {len(train)} cut-offs, {len(y_train)} rows "
@@ -157,13 +145,7 @@ def main() -> None:
             if which == "heldout" and not args.heldout:
                 continue
             figures = known_term_figures(results, rows, series, totals, months)
-            s = summary(results, figures)
-            leads = {f["term"]: f["lead_months"] for f in figures if f["role"] == "emerging"}
-            print(f"{variant:10s} {which:8s} before {s['flagged_before_crossing']}/"
-                  f"{s['emerging']} median {s['median_lead_months']} controls "
-                  f"{s['controls_flagged']}/{s['controls']} wins "
-                  f"{s['cutoffs_beating_every_baseline']}/{s['cutoffs_judged']} p@100 "
-                  f"{s['mean_precision'].get('ours')} leads {leads}", flush=True)
+            print_summary(variant, which, summary(results, figures), figures)
 
 
 if __name__ == "__main__":

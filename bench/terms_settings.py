@@ -97,6 +97,22 @@ def run(name: str, settings, data):
     return results, out
 
 
+def every_candidate(settings):
+    """The settings with every criterion off: all candidates of a window, scored."""
+    return replace(settings, min_active_periods=0, min_venues=0, min_growth=-1e9,
+                   min_doublings=-1e9, novelty_ratio=1e9, novelty_fraction=1e9)
+
+
+def print_summary(name: str, which: str, s: dict, figures: list[dict]) -> None:
+    """One line of a list's summary figures and each emerging term's lead."""
+    leads = {f["term"]: f["lead_months"] for f in figures if f["role"] == "emerging"}
+    print(f"{name:16s} {which:8s} before {s['flagged_before_crossing']}/{s['emerging']} "
+          f"median {s['median_lead_months']} controls {s['controls_flagged']}/"
+          f"{s['controls']} wins {s['cutoffs_beating_every_baseline']}/"
+          f"{s['cutoffs_judged']} p@100 {s['mean_precision'].get('ours')} "
+          f"leads {leads}", flush=True)
+
+
 def diagnose(name: str, configured, data, which: str) -> None:
     """Why each emerging term of a list was not flagged at the cut-offs before it was."""
     import re
@@ -110,9 +126,7 @@ def diagnose(name: str, configured, data, which: str) -> None:
         if fitted is None:
             continue
         settings = fitted.settings
-        loose = replace(settings, min_active_periods=0, min_venues=0, min_growth=-1e9,
-                        min_doublings=-1e9, novelty_ratio=1e9, novelty_fraction=1e9,
-                        top=100000)
+        loose = replace(every_candidate(settings), top=100000)
         c = counts.month_index(cutoff)
         window = build_window(counts, c, settings)
         strict = [r["term"] for r in score_window(counts, window, settings)]
@@ -166,12 +180,7 @@ def main() -> None:
         for which, (s, figures) in out.items():
             if which == "heldout" and not args.heldout:
                 continue
-            leads = {f["term"]: f["lead_months"] for f in figures if f["role"] == "emerging"}
-            print(f"{name:16s} {which:8s} before {s['flagged_before_crossing']}/{s['emerging']} "
-                  f"median {s['median_lead_months']} controls {s['controls_flagged']}/"
-                  f"{s['controls']} wins {s['cutoffs_beating_every_baseline']}/"
-                  f"{s['cutoffs_judged']} p@100 {s['mean_precision'].get('ours')} "
-                  f"leads {leads}", flush=True)
+            print_summary(name, which, s, figures)
 
 
 if __name__ == "__main__":

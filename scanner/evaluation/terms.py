@@ -116,6 +116,16 @@ def term_matrix(counts: TermCounts, rows: np.ndarray) -> np.ndarray:
                        minlength=len(rows) * n_months).reshape(len(rows), n_months)
 
 
+def realised_growth(counts: TermCounts, terms: np.ndarray, c: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """(the terms' monthly series, whether each one's trailing-year share at month index
+    c + HORIZON_MONTHS is at least GROWTH_FACTOR times the one at c): the backtest's label."""
+    series = term_matrix(counts, terms)
+    before = trailing_share(series, counts.totals, c)
+    after = trailing_share(series, counts.totals, c + HORIZON_MONTHS)
+    return series, after >= GROWTH_FACTOR * before
+
+
 @dataclass
 class CutoffResult:
     """One cut-off: our ranked list and the precision of every ranking."""
@@ -142,10 +152,7 @@ def evaluate_cutoff(counts: TermCounts, cutoff: str, settings: TermSettings, top
     if not judged or not len(pool):
         return result
     terms = window.terms[pool]
-    series = term_matrix(counts, terms)
-    before = trailing_share(series, counts.totals, c)
-    after = trailing_share(series, counts.totals, c + HORIZON_MONTHS)
-    grew = after >= GROWTH_FACTOR * before
+    series, grew = realised_growth(counts, terms, c)
     result.growers = int(grew.sum())
     grew_of = dict(zip((counts.terms[t] for t in terms), grew.tolist(), strict=True))
     last12 = series[:, max(0, c - 12):c].sum(axis=1)  # a young corpus: the months it has

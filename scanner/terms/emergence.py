@@ -321,7 +321,7 @@ def score_window(counts: TermCounts, window: Window, settings: TermSettings
             "recent_share": round(float(last_year[i]), 7),
             "projected_share": round(float(last_year[i] * np.exp(
                 settings.horizon_years * max(lower[i], 0.0))), 7),
-            "trend_low": round(float(growth[i] - z * growth_se[i]), 4),
+            "trend_low": round(float(lower[i]), 4),
             "trend_high": round(float(growth[i] + z * growth_se[i]), 4),
             "share_ratio": _num(f["ratio"][i]), "ratio_low": _num(f["low"][i]),
             "ratio_high": _num(f["high"][i]),
