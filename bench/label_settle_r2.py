@@ -71,6 +71,26 @@ SETTLED_R2: dict[int, tuple[list[str], str]] = {
 # Round 3: n of items_r3.jsonl -> (settled fields, why); precedents as above, and round 2's n
 # written "r2 n".
 SETTLED_R3: dict[int, tuple[list[str], str]] = {
+    8: ([], "category-theoretic derivation of quantum theory from a process ontology: quantum "
+            "foundations (precedents n 475, 32); the protocols illustrate the formalism"),
+    19: ([], "vacuum apparatus for a Ca+ ion trap with no quantum-computing or metrology framing "
+             "in the text: atomic-physics instrument (dev precedent: diode-laser system); n 491 "
+             "counted because it is trapped-ion quantum simulation"),
+    74: (["biosafety"], "vaccine delivery is the problem modelled, not data used as an example "
+                        "(guide: vaccines; r2 n 126 vaccination plans)"),
+    105: (["quantum-technology"], "SiC as the host of spin qubits with no electronic-device angle "
+                                  "(guide: non-silicon is SiC electronics; precedent n 721, "
+                                  "NV diamond = quantum only)"),
+    136: (["quantum-technology"], "diamond nanocavities as spin-photon interfaces for qubits: no "
+                                  "photonic circuit or interconnect on silicon (precedent n 721)"),
+    166: ([], "semantic-communication survey with no 6G/beyond-5G framing in the text "
+              "(precedents n 23, 705)"),
+    181: ([], "'next-generation wireless' names neither 6G nor beyond-5G, and no space-air-ground "
+              "network is described (precedent n 46, UAV network without that framing)"),
+    190: (["biosafety"], "biosecurity is in the field (guide table): the story is wholly about "
+                         "dangerous-pathogen research, unlike war news that names a nuclear plant"),
+    295: (["6g"], "the framework is presented for '5G and beyond' and the abstract discusses "
+                  "beyond-5G evolution: the guide's beyond-5G framing (n 250 had none)"),
 }
 
 SETTLED = {2: SETTLED_R2, 3: SETTLED_R3}
