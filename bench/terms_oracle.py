@@ -1,0 +1,129 @@
+"""What would a ranking that knew the future reach on the term backtest? (issue #18)
+
+    PYTHONPATH=$PWD .venv/bin/python bench/terms_oracle.py [--corpus arxiv] [--heldout]
+        [--horizon 24] [--by share|ratio]
+
+At each cut-off of the backtest, the candidates (the same pool as ours and the baselines',
+`emergence.candidates`) that have not emerged yet (trailing-year share under the emerged
+level at the cut-off) are ranked by their *realised* trailing-year share `--horizon`
+months later (`--by ratio`: that share over today's), the quantity the backtest's label
+and the crossing month are both made of. The list is then built as ours is (nested terms
+folded, venues spread) and judged exactly like ours (`known_term_figures`, `summary`).
+
+It is not a method: a predictor of each term's future share with no error at all. It
+measures how much of the target (every known term flagged before its crossing month, a
+median lead of 12 months) a top-100 list of this pool can reach even with the answer:
+which part of the shortfall comes from the list's 100 slots against the thousands of
+candidates that grow as much, and which part from our predictions. Also prints how many
+candidates reach the emerged level 12-36 months after each cut-off. Reads
+bench/terms_settings.py's cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def oracle_ranked(counts, cutoff: str, settings, top: int, horizon: int, by: str = "share"
+                  ) -> tuple[list[dict], int, float]:
+    """(the top `top` not-yet-emerged candidates by realised share `horizon` months on, how many
+    of the candidates cross the emerged level 12-36 months after the cut-off, the list's
+    precision on the backtest's label)."""
+    from scanner.evaluation.terms import (
+        GROWTH_FACTOR,
+        HORIZON_MONTHS,
+        term_matrix,
+        trailing_share,
+    )
+    from scanner.terms.emergence import build_window, candidates, fold_nested, spread_venues
+
+    c = counts.month_index(cutoff)
+    window = build_window(counts, c, settings)
+    terms = window.terms[candidates(window, settings)]
+    series = term_matrix(counts, terms)
+    now = trailing_share(series, counts.totals, c)
+    later = trailing_share(series, counts.totals, c + horizon)
+    open_ = now < settings.emerged_share
+    # by "ratio": the realised growth of the share (a term's items counted at least once
+    # in the base year, so that 0 -> 2 items is not infinite growth)
+    floor = 1.0 / max(counts.totals[max(0, c - 12):c].sum(), 1.0)
+    key = later if by == "share" else later / np.maximum(now, floor)
+    rows = candidates(window, settings)
+    active = window.counts[rows, window.base_periods:].sum(axis=1)
+    order = [i for i in np.argsort(-key, kind="stable") if open_[i]][:20 * top]
+    listed = [{"term": counts.terms[int(terms[i])], "score": float(key[i]), "row": int(i),
+               "active_items": int(active[i]), "main_venue": int(window.main_venue[rows[i]])}
+              for i in order]
+    # the list a panel gets is built as ours is: nested terms folded, venues spread
+    ranked = spread_venues(fold_nested(listed, settings.nested_overlap),
+                           settings.venue_slots, top)[:top]
+    order = [r["row"] for r in ranked]
+    ahead = np.column_stack([trailing_share(series, counts.totals, c + k)
+                             for k in range(12, 37) if c + k <= len(counts.months)])
+    crossing = int((open_ & (ahead >= settings.emerged_share).any(axis=1)).sum())
+    label = trailing_share(series, counts.totals, c + HORIZON_MONTHS) >= GROWTH_FACTOR * now
+    precision = float(np.mean(label[order])) if order else 0.0
+    return ranked, crossing, precision
+
+
+def main() -> None:
+    from terms_settings import cutoffs_of, load, print_summary
+
+    from scanner.config import TermSettings
+    from scanner.evaluation.terms import (
+        HORIZON_MONTHS,
+        cutoff_windows,
+        evaluate_cutoff,
+        known_term_figures,
+        summary,
+    )
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", default="arxiv")
+    ap.add_argument("--heldout", action="store_true")
+    ap.add_argument("--horizon", type=int, default=24,
+                    help="months ahead of the realised share the oracle ranks by")
+    ap.add_argument("--by", choices=["share", "ratio"], default="share",
+                    help="rank by the realised share, or by its ratio to today's")
+    args = ap.parse_args()
+    counts, known, series, totals, months = load(args.corpus)
+    configured = TermSettings()
+    results = []
+    windows = cutoff_windows(counts, cutoffs_of(args.corpus, counts), configured)
+    for m, (fitted, _) in windows.items():
+        if fitted is None:
+            continue
+        settings = fitted.settings
+        if counts.month_index(m) + max(HORIZON_MONTHS, args.horizon) > len(counts.months):
+            print(f"{m}: not {args.horizon} months of future in the corpus, skipped")
+            continue
+        res = evaluate_cutoff(counts, m, settings, settings.top, note=fitted.note)
+        ranked, crossing, precision = oracle_ranked(counts, m, settings, settings.top,
+                                                   args.horizon, args.by)
+        ours = {r["term"] for r in res.ranked}
+        res.ranked = ranked
+        res.precision["ours"] = precision
+        print(f"{m}: oracle's first 12: {[r['term'] for r in ranked[:12]]}")
+        print(f"{m}: pool {res.pool:,}; {crossing:,} candidates cross "
+              f"{settings.emerged_share:.1%} 12-36 months later; top {settings.top} shared "
+              f"with ours: {len(ours & {r['term'] for r in ranked})}", flush=True)
+        results.append(res)
+    for which, rows in known.items():
+        if which == "heldout" and not args.heldout:
+            continue
+        figures = known_term_figures(results, rows, series, totals, months)
+        print_summary(f"oracle {args.by} {args.horizon}", which, summary(results, figures), figures)
+        for f in figures:
+            if f["role"] == "emerging":
+                print(f"    {f['term']:32s} crossing {f['crossing']} first oracle flag "
+                      f"{f['flagged']} ({f['match']}, best rank {f['best_rank']})")
+
+
+if __name__ == "__main__":
+    main()
