@@ -31,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def oracle_ranked(counts, cutoff: str, settings, top: int, horizon: int, by: str = "share"
-                  ) -> tuple[list[dict], int, float]:
-    """(the top `top` not-yet-emerged candidates by realised share `horizon` months on, how many
-    of the candidates cross the emerged level 12-36 months after the cut-off, the list's
+                  ) -> tuple[list[dict], list[str], float]:
+    """(the top `top` not-yet-emerged candidates by realised share `horizon` months on, the
+    candidates that reach the emerged level 12-36 months after the cut-off, the list's
     precision on the backtest's label)."""
     from scanner.evaluation.terms import (
         GROWTH_FACTOR,
@@ -66,7 +66,8 @@ def oracle_ranked(counts, cutoff: str, settings, top: int, horizon: int, by: str
     order = [r["row"] for r in ranked]
     ahead = np.column_stack([trailing_share(series, counts.totals, c + k)
                              for k in range(12, 37) if c + k <= len(counts.months)])
-    crossing = int((open_ & (ahead >= settings.emerged_share).any(axis=1)).sum())
+    reach = open_ & (ahead >= settings.emerged_share).any(axis=1)
+    crossing = [counts.terms[int(t)] for t in terms[reach]]
     label = trailing_share(series, counts.totals, c + HORIZON_MONTHS) >= GROWTH_FACTOR * now
     precision = float(np.mean(label[order])) if order else 0.0
     return ranked, crossing, precision
@@ -91,7 +92,14 @@ def main() -> None:
                     help="months ahead of the realised share the oracle ranks by")
     ap.add_argument("--by", choices=["share", "ratio"], default="share",
                     help="rank by the realised share, or by its ratio to today's")
+    ap.add_argument("--sample", type=Path, metavar="CSV",
+                    help="write a seeded random sample of the candidates that reach the emerged "
+                    "level 12-36 months on (cut-off, term), --sample-size per cut-off, "
+                    "for a blind labelling of what they name")
+    ap.add_argument("--sample-size", type=int, default=0)
+    ap.add_argument("--sample-cutoffs", default="2014-01,2015-07,2017-01")
     args = ap.parse_args()
+    sampled: list[tuple[str, str]] = []
     counts, known, series, totals, months = load(args.corpus)
     configured = TermSettings()
     results = []
@@ -110,10 +118,20 @@ def main() -> None:
         res.ranked = ranked
         res.precision["ours"] = precision
         print(f"{m}: oracle's first 12: {[r['term'] for r in ranked[:12]]}")
-        print(f"{m}: pool {res.pool:,}; {crossing:,} candidates cross "
+        print(f"{m}: pool {res.pool:,}; {len(crossing):,} candidates cross "
               f"{settings.emerged_share:.1%} 12-36 months later; top {settings.top} shared "
               f"with ours: {len(ours & {r['term'] for r in ranked})}", flush=True)
         results.append(res)
+        if args.sample and m in args.sample_cutoffs.split(","):
+            rng = np.random.default_rng(int(m.replace("-", "")))
+            take = rng.choice(len(crossing), size=min(args.sample_size, len(crossing)),
+                              replace=False)
+            sampled += [(m, crossing[int(i)]) for i in take]
+    if args.sample:
+        import csv
+
+        with args.sample.open("w", newline="", encoding="utf-8") as out:
+            csv.writer(out).writerows([("cutoff", "term"), *sampled])
     for which, rows in known.items():
         if which == "heldout" and not args.heldout:
             continue

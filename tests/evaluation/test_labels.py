@@ -109,6 +109,6 @@ def test_the_projects_labels_load_with_their_texts() -> None:
     corpora = shared_path("corpus")
     labelled = load_id_labels(PROJECT_ROOT / "data" / "labels" / "labels.jsonl", FIELDS,
                               corpora)
-    assert len(labelled.titles) == 727 + 251 and all(labelled.texts)  # rounds 1 and 2
-    assert (labelled.splits == "test").sum() == 146 + 51
+    assert len(labelled.titles) == 727 + 251 + 360 and all(labelled.texts)  # rounds 1-3
+    assert (labelled.splits == "test").sum() == 146 + 51 + 72
     assert max(len(b) for b in labelled.bodies) <= 1500
