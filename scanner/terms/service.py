@@ -20,9 +20,10 @@ import numpy as np
 from scanner.config import TermSettings
 from scanner.store import Store
 from scanner.terms.counts import Key, TermCounts, count_items, from_counter, months_between
-from scanner.terms.emergence import rank_terms, shifted_venue_names, z_score
+from scanner.terms.emergence import rank_terms, shifted_venue_names
 from scanner.terms.extract import ChineseSegmenter, item_terms, month_of
 from scanner.terms.specificity import SAMPLE, specificities
+from scanner.terms.stats import z_score
 from scanner.terms.windows import (
     FittedWindow,
     base_periods_in,

@@ -17,9 +17,10 @@ from scanner.config import TermSettings
 from scanner.evaluation.terms import crossing_month, months_between, parse_cutoffs
 from scanner.store import Store
 from scanner.terms.counts import count_corpus, count_items, from_counter, item_totals, month_range
-from scanner.terms.emergence import escore, poisson_trend, rank_terms, rate_ratio_interval
+from scanner.terms.emergence import rank_terms
 from scanner.terms.extract import ChineseSegmenter, english_terms, fold_plural, item_terms
 from scanner.terms.service import count_new_items, stored_counts
+from scanner.terms.stats import escore, poisson_trend, rate_ratio_interval
 from tests.support.terms import import_corpus, write_corpus
 
 # -- extraction ---------------------------------------------------------------------------
