@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def oracle_ranked(counts, cutoff: str, settings, top: int, horizon: int, by: str = "share"
-                  ) -> tuple[list[dict], list[str], float]:
+                  ) -> tuple[list[dict], list[str] | None, float]:
     """(the top `top` not-yet-emerged candidates by realised share `horizon` months on, the
     candidates that reach the emerged level 12-36 months after the cut-off, the list's
     precision on the backtest's label)."""
@@ -64,13 +64,61 @@ def oracle_ranked(counts, cutoff: str, settings, top: int, horizon: int, by: str
     ranked = spread_venues(fold_nested(listed, settings.nested_overlap),
                            settings.venue_slots, top)[:top]
     order = [r["row"] for r in ranked]
-    ahead = np.column_stack([trailing_share(series, counts.totals, c + k)
-                             for k in range(12, 37) if c + k <= len(counts.months)])
-    reach = open_ & (ahead >= settings.emerged_share).any(axis=1)
-    crossing = [counts.terms[int(t)] for t in terms[reach]]
+    crossing: list[str] | None = None  # None: the corpus ends before c + 36 months
+    if c + 36 <= len(counts.months):
+        ahead = np.column_stack([trailing_share(series, counts.totals, c + k)
+                                 for k in range(12, 37)])
+        reach = open_ & (ahead >= settings.emerged_share).any(axis=1)  # touched, not "stays"
+        crossing = [counts.terms[int(t)] for t in terms[reach]]
     label = trailing_share(series, counts.totals, c + HORIZON_MONTHS) >= GROWTH_FACTOR * now
     precision = float(np.mean(label[order])) if order else 0.0
     return ranked, crossing, precision
+
+
+def pool_bound(counts, windows, rows, series, totals, months, which: str,
+               floor: bool = True) -> None:
+    """A true bound for any list drawn from the candidate pool: the first cut-off at which
+    a candidate matching each known term is in the pool and not yet emerged (no list of
+    the pool can flag it earlier), and the lead that gives. `floor` False: every term with
+    an item in the active window, as if the candidate floor were 1 item."""
+    import re
+    from dataclasses import replace
+
+    from scanner.evaluation.terms import crossing_month, term_matrix, trailing_share
+    from scanner.terms.counts import months_between
+    from scanner.terms.emergence import build_window, candidates
+
+    open_pool = {}
+    for m, (fitted, _) in windows.items():
+        if fitted is None:
+            continue
+        s = fitted.settings if floor else replace(fitted.settings, min_active_df=1,
+                                                   min_month_df=1)
+        c = counts.month_index(m)
+        window = build_window(counts, c, s)
+        terms = window.terms[candidates(window, s)]
+        now = trailing_share(term_matrix(counts, terms), counts.totals, c)
+        open_pool[m] = [counts.terms[int(t)] for t in terms[now < s.emerged_share]]
+    leads = []
+    for k in rows:
+        if k["role"] != "emerging":
+            continue
+        pat = re.compile(k["regex"], re.IGNORECASE)
+        crossing = crossing_month(series[k["term"]], totals, months)
+        first = next((m for m in sorted(open_pool) if any(pat.search(t) for t in
+                                                          open_pool[m])), None)
+        lead = months_between(first, crossing) if first and crossing else None
+        if first and (crossing is None or first < crossing):
+            leads.append(lead)
+        name = "pool bound" if floor else "any-term bound"
+        print(f"    {name} {which}: {k['term']:32s} crossing {crossing} first in the open "
+              f"pool {first} (lead at most {lead})")
+    known_leads = [v for v in leads if v is not None]
+    emerging = sum(k["role"] == "emerging" for k in rows)
+    print(f"{'pool bound' if floor else 'any-term bound'} {which}: {len(leads)} of {emerging} "
+          f"can be flagged before crossing; their largest possible leads, median "
+          f"{float(np.median(known_leads)) if known_leads else None}; "
+          f"{sum(v >= 12 for v in known_leads)} can lead by 12 months or more")
 
 
 def main() -> None:
@@ -118,11 +166,13 @@ def main() -> None:
         res.ranked = ranked
         res.precision["ours"] = precision
         print(f"{m}: oracle's first 12: {[r['term'] for r in ranked[:12]]}")
-        print(f"{m}: pool {res.pool:,}; {len(crossing):,} candidates cross "
-              f"{settings.emerged_share:.1%} 12-36 months later; top {settings.top} shared "
-              f"with ours: {len(ours & {r['term'] for r in ranked})}", flush=True)
+        reached = "n/a (under 36 months left)" if crossing is None else f"{len(crossing):,}"
+        print(f"{m}: pool {res.pool:,}; candidates whose trailing-year share touches "
+              f"{settings.emerged_share:.1%} 12-36 months later: {reached}; top "
+              f"{settings.top} shared with ours: {len(ours & {r['term'] for r in ranked})}",
+              flush=True)
         results.append(res)
-        if args.sample and m in args.sample_cutoffs.split(","):
+        if args.sample and crossing and m in args.sample_cutoffs.split(","):
             rng = np.random.default_rng(int(m.replace("-", "")))
             take = rng.choice(len(crossing), size=min(args.sample_size, len(crossing)),
                               replace=False)
@@ -135,6 +185,8 @@ def main() -> None:
     for which, rows in known.items():
         if which == "heldout" and not args.heldout:
             continue
+        pool_bound(counts, windows, rows, series, totals, months, which)
+        pool_bound(counts, windows, rows, series, totals, months, which, floor=False)
         figures = known_term_figures(results, rows, series, totals, months)
         print_summary(f"oracle {args.by} {args.horizon}", which, summary(results, figures), figures)
         for f in figures:

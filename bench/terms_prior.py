@@ -2,7 +2,7 @@
 embedding model on the term alone.
 
     PYTHONPATH=$PWD .venv/bin/python bench/terms_prior.py [--model multilingual-e5-small]
-        [--heldout]
+        [--heldout] [--labels data/labels/terms_crossers_r1.jsonl]
 
 bench/terms_oracle.py showed that a top 100 cannot hold the known emergences on growth
 alone, even with the future known: about 2,000 candidates reach 0.1% in the 12-36 months
@@ -16,12 +16,15 @@ academic writing". A term closer to the second than to the first is left out (ze
 the rule's only threshold; nothing was tuned). The rest keep the defaults' order and
 fill the top 100. Printed like bench/terms_settings.py (dev list; held-out with
 --heldout). Counts come from bench/terms_settings.py's cache; term vectors are cached
-under .cache/bench/.
+under .cache/bench/ (keyed by the model and the prompts). `--labels FILE` only prints
+the score's AUC on blind labels (JSON lines with term, kind, technology): technologies
+against the rest, and subjects against phrasing.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import pickle
 import sys
 from dataclasses import replace
@@ -48,6 +51,24 @@ def prior(embedder, terms: list[str], cache: dict[str, float]) -> dict[str, floa
     return {t: cache[t] for t in terms}
 
 
+def label_auc(embedder, path: Path) -> None:
+    """AUC of the score on blind term labels (the figures docs/evaluation.md quotes)."""
+    import json
+
+    from sklearn.metrics import roc_auc_score
+
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+    score = prior(embedder, [r["term"] for r in rows], {})
+    x = np.array([score[r["term"]] for r in rows])
+    tech = np.array([bool(r["technology"]) for r in rows])
+    kind = np.array([r["kind"] for r in rows])
+    judged = kind != "unclear"
+    print(f"{len(rows)} terms, {tech.sum()} technologies: AUC technology "
+          f"{roc_auc_score(tech, x):.3f}; subject against phrasing "
+          f"{roc_auc_score(kind[judged] == 'subject', x[judged]):.3f}")
+
+
 def main() -> None:
     from terms_settings import CACHE, cutoffs_of, load, print_summary
 
@@ -65,9 +86,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="multilingual-e5-small")
     ap.add_argument("--heldout", action="store_true")
+    ap.add_argument("--labels", type=Path)
     args = ap.parse_args()
+    if args.labels:
+        label_auc(load_embedder(args.model), args.labels)
+        return
     counts, known, series, totals, months = load("arxiv")
-    path = CACHE / f"terms-prior-{args.model}.pkl"
+    key = hashlib.sha256("|".join(PROMPTS).encode()).hexdigest()[:8]
+    path = CACHE / f"terms-prior-{args.model}-{key}.pkl"
     cache: dict[str, float] = pickle.loads(path.read_bytes()) if path.is_file() else {}
     embedder = load_embedder(args.model)
     results, left_out = [], []
