@@ -70,18 +70,15 @@ def label_auc(embedder, path: Path) -> None:
 
 
 def main() -> None:
-    from terms_settings import CACHE, cutoffs_of, load, print_summary
+    from terms_settings import CACHE, cutoffs_of, load, precision_of, print_lists
 
     from scanner.config import TermSettings
     from scanner.embed import load_embedder
     from scanner.evaluation.terms import (
         cutoff_windows,
         evaluate_cutoff,
-        known_term_figures,
-        realised_growth,
-        summary,
     )
-    from scanner.terms.emergence import build_window, candidates, score_window
+    from scanner.terms.emergence import build_window, score_window
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="multilingual-e5-small")
@@ -112,20 +109,13 @@ def main() -> None:
         left_out.append(len(dropped))
         res.ranked = kept
         if res.judged:
-            pool = window.terms[candidates(window, settings)]
-            grew = dict(zip((counts.terms[t] for t in pool),
-                            realised_growth(counts, pool, c)[1].tolist(), strict=True))
-            res.precision["ours"] = float(np.mean([grew.get(r["term"], False) for r in kept]))
+            res.precision["ours"] = precision_of(counts, m, settings, kept)
         print(f"{m}: {len(dropped)} of the defaults' top {settings.top} left out "
               f"(e.g. {dropped[:6]}); p@100 {res.precision.get('ours')}; first 8 kept: "
               f"{[r['term'] for r in kept[:8]]}", flush=True)
         results.append(res)
     path.write_bytes(pickle.dumps(cache))
-    for which, rows in known.items():
-        if which == "heldout" and not args.heldout:
-            continue
-        figures = known_term_figures(results, rows, series, totals, months)
-        print_summary("prior", which, summary(results, figures), figures)
+    print_lists("prior", known, results, series, totals, months, args.heldout)
 
 
 if __name__ == "__main__":

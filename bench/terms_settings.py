@@ -97,6 +97,30 @@ def run(name: str, settings, data):
     return results, out
 
 
+def precision_of(counts, cutoff: str, settings, ranked: list[dict]) -> float:
+    """The backtest's precision of a list that replaced ours at a judged cut-off."""
+    from scanner.evaluation.terms import realised_growth
+    from scanner.terms.emergence import build_window, candidates
+
+    c = counts.month_index(cutoff)
+    window = build_window(counts, c, settings)
+    pool = window.terms[candidates(window, settings)]
+    grew = dict(zip((counts.terms[t] for t in pool),
+                    realised_growth(counts, pool, c)[1].tolist(), strict=True))
+    return float(np.mean([grew.get(r["term"], False) for r in ranked]))
+
+
+def print_lists(name: str, known, results, series, totals, months, heldout: bool) -> None:
+    """print_summary for each known list of the corpus (held-out only when asked)."""
+    from scanner.evaluation.terms import known_term_figures, summary
+
+    for which, rows in known.items():
+        if which == "heldout" and not heldout:
+            continue
+        figures = known_term_figures(results, rows, series, totals, months)
+        print_summary(name, which, summary(results, figures), figures)
+
+
 def every_candidate(settings):
     """The settings with every criterion off: all candidates of a window, scored."""
     return replace(settings, min_active_periods=0, min_venues=0, min_growth=-1e9,
