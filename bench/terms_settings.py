@@ -38,6 +38,7 @@ VARIANTS = {
     "persist3": {"min_active_periods": 3},
     "persist2": {"min_active_periods": 2},
     "df6": {"min_active_df": 6},
+    "df4_month1": {"min_active_df": 4, "min_month_df": 1},
     "persist3_df6": {"min_active_periods": 3, "min_active_df": 6},
     "venues2": {"min_venues": 2},
     "venues1": {"min_venues": 1},
