@@ -79,22 +79,23 @@ def main() -> None:
     for m, fitted in windows.items():
         s = fitted.settings
         c = counts.month_index(m)
-        every = score_window(counts, build_window(counts, c, s), replace(s, top=10**6))
+        window = build_window(counts, c, s)
+        every = score_window(counts, window, replace(s, top=10**6))
         active = month_range(counts.months[c - s.active_periods * s.period_months],
                              counts.months[c - 1])
-        plans[m] = (every, active)
-    first = min(a[0] for _, a in plans.values())
-    last = max(a[-1] for _, a in plans.values())
+        plans[m] = (every, active, window)
+    first = min(a[0] for _, a, _ in plans.values())
+    last = max(a[-1] for _, a, _ in plans.values())
     corpus = read_corpus(resolve_corpus("arxiv", SHARED)[0], name="arxiv")
     item_month, titles, texts = window_items(corpus, first, last)
     order = np.random.default_rng(0).permutation(len(item_month))
     rank_of = np.empty(len(order), dtype=np.int64)
     rank_of[order] = np.arange(len(order))
-    wanted = {r["term"] for every, _ in plans.values() for r in every[:args.judge]}
+    wanted = {r["term"] for every, _, _ in plans.values() for r in every[:args.judge]}
     carried = [item_terms(t, x) & wanted for t, x in zip(titles, texts, strict=True)]
     carriers_of: dict[tuple[str, str], list[int]] = {}
     sample_of: dict[str, np.ndarray] = {}
-    for m, (every, active) in plans.items():
+    for m, (every, active, _) in plans.items():
         in_window = np.flatnonzero(np.isin(item_month, active))
         by_order = in_window[np.argsort(rank_of[in_window])]
         sample_of[m] = by_order[:SAMPLE]
@@ -119,7 +120,7 @@ def main() -> None:
     term_list = sorted(wanted)
     term_vectors = dict(zip(term_list, embedder.embed(term_list, role="query"), strict=True))
     results = []
-    for m, (every, _) in plans.items():
+    for m, (every, _, window) in plans.items():
         s = windows[m].settings
         res = evaluate_cutoff(counts, m, s, s.top, note=windows[m].note)
         z = z_score(s.confidence)
@@ -145,7 +146,7 @@ def main() -> None:
                   file=sys.stderr)
         res.ranked = kept[:s.top]
         if res.judged:
-            res.precision["ours"] = precision_of(counts, m, s, res.ranked)
+            res.precision["ours"] = precision_of(counts, window, s, res.ranked)
         top_left = [t for t in phrasing if t in {r["term"] for r in every[:s.top]}]
         print(f"{m}: {len(phrasing)} left out ({len(top_left)} of the defaults' top "
               f"{s.top}, e.g. {top_left[:6]}); p@100 {res.precision.get('ours')}; first 8 "

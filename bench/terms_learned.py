@@ -51,14 +51,12 @@ def labels(counts, window, f, c: int) -> np.ndarray:
 
 
 def main() -> None:
-    from terms_settings import cutoffs_of, every_candidate, load, print_summary
+    from terms_settings import cutoffs_of, every_candidate, load, print_lists
 
     from scanner.config import TermSettings
     from scanner.evaluation.terms import (
         HORIZON_MONTHS,
         evaluate_cutoff,
-        known_term_figures,
-        summary,
     )
     from scanner.terms.emergence import (
         build_window,
@@ -141,11 +139,7 @@ def main() -> None:
                       f"({y_train.mean():.3f} grew); p@100 {res.precision.get('ours')}; "
                       f"first 8: {[r['term'] for r in ranked[:8]]}", flush=True)
             results.append(res)
-        for which, rows in known.items():
-            if which == "heldout" and not args.heldout:
-                continue
-            figures = known_term_figures(results, rows, series, totals, months)
-            print_summary(variant, which, summary(results, figures), figures)
+        print_lists(variant, known, results, series, totals, months, args.heldout)
 
 
 if __name__ == "__main__":

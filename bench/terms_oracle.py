@@ -35,18 +35,14 @@ def oracle_ranked(counts, cutoff: str, settings, top: int, horizon: int, by: str
     """(the top `top` not-yet-emerged candidates by realised share `horizon` months on, the
     candidates that reach the emerged level 12-36 months after the cut-off, the list's
     precision on the backtest's label)."""
-    from scanner.evaluation.terms import (
-        GROWTH_FACTOR,
-        HORIZON_MONTHS,
-        term_matrix,
-        trailing_share,
-    )
+    from scanner.evaluation.terms import realised_growth, trailing_share
     from scanner.terms.emergence import build_window, candidates, fold_nested, spread_venues
 
     c = counts.month_index(cutoff)
     window = build_window(counts, c, settings)
-    terms = window.terms[candidates(window, settings)]
-    series = term_matrix(counts, terms)
+    rows = candidates(window, settings)
+    terms = window.terms[rows]
+    series, grew = realised_growth(counts, terms, c)
     now = trailing_share(series, counts.totals, c)
     later = trailing_share(series, counts.totals, c + horizon)
     open_ = now < settings.emerged_share
@@ -54,7 +50,6 @@ def oracle_ranked(counts, cutoff: str, settings, top: int, horizon: int, by: str
     # in the base year, so that 0 -> 2 items is not infinite growth)
     floor = 1.0 / max(counts.totals[max(0, c - 12):c].sum(), 1.0)
     key = later if by == "share" else later / np.maximum(now, floor)
-    rows = candidates(window, settings)
     active = window.counts[rows, window.base_periods:].sum(axis=1)
     order = [i for i in np.argsort(-key, kind="stable") if open_[i]][:20 * top]
     listed = [{"term": counts.terms[int(terms[i])], "score": float(key[i]), "row": int(i),
@@ -70,8 +65,7 @@ def oracle_ranked(counts, cutoff: str, settings, top: int, horizon: int, by: str
                                  for k in range(12, 37)])
         reach = open_ & (ahead >= settings.emerged_share).any(axis=1)  # touched, not "stays"
         crossing = [counts.terms[int(t)] for t in terms[reach]]
-    label = trailing_share(series, counts.totals, c + HORIZON_MONTHS) >= GROWTH_FACTOR * now
-    precision = float(np.mean(label[order])) if order else 0.0
+    precision = float(np.mean(grew[order])) if order else 0.0
     return ranked, crossing, precision
 
 

@@ -109,7 +109,7 @@ def main() -> None:
         left_out.append(len(dropped))
         res.ranked = kept
         if res.judged:
-            res.precision["ours"] = precision_of(counts, m, settings, kept)
+            res.precision["ours"] = precision_of(counts, window, settings, kept)
         print(f"{m}: {len(dropped)} of the defaults' top {settings.top} left out "
               f"(e.g. {dropped[:6]}); p@100 {res.precision.get('ours')}; first 8 kept: "
               f"{[r['term'] for r in kept[:8]]}", flush=True)

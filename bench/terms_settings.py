@@ -98,16 +98,15 @@ def run(name: str, settings, data):
     return results, out
 
 
-def precision_of(counts, cutoff: str, settings, ranked: list[dict]) -> float:
-    """The backtest's precision of a list that replaced ours at a judged cut-off."""
+def precision_of(counts, window, settings, ranked: list[dict]) -> float:
+    """The backtest's precision of a list that replaced ours at a judged cut-off (the
+    window's: build_window at that cut-off)."""
     from scanner.evaluation.terms import realised_growth
-    from scanner.terms.emergence import build_window, candidates
+    from scanner.terms.emergence import candidates
 
-    c = counts.month_index(cutoff)
-    window = build_window(counts, c, settings)
     pool = window.terms[candidates(window, settings)]
     grew = dict(zip((counts.terms[t] for t in pool),
-                    realised_growth(counts, pool, c)[1].tolist(), strict=True))
+                    realised_growth(counts, pool, window.cutoff)[1].tolist(), strict=True))
     return float(np.mean([grew.get(r["term"], False) for r in ranked]))
 
 
