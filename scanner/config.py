@@ -113,6 +113,9 @@ class TermSettings:
     venue_slots: float = 1.0  # at most this share of the top terms from one main venue
     nested_overlap: float = 0.5  # fold a nested term holding this share of the other's items
     top: int = 100  # terms kept per stream and run
+    young_slots: float = 0.0  # share of the top list given to terms born inside the
+    #   window (scanner.terms.young; 0: off)
+    young_min_df: int = 3  # young terms: at least this many items in the active window
     min_specificity: float = 0.5  # phrasing: left out unless its items are closer to the
     #   term's embedding than the window's other items are, the AUC's lower bound above
     #   this (0.5: chance; 0: no check; scanner.terms.specificity)

@@ -163,8 +163,16 @@ def evaluate_cutoff(counts: TermCounts, cutoff: str, settings: TermSettings, top
         "count_growth": np.lexsort((-last12, -(last12 + 1) / (prev12 + 1))),
         "last_share": np.argsort(-last_period, kind="stable"),
     }
+    outside = np.array([counts.index[r["term"]] for r in ranked if r["term"] not in grew_of
+                        and r["term"] in counts.index], dtype=int)
+    if len(outside):  # young terms (below the pool's floor) are judged on their own series
+        grew_of.update(zip((counts.terms[t] for t in outside),
+                           realised_growth(counts, outside, c)[1].tolist(), strict=True))
     ours = [bool(grew_of.get(r["term"], False)) for r in ranked]
     result.precision["ours"] = float(np.mean(ours)) if ours else None
+    young = [g for g, r in zip(ours, ranked, strict=True) if r.get("young")]
+    if young:
+        result.precision["young"] = float(np.mean(young))
     for name, order in rankings.items():
         result.precision[name] = float(grew[order[:top]].mean())
     result.precision["random"] = float(grew.mean())

@@ -296,8 +296,14 @@ def score_window(counts: TermCounts, window: Window, settings: TermSettings
             if window.main_venue[rows[i]] >= 0 else None,
             "series": [int(v) for v in c[i]],
         })
-    return spread_venues(fold_nested(out, settings.nested_overlap), settings.venue_slots,
-                         settings.top)
+    ranked = spread_venues(fold_nested(out, settings.nested_overlap), settings.venue_slots,
+                           settings.top)
+    if settings.young_slots > 0:
+        from scanner.terms.young import interleave, young_rows
+
+        young = fold_nested(young_rows(counts, window, settings), settings.nested_overlap)
+        ranked = interleave(ranked, young, settings.young_slots, settings.top)
+    return ranked
 
 
 def _order(rank_by: str, keep: np.ndarray, lower: np.ndarray, projected: np.ndarray,
