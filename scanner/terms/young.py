@@ -93,7 +93,7 @@ def interleave(main: list[dict[str, Any]], young: list[dict[str, Any]], slots: f
     if slots <= 0 or not young:
         return main
     held = {r["term"] for r in main}
-    young = [r for r in young if r["term"] not in held][:int(round(slots * top))]
+    young = [r for r in young if r["term"] not in held][:round(slots * top)]
     out: list[dict[str, Any]] = []
     owed = 0.0
     m = iter(main)
