@@ -50,7 +50,7 @@ def young_figures(window: Any, settings: TermSettings) -> dict[str, np.ndarray]:
     # items per year since birth, lower bound of the Poisson rate (normal on the root)
     rate_low = np.maximum(np.sqrt(active) - z / 2, 0.0) ** 2 / years
     keep = ((periods >= np.maximum(2, np.ceil(age / 2))) &
-            (venues >= min(2, max(window.stream_venues, 1))) &
+            (venues >= min(2, window.stream_venues)) &  # as the main community test
             (last_year > year_before) &
             (window.month_max[rows] >= settings.min_month_df))
     return {"rows": rows, "active": active, "age": age, "periods": periods,

@@ -13,8 +13,9 @@ from scanner.terms.young import interleave
 
 def _young_counts():
     """Background items; a term born 9 months before the cut-off in three venues and
-    rising (1, 2, 3 items a month), a one-venue newborn, a newborn that stopped, and
-    an old term (items in the base) of the same size."""
+    rising (1, 2, 3 items a month), a one-venue newborn as large, a term born 18 months
+    before that has had no item for 9 months, and an old term (2 items every 9 months,
+    some in the base)."""
     rng = random.Random(11)
     venues = [f"v{i}" for i in range(5)]
     rows = []
@@ -32,7 +33,7 @@ def _young_counts():
             if 0 <= age < 9 and 10 <= j < 11 + age // 3:
                 text += ". lonely gadget"
                 venue = "v4"
-            if -9 <= age < 0 and j < 2:  # born a year before, silent since
+            if -9 <= age < 0 and j < 2:  # 18 items, none in the last 9 months
                 text += ". stalled gizmo"
             if k % 9 == 0 and j < 2:
                 text += ". veteran widget"
